@@ -1,0 +1,31 @@
+//! Shared types of worldsmith.
+//!
+//! This crate holds what every stage agrees on and nothing else:
+//!
+//! - [`canonical`]: canonical JSON (sorted keys, no whitespace, numbers by value) and
+//!   value equality that treats `3` and `3.0` as the same number;
+//! - [`digest`]: the 128-bit order-independent state digest;
+//! - [`task`]: the task line and replay result line formats shared by every command.
+//!
+//! It does no I/O.
+//!
+//! ```
+//! use serde_json::json;
+//! use worldsmith_core::canonical::{canonical_json, json_eq};
+//! use worldsmith_core::digest::Digest;
+//!
+//! assert_eq!(canonical_json(&json!({"b": 3.0, "a": [1, "x"]})), r#"{"a":[1,"x"],"b":3}"#);
+//! assert!(json_eq(&json!({"n": 3}), &json!({"n": 3.0})));
+//!
+//! let a = Digest::of_record("users", "u1", &json!({"name": "Ada"}));
+//! let b = Digest::of_record("users", "u2", &json!({"name": "Bob"}));
+//! // The digest of a set of records is a wrapping sum: order does not matter.
+//! assert_eq!(a + b, b + a);
+//! assert_eq!((a + b) - b, a);
+//! ```
+
+pub mod canonical;
+pub mod digest;
+pub mod task;
+
+pub use digest::Digest;

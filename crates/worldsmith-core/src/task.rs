@@ -1,0 +1,82 @@
+//! Task lines and replay result lines: the one task format every command reads.
+//!
+//! A **task line** (JSON Lines, one task per line) has `id`, optionally `world`, `actions`
+//! (the gold calls, in order) and optionally `expected_digest` and `changed_records`. Other
+//! fields (`scenario`, `answers`, `assertions`, `kind`, `distractors`, ...) belong to later
+//! stages and are ignored by readers that do not know them.
+//!
+//! A **replay result line** has `id`, `results` (one `{"ok", "value"}` per call, where
+//! `value` is the JSON result, the string result or the error message), `final_digest`,
+//! `changed_records` and `passed`: `true`/`false` when the task line has an
+//! `expected_digest` or `changed_records` to check, `null` otherwise. When `passed` is
+//! false, `mismatch` says where the first difference is.
+
+use crate::Digest;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One tool call: a tool name and its JSON arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, a JSON object (absent means `{}`).
+    #[serde(default = "empty_object")]
+    pub arguments: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// Records that differ between two states: collection -> key -> the final value, or `null`
+/// for a record that was deleted. Both levels are sorted, so the JSON form is stable.
+pub type ChangedRecords = BTreeMap<String, BTreeMap<String, Option<Value>>>;
+
+/// A task line as the engine reads it (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskLine {
+    /// The task's identifier: a string or a number, echoed in the result line.
+    #[serde(default)]
+    pub id: Value,
+    /// The world the task runs in, when the command does not name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<String>,
+    /// The gold calls, in order.
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    /// The digest the final state must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_digest: Option<Digest>,
+    /// The records the task must change, with their final values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_records: Option<ChangedRecords>,
+}
+
+/// The outcome of one call as it appears in a result line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    /// Whether the call succeeded (and, for a write, committed).
+    pub ok: bool,
+    /// The JSON result, the string result, or the error message.
+    pub value: Value,
+}
+
+/// A replay result line (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayResult {
+    /// The task's identifier, as given.
+    pub id: Value,
+    /// One entry per call, in order.
+    pub results: Vec<CallResult>,
+    /// The digest of the final state.
+    pub final_digest: Digest,
+    /// Every record whose final value differs from the initial one.
+    pub changed_records: ChangedRecords,
+    /// Whether the final state matched the task's expectations; `None` when it had none.
+    pub passed: Option<bool>,
+    /// Where the first difference is, when `passed` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<String>,
+}

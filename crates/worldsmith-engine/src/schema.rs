@@ -1,0 +1,279 @@
+//! Collection schemas: field types, required fields, enums and foreign keys, and the
+//! integrity check of a state against them.
+
+use crate::manifest::CollectionDecl;
+use crate::state::State;
+use serde_json::{Value, json};
+
+/// A path into a record: dotted fields, with `[]` stepping into every array element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPath {
+    text: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Field(String),
+    Each,
+}
+
+impl FieldPath {
+    /// Parses `a.b`, `items[].product_id`, `tags[]`.
+    ///
+    /// # Errors
+    /// When the path is empty or has an empty segment.
+    pub fn parse(text: &str) -> Result<FieldPath, String> {
+        let mut steps = Vec::new();
+        for segment in text.split('.') {
+            let mut name = segment;
+            let mut each = 0;
+            while let Some(stripped) = name.strip_suffix("[]") {
+                name = stripped;
+                each += 1;
+            }
+            if name.is_empty() {
+                return Err(format!("invalid field path `{text}`: empty segment"));
+            }
+            steps.push(Step::Field(name.to_owned()));
+            steps.extend(std::iter::repeat_n(Step::Each, each));
+        }
+        Ok(FieldPath {
+            text: text.to_owned(),
+            steps,
+        })
+    }
+
+    /// The path as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Every value the path reaches in `record` (none when a step is missing).
+    #[must_use]
+    pub fn values<'a>(&self, record: &'a Value) -> Vec<&'a Value> {
+        let mut current = vec![record];
+        for step in &self.steps {
+            let mut next = Vec::new();
+            for v in current {
+                match step {
+                    Step::Field(name) => {
+                        if let Some(x) = v.get(name) {
+                            next.push(x);
+                        }
+                    }
+                    Step::Each => {
+                        if let Value::Array(items) = v {
+                            next.extend(items.iter());
+                        }
+                    }
+                }
+            }
+            current = next;
+        }
+        current
+    }
+
+    /// The single value the path reaches, when it has no `[]` step.
+    #[must_use]
+    pub fn value<'a>(&self, record: &'a Value) -> Option<&'a Value> {
+        self.values(record).into_iter().next()
+    }
+}
+
+/// One collection's compiled schema.
+pub struct CollectionSchema {
+    /// The collection's name.
+    pub name: String,
+    /// The name of its primary key.
+    pub key: String,
+    /// What a record is.
+    pub description: String,
+    /// The record schema as JSON Schema (an object schema built from the fields).
+    pub record_schema: Value,
+    /// Field path -> referenced collection.
+    pub foreign_keys: Vec<(FieldPath, String)>,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for CollectionSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectionSchema")
+            .field("name", &self.name)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The JSON pointer of a validation error (`/` for the whole instance).
+fn error_pointer(e: &jsonschema::ValidationError<'_>) -> String {
+    let at = e.instance_path().to_string();
+    if at.is_empty() { "/".to_owned() } else { at }
+}
+
+/// Renders a JSON Schema validation error as `/pointer: message`.
+pub(crate) fn describe_validation_error(e: &jsonschema::ValidationError<'_>) -> String {
+    format!("{}: {e}", error_pointer(e))
+}
+
+impl CollectionSchema {
+    /// Compiles a declaration.
+    ///
+    /// # Errors
+    /// A message naming the offending field when a field schema is not valid JSON Schema or a
+    /// foreign key path is malformed.
+    pub fn compile(name: &str, decl: &CollectionDecl) -> Result<CollectionSchema, String> {
+        let mut record_schema = json!({
+            "type": "object",
+            "properties": decl.fields,
+            "required": decl.required,
+        });
+        if !decl.additional_fields {
+            record_schema["additionalProperties"] = Value::Bool(false);
+        }
+        let validator = jsonschema::validator_for(&record_schema)
+            .map_err(|e| format!("invalid field schema: {}", describe_validation_error(&e)))?;
+        let mut foreign_keys = Vec::new();
+        for (path, target) in &decl.foreign_keys {
+            foreign_keys.push((FieldPath::parse(path)?, target.clone()));
+        }
+        Ok(CollectionSchema {
+            name: name.to_owned(),
+            key: decl.key.clone(),
+            description: decl.description.clone(),
+            record_schema,
+            foreign_keys,
+            validator,
+        })
+    }
+
+    /// Every way `record` breaks the field schema, as (JSON pointer, message).
+    #[must_use]
+    pub fn check_record(&self, record: &Value) -> Vec<(String, String)> {
+        if self.validator.is_valid(record) {
+            return Vec::new();
+        }
+        self.validator
+            .iter_errors(record)
+            .map(|e| (error_pointer(&e), e.to_string()))
+            .collect()
+    }
+
+    /// Every foreign key of `record` that points at no record of `state`, as (`/path`,
+    /// message).
+    #[must_use]
+    pub fn check_references(&self, state: &State, record: &Value) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (path, target) in &self.foreign_keys {
+            for v in path.values(record) {
+                match v {
+                    Value::Null => {}
+                    Value::String(k) if state.contains(target, k) => {}
+                    Value::Number(n) if state.contains(target, &n.to_string()) => {}
+                    other => out.push((
+                        format!("/{}", path.as_str()),
+                        format!("{other} is not a key of `{target}`"),
+                    )),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The schema of a world: its collections in order.
+#[derive(Debug, Default)]
+pub struct Schema {
+    collections: Vec<CollectionSchema>,
+}
+
+/// One integrity problem of a state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrityProblem {
+    /// The collection.
+    pub collection: String,
+    /// The record's key.
+    pub key: String,
+    /// Where in the record (a JSON pointer, or `/path[].field` for a foreign key).
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for IntegrityProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}[{:?}]{}: {}",
+            self.collection, self.key, self.pointer, self.message
+        )
+    }
+}
+
+impl Schema {
+    /// A schema of the given collections.
+    #[must_use]
+    pub fn new(collections: Vec<CollectionSchema>) -> Schema {
+        Schema { collections }
+    }
+
+    /// The collections, in order.
+    #[must_use]
+    pub fn collections(&self) -> &[CollectionSchema] {
+        &self.collections
+    }
+
+    /// One collection by name.
+    #[must_use]
+    pub fn collection(&self, name: &str) -> Option<&CollectionSchema> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+
+    /// An empty state with this schema's collections.
+    #[must_use]
+    pub fn empty_state(&self) -> State {
+        let names: Vec<&str> = self.collections.iter().map(|c| c.name.as_str()).collect();
+        State::new(&names)
+    }
+
+    /// Checks every record of `state`: field types, required fields, enums, and foreign keys.
+    #[must_use]
+    pub fn integrity(&self, state: &State) -> Vec<IntegrityProblem> {
+        let mut out = Vec::new();
+        for c in &self.collections {
+            for (key, record) in state.scan(&c.name) {
+                for (pointer, message) in c
+                    .check_record(record)
+                    .into_iter()
+                    .chain(c.check_references(state, record))
+                {
+                    out.push(IntegrityProblem {
+                        collection: c.name.clone(),
+                        key: key.to_owned(),
+                        pointer,
+                        message,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_reach_nested_values() {
+        let r = json!({"a": {"b": 1}, "items": [{"p": "x"}, {"p": "y"}, {}]});
+        assert_eq!(FieldPath::parse("a.b").unwrap().values(&r), [&json!(1)]);
+        assert_eq!(
+            FieldPath::parse("items[].p").unwrap().values(&r),
+            [&json!("x"), &json!("y")]
+        );
+        assert!(FieldPath::parse("a..b").is_err());
+        assert!(FieldPath::parse("missing.x").unwrap().values(&r).is_empty());
+    }
+}

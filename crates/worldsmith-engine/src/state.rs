@@ -1,0 +1,354 @@
+//! World state: named collections of JSON records keyed by a primary key.
+//!
+//! Every collection is a pair of persistent ordered maps (`rpds`): key -> (sequence, hash)
+//! and sequence -> (key, record). Cloning a [`State`] therefore copies no data: a fork is a
+//! handful of reference-count increments, and the fork and its parent share every record
+//! until one of them writes. The sequence number remembers insertion order, so scans return
+//! records in the order they were first inserted (an update keeps a record's place).
+//!
+//! The state digest ([`Digest`]) is maintained on every write: the old record's hash is
+//! subtracted and the new one added, so [`State::digest`] is O(1).
+
+use rpds::RedBlackTreeMapSync;
+use serde_json::Value;
+use std::sync::Arc;
+use worldsmith_core::Digest;
+use worldsmith_core::canonical::{canonical_json, json_eq};
+use worldsmith_core::task::ChangedRecords;
+
+/// A record as the state stores it: shared and immutable.
+pub type Record = Arc<Value>;
+
+#[derive(Clone)]
+struct Slot {
+    seq: u64,
+    hash: Digest,
+}
+
+#[derive(Clone, Default)]
+struct Collection {
+    by_key: RedBlackTreeMapSync<Arc<str>, Slot>,
+    by_seq: RedBlackTreeMapSync<u64, (Arc<str>, Record)>,
+    next_seq: u64,
+    digest: Digest,
+}
+
+/// The records of a world at one moment. Cheap to clone (a fork); see the module docs.
+#[derive(Clone)]
+pub struct State {
+    names: Arc<[Arc<str>]>,
+    collections: Arc<Vec<Collection>>,
+    digest: Digest,
+}
+
+/// A write named a collection the state does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown collection `{0}`")]
+pub struct UnknownCollection(pub String);
+
+impl State {
+    /// An empty state with the given collections (in this order).
+    #[must_use]
+    pub fn new<S: AsRef<str>>(collections: &[S]) -> State {
+        let names: Vec<Arc<str>> = collections.iter().map(|c| Arc::from(c.as_ref())).collect();
+        let collections = vec![Collection::default(); names.len()];
+        State {
+            names: names.into(),
+            collections: Arc::new(collections),
+            digest: Digest::default(),
+        }
+    }
+
+    fn index(&self, collection: &str) -> Option<usize> {
+        self.names.iter().position(|n| &**n == collection)
+    }
+
+    /// The collection names, in schema order.
+    pub fn collections(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|n| &**n)
+    }
+
+    /// The digest of the whole state (see [`worldsmith_core::digest`]).
+    #[must_use]
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// The digest of one collection's records, if the collection exists.
+    #[must_use]
+    pub fn collection_digest(&self, collection: &str) -> Option<Digest> {
+        self.index(collection).map(|i| self.collections[i].digest)
+    }
+
+    /// The number of records in a collection (0 for an unknown one).
+    #[must_use]
+    pub fn len(&self, collection: &str) -> usize {
+        self.index(collection)
+            .map_or(0, |i| self.collections[i].by_key.size())
+    }
+
+    /// The number of records in all collections.
+    #[must_use]
+    pub fn total_len(&self) -> usize {
+        self.collections.iter().map(|c| c.by_key.size()).sum()
+    }
+
+    /// Whether the state holds no record at all.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.total_len() == 0
+    }
+
+    /// The record stored under `key`, if any.
+    #[must_use]
+    pub fn get(&self, collection: &str, key: &str) -> Option<&Record> {
+        let c = &self.collections[self.index(collection)?];
+        let slot = c.by_key.get(key)?;
+        c.by_seq.get(&slot.seq).map(|(_, r)| r)
+    }
+
+    /// Whether a record is stored under `key`.
+    #[must_use]
+    pub fn contains(&self, collection: &str, key: &str) -> bool {
+        self.index(collection)
+            .is_some_and(|i| self.collections[i].by_key.contains_key(key))
+    }
+
+    /// The records of a collection in insertion order (empty for an unknown collection).
+    pub fn scan<'a>(
+        &'a self,
+        collection: &str,
+    ) -> impl Iterator<Item = (&'a str, &'a Record)> + 'a {
+        let c = self.index(collection).map(|i| &self.collections[i]);
+        c.into_iter()
+            .flat_map(|c| c.by_seq.values().map(|(k, r)| (&**k, r)))
+    }
+
+    /// The keys of a collection in sorted order.
+    pub fn keys<'a>(&'a self, collection: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let c = self.index(collection).map(|i| &self.collections[i]);
+        c.into_iter().flat_map(|c| c.by_key.keys().map(|k| &**k))
+    }
+
+    /// Stores `value` under `key`, replacing (in place, keeping its position) any record
+    /// already there. Returns the previous record.
+    ///
+    /// # Errors
+    /// When the collection does not exist.
+    pub fn put(
+        &mut self,
+        collection: &str,
+        key: &str,
+        value: Value,
+    ) -> Result<Option<Record>, UnknownCollection> {
+        let i = self
+            .index(collection)
+            .ok_or_else(|| UnknownCollection(collection.to_owned()))?;
+        let hash = Digest::of_canonical(collection, key, &canonical_json(&value));
+        let c = &mut Arc::make_mut(&mut self.collections)[i];
+        let record: Record = Arc::new(value);
+        let previous = match c.by_key.get(key).cloned() {
+            Some(slot) => {
+                let (k, old) = c
+                    .by_seq
+                    .get(&slot.seq)
+                    .cloned()
+                    .expect("key and sequence maps agree");
+                c.digest = c.digest - slot.hash + hash;
+                self.digest = self.digest - slot.hash + hash;
+                c.by_key.insert_mut(
+                    k.clone(),
+                    Slot {
+                        seq: slot.seq,
+                        hash,
+                    },
+                );
+                c.by_seq.insert_mut(slot.seq, (k, record));
+                Some(old)
+            }
+            None => {
+                let k: Arc<str> = Arc::from(key);
+                let seq = c.next_seq;
+                c.next_seq += 1;
+                c.digest += hash;
+                self.digest += hash;
+                c.by_key.insert_mut(k.clone(), Slot { seq, hash });
+                c.by_seq.insert_mut(seq, (k, record));
+                None
+            }
+        };
+        Ok(previous)
+    }
+
+    /// Removes the record under `key` and returns it (`None` when there was none).
+    pub fn delete(&mut self, collection: &str, key: &str) -> Option<Record> {
+        let i = self.index(collection)?;
+        if !self.collections[i].by_key.contains_key(key) {
+            return None;
+        }
+        let c = &mut Arc::make_mut(&mut self.collections)[i];
+        let slot = c.by_key.get(key).cloned()?;
+        c.by_key.remove_mut(key);
+        let (_, old) = c.by_seq.get(&slot.seq).cloned()?;
+        c.by_seq.remove_mut(&slot.seq);
+        c.digest -= slot.hash;
+        self.digest -= slot.hash;
+        Some(old)
+    }
+
+    /// Recomputes the digest from every record, ignoring the incremental one. Used by tests
+    /// and by `world check` to confirm the incremental digest.
+    #[must_use]
+    pub fn recompute_digest(&self) -> Digest {
+        let mut total = Digest::default();
+        for name in self.collections() {
+            for (key, record) in self.scan(name) {
+                total += Digest::of_record(name, key, record);
+            }
+        }
+        total
+    }
+
+    /// The records of `other` that differ from `self`: for each changed record its value in
+    /// `other`, or `None` when `other` lacks it. Collections whose digests agree are skipped,
+    /// so the cost is proportional to the collections that changed.
+    #[must_use]
+    pub fn diff(&self, other: &State) -> ChangedRecords {
+        let mut out = ChangedRecords::new();
+        for name in self.collections().chain(other.collections()) {
+            if out.contains_key(name)
+                || self.collection_digest(name) == other.collection_digest(name)
+            {
+                continue;
+            }
+            let mut changed = std::collections::BTreeMap::new();
+            for (key, value) in other.scan(name) {
+                match self.get(name, key) {
+                    Some(old) if json_eq(old, value) => {}
+                    _ => {
+                        changed.insert(key.to_owned(), Some((**value).clone()));
+                    }
+                }
+            }
+            for key in self.keys(name) {
+                if !other.contains(name, key) {
+                    changed.insert(key.to_owned(), None);
+                }
+            }
+            if !changed.is_empty() {
+                out.insert(name.to_owned(), changed);
+            }
+        }
+        out
+    }
+
+    /// The state after applying `changes` (a value per key, `None` to delete).
+    ///
+    /// # Errors
+    /// When a change names an unknown collection.
+    pub fn with_changes(&self, changes: &ChangedRecords) -> Result<State, UnknownCollection> {
+        let mut next = self.clone();
+        for (collection, records) in changes {
+            if next.index(collection).is_none() {
+                return Err(UnknownCollection(collection.clone()));
+            }
+            for (key, value) in records {
+                match value {
+                    Some(v) => {
+                        next.put(collection, key, v.clone())?;
+                    }
+                    None => {
+                        next.delete(collection, key);
+                    }
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("State");
+        for name in self.collections() {
+            d.field(name, &self.len(name));
+        }
+        d.field("digest", &self.digest).finish()
+    }
+}
+
+/// Every JSON pointer (relative to the records) at which two values differ: leaves that
+/// changed, and fields present on one side only. Arrays of different lengths are reported as
+/// one difference at the array.
+#[must_use]
+pub fn field_changes(old: &Value, new: &Value) -> Vec<String> {
+    fn go(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                for k in keys {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    match (x.get(k), y.get(k)) {
+                        (Some(p), Some(q)) => go(p, q, path, out),
+                        _ => out.push(path.clone()),
+                    }
+                    path.truncate(len);
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&i.to_string());
+                    go(p, q, path, out);
+                    path.truncate(len);
+                }
+            }
+            _ => {
+                if !json_eq(a, b) {
+                    out.push(path.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(old, new, &mut String::new(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn put_get_delete_keep_order_and_digest() {
+        let mut s = State::new(&["a", "b"]);
+        s.put("a", "k2", json!({"x": 1})).unwrap();
+        s.put("a", "k1", json!({"x": 2})).unwrap();
+        s.put("a", "k2", json!({"x": 3})).unwrap();
+        let order: Vec<&str> = s.scan("a").map(|(k, _)| k).collect();
+        assert_eq!(order, ["k2", "k1"]);
+        assert_eq!(s.digest(), s.recompute_digest());
+        let fork = s.clone();
+        s.delete("a", "k2");
+        assert_eq!(s.len("a"), 1);
+        assert_eq!(fork.len("a"), 2);
+        assert_eq!(s.digest(), s.recompute_digest());
+        assert!(s.put("zzz", "k", json!(1)).is_err());
+        let diff = fork.diff(&s);
+        assert_eq!(diff["a"]["k2"], None);
+        assert_eq!(fork.with_changes(&diff).unwrap().digest(), s.digest());
+    }
+
+    #[test]
+    fn field_changes_lists_leaves() {
+        let a = json!({"s": "x", "n": {"a": 1, "b": [1, 2]}, "gone": 1});
+        let b = json!({"s": "x", "n": {"a": 2, "b": [1, 3]}, "new": 1});
+        assert_eq!(field_changes(&a, &b), ["/gone", "/n/a", "/n/b/1", "/new"]);
+    }
+}

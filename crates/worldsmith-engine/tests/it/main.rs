@@ -1,0 +1,5 @@
+//! Integration tests of the world engine.
+
+mod fixtures;
+mod props;
+mod scripts;

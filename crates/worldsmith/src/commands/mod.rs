@@ -1,0 +1,68 @@
+//! One module per subcommand, and the entry point that maps outcomes to exit codes:
+//! 0 ok, 1 the work found problems, 2 usage or internal error.
+
+mod run;
+mod shell;
+mod world;
+
+use crate::cli::{Cli, Command, WorldCommand};
+use clap::Parser;
+use std::process::ExitCode;
+
+/// What a command concluded.
+pub enum Outcome {
+    /// Everything passed.
+    Ok,
+    /// The work ran and found problems (a check failed, a task did not pass).
+    Problems,
+}
+
+/// Parses the command line, runs the command, prints errors one cause per line.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::World(WorldCommand::Check(args)) => world::check(&args),
+        Command::World(WorldCommand::Call(args)) => world::call(&args),
+        Command::World(WorldCommand::Replay(args)) => world::replay(&args),
+        Command::World(WorldCommand::Shell(args)) => shell::shell(&args.world),
+        Command::World(WorldCommand::List) => world::list(),
+        Command::World(WorldCommand::Tools(args)) => world::tools(&args),
+        Command::Run(args) => run::run(&args),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
+        Err(e) => {
+            let mut lines = Vec::new();
+            for (i, cause) in e.chain().enumerate() {
+                let text = cause.to_string();
+                for (j, line) in text.lines().enumerate() {
+                    let prefix = if i == 0 && j == 0 {
+                        "error: "
+                    } else if j == 0 {
+                        "  caused by: "
+                    } else {
+                        "  "
+                    };
+                    if let Some(hint) = line.strip_prefix("hint: ") {
+                        lines.push(format!("hint: {hint}"));
+                    } else {
+                        lines.push(format!("{prefix}{}", line.trim_start()));
+                    }
+                }
+            }
+            eprintln!("{}", lines.join("\n"));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! `worldsmith world check | call | replay | list | tools`.
+
+use super::Outcome;
+use crate::cli::{CallArgs, CheckArgs, ReplayArgs};
+use crate::output::{ignore_broken_pipe, json_lines, pretty_json, write_atomic};
+use crate::worlds;
+use anyhow::{Context, Result, anyhow};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::path::Path;
+use worldsmith_core::task::{ReplayResult, TaskLine};
+use worldsmith_engine::{CheckReport, World};
+
+/// Renders a check report for people.
+pub fn render_check(report: &CheckReport) -> String {
+    let mut out = String::new();
+    let records: usize = report.collections.iter().map(|(_, n)| n).sum();
+    let sizes: Vec<String> = report
+        .collections
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    out.push_str(&format!(
+        "world {}: {} collections, {records} records ({})\n",
+        report.world,
+        report.collections.len(),
+        sizes.join(", ")
+    ));
+    out.push_str(&format!(
+        "digest {}{}\n",
+        report.digest,
+        if report.digest_consistent {
+            ""
+        } else {
+            " (INCONSISTENT with a full recomputation)"
+        }
+    ));
+    if report.integrity.is_empty() {
+        out.push_str("integrity: ok\n");
+    } else {
+        out.push_str(&format!("integrity: {} problems\n", report.integrity.len()));
+        for p in report.integrity.iter().take(20) {
+            out.push_str(&format!("  {p}\n"));
+        }
+    }
+    let passed = report.tools.iter().filter(|t| t.ok).count();
+    out.push_str(&format!("tools: {passed}/{} pass\n", report.tools.len()));
+    for t in &report.tools {
+        let effect = match t.effect {
+            worldsmith_engine::manifest::Effect::Read => "read ",
+            worldsmith_engine::manifest::Effect::Write => "write",
+        };
+        out.push_str(&format!(
+            "  {} {effect} {:<32} {}\n",
+            if t.ok { "ok  " } else { "FAIL" },
+            t.tool,
+            t.outcome
+        ));
+    }
+    out.push_str(if report.passed() {
+        "check passed\n"
+    } else {
+        "check FAILED\n"
+    });
+    out
+}
+
+pub fn check(args: &CheckArgs) -> Result<Outcome> {
+    let world = worlds::load(&args.world.world)?;
+    let report = worldsmith_engine::check(&world);
+    if args.json {
+        write_atomic(Path::new("-"), &pretty_json(&report)?)?;
+    } else {
+        print!("{}", render_check(&report));
+    }
+    Ok(if report.passed() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    })
+}
+
+pub fn call(args: &CallArgs) -> Result<Outcome> {
+    let world = worlds::load(&args.world.world)?;
+    let arguments: Value = serde_json::from_str(&args.arguments)
+        .with_context(|| format!("the arguments are not valid JSON: {}", args.arguments))?;
+    let mut session = world.session();
+    let result = session.call(&args.tool, &arguments);
+    let out = match &result {
+        Ok(value) => json!({"ok": true, "result": value, "digest": session.digest()}),
+        Err(e) => json!({"ok": false, "error": e.to_string(), "digest": session.digest()}),
+    };
+    write_atomic(Path::new("-"), &pretty_json(&out)?)?;
+    Ok(if result.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    })
+}
+
+/// Parses task lines; blank lines are skipped. Returns the tasks with their line numbers,
+/// and a message per malformed line.
+pub fn parse_tasks(text: &str, source: &str) -> (Vec<(usize, TaskLine)>, Vec<String>) {
+    let mut tasks = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<TaskLine>(line) {
+            Ok(t) => tasks.push((i + 1, t)),
+            Err(e) => errors.push(format!(
+                "{source}:{}: skipped a malformed task line: {e}",
+                i + 1
+            )),
+        }
+    }
+    (tasks, errors)
+}
+
+/// Replays tasks in parallel; results keep input order. Tasks naming another world are
+/// reported and skipped.
+pub fn replay_tasks(
+    world: &World,
+    tasks: &[(usize, TaskLine)],
+    source: &str,
+) -> (Vec<ReplayResult>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mine: Vec<&TaskLine> = tasks
+        .iter()
+        .filter_map(|(line, t)| match &t.world {
+            Some(w) if w != world.name() => {
+                errors.push(format!(
+                    "{source}:{line}: skipped task {} for world `{w}` (replaying `{}`)",
+                    t.id,
+                    world.name()
+                ));
+                None
+            }
+            _ => Some(t),
+        })
+        .collect();
+    let results = mine
+        .par_iter()
+        .map(|t| worldsmith_engine::replay(world, t))
+        .collect();
+    (results, errors)
+}
+
+/// Counts of a replay: (passed, failed, unchecked).
+pub fn tally(results: &[ReplayResult]) -> (usize, usize, usize) {
+    let passed = results.iter().filter(|r| r.passed == Some(true)).count();
+    let failed = results.iter().filter(|r| r.passed == Some(false)).count();
+    (passed, failed, results.len() - passed - failed)
+}
+
+pub fn replay(args: &ReplayArgs) -> Result<Outcome> {
+    let world = worlds::load(&args.world.world)?;
+    let source = args.tasks.display().to_string();
+    let text = if args.tasks == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read tasks from standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(&args.tasks)
+            .with_context(|| format!("cannot read tasks from {source}"))?
+    };
+    let (tasks, mut errors) = parse_tasks(&text, &source);
+    let (results, skipped) = replay_tasks(&world, &tasks, &source);
+    errors.extend(skipped);
+    write_atomic(&args.out, &json_lines(&results)?)?;
+    for e in &errors {
+        eprintln!("warning: {e}");
+    }
+    let (passed, failed, unchecked) = tally(&results);
+    eprintln!(
+        "replayed {} tasks on {}: {passed} passed, {failed} failed, {unchecked} unchecked",
+        results.len(),
+        world.name()
+    );
+    for r in results.iter().filter(|r| r.passed == Some(false)).take(5) {
+        eprintln!(
+            "  task {}: {}",
+            r.id,
+            r.mismatch.as_deref().unwrap_or("mismatch")
+        );
+    }
+    Ok(if failed == 0 && errors.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    })
+}
+
+pub fn list() -> Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    for name in worldsmith_worlds::names() {
+        let world = worlds::load_bundled(name)
+            .map_err(|e| anyhow!("bundled world {name} does not load: {e}"))?;
+        let records = world.initial_state().total_len();
+        writeln!(
+            out,
+            "{name}\t{} tools\t{records} records\t{}",
+            world.tools().len(),
+            world.manifest().description
+        )
+        .or_else(ignore_broken_pipe)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+pub fn tools(arg: &crate::cli::WorldArg) -> Result<Outcome> {
+    let world = worlds::load(&arg.world)?;
+    write_atomic(Path::new("-"), &pretty_json(&world.openai_tools())?)?;
+    Ok(Outcome::Ok)
+}
