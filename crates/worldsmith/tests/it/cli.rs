@@ -1,0 +1,212 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Runs the binary with `args` (and `stdin`); returns "exit N", stdout and stderr, with the
+/// fixture directory replaced by `[FIXTURES]` and temporary paths by `[TMP]`.
+fn run(args: &[&str], stdin: &str, tmp: Option<&Path>) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin");
+    let out = child.wait_with_output().expect("finishes");
+    let text = format!(
+        "exit {}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = text.replace(&fixture("").display().to_string(), "[FIXTURES]/");
+    match tmp {
+        Some(t) => text.replace(&t.display().to_string(), "[TMP]"),
+        None => text,
+    }
+}
+
+const SHOP: &str = "tests/fixtures/shop";
+
+#[test]
+fn check_prints_a_summary() {
+    insta::assert_snapshot!(run(&["world", "check", SHOP], "", None));
+}
+
+#[test]
+fn call_prints_result_and_digest() {
+    insta::assert_snapshot!(run(
+        &[
+            "world",
+            "call",
+            SHOP,
+            "sell",
+            r#"{"item_id": "pen", "quantity": 2}"#
+        ],
+        "",
+        None
+    ));
+}
+
+#[test]
+fn call_errors_are_clear() {
+    let refused = run(
+        &[
+            "world",
+            "call",
+            SHOP,
+            "sell",
+            r#"{"item_id": "quill", "quantity": 1}"#,
+        ],
+        "",
+        None,
+    );
+    let bad_args = run(
+        &["world", "call", SHOP, "sell", r#"{"item_id": 7, "qty": 1}"#],
+        "",
+        None,
+    );
+    let unknown = run(&["world", "call", SHOP, "sel", "{}"], "", None);
+    let not_json = run(&["world", "call", SHOP, "sell", "{item_id: pen}"], "", None);
+    insta::assert_snapshot!(format!("{refused}\n{bad_args}\n{unknown}\n{not_json}"));
+}
+
+#[test]
+fn replay_writes_result_lines() {
+    let stdout = run(
+        &[
+            "world",
+            "replay",
+            SHOP,
+            "--tasks",
+            "tests/fixtures/shop/tasks.jsonl",
+        ],
+        "",
+        None,
+    );
+    insta::assert_snapshot!(stdout);
+    // Writing to a file gives the same bytes as standard output.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.jsonl");
+    let _ = run(
+        &[
+            "world",
+            "replay",
+            SHOP,
+            "--tasks",
+            "tests/fixtures/shop/tasks.jsonl",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+        None,
+    );
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert!(stdout.contains(&file), "{file}");
+}
+
+#[test]
+fn replay_skips_malformed_lines_and_keeps_going() {
+    let tasks = "{\"id\": 1, \"actions\": [{\"name\": \"sell\", \"arguments\": {\"item_id\": \"pen\", \"quantity\": 1}}]}\n{not json\n\n{\"id\": 2, \"actions\": []}\n";
+    insta::assert_snapshot!(run(&["world", "replay", SHOP, "--tasks", "-"], tasks, None));
+}
+
+#[test]
+fn shell_is_driven_by_stdin() {
+    let script = "help\ntools\nget items pen\nsell {\"item_id\": \"pen\", \"quantity\": 1}\ncall sell {\"item_id\": \"ink\", \"quantity\": 1}\ndigest\ndiff\nundo\ndiff\nkeys items\nbogus\nquit\nget items pen\n";
+    insta::assert_snapshot!(run(&["world", "shell", SHOP], script, None));
+}
+
+#[test]
+fn unknown_world_and_usage_errors() {
+    let unknown = run(&["world", "check", "no-such-world"], "", None);
+    let missing = run(&["world", "check", "./no/such/dir"], "", None);
+    let usage = run(&["world", "frobnicate"], "", None);
+    insta::assert_snapshot!(format!("{unknown}\n{missing}\n{usage}"));
+}
+
+#[test]
+fn broken_worlds_report_file_and_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("broken");
+    std::fs::create_dir_all(world.join("tools")).unwrap();
+    std::fs::create_dir_all(world.join("data")).unwrap();
+    let manifest = std::fs::read_to_string(fixture("shop/world.json")).unwrap();
+    std::fs::write(
+        world.join("tools/sell.star"),
+        "def sell(item_id, quantity):\n    return item_id +\n",
+    )
+    .unwrap();
+    std::fs::write(
+        world.join("data/items.json"),
+        r#"{"pen": {"name": "Pen", "stock": -1, "status": "lost"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        world.join("world.json"),
+        manifest.replace("\"effect\": \"read\"", "\"effect\": \"peek\""),
+    )
+    .unwrap();
+    let bad_effect = run(
+        &["world", "check", world.to_str().unwrap()],
+        "",
+        Some(dir.path()),
+    );
+    std::fs::write(world.join("world.json"), &manifest).unwrap();
+    let bad_script = run(
+        &["world", "check", world.to_str().unwrap()],
+        "",
+        Some(dir.path()),
+    );
+    std::fs::write(
+        world.join("tools/sell.star"),
+        std::fs::read_to_string(fixture("shop/tools/sell.star")).unwrap(),
+    )
+    .unwrap();
+    let bad_data = run(
+        &["world", "check", world.to_str().unwrap()],
+        "",
+        Some(dir.path()),
+    );
+    insta::assert_snapshot!(format!("{bad_effect}\n{bad_script}\n{bad_data}"));
+}
+
+#[test]
+fn run_is_deterministic_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let first = run(&["run", "--out", a.to_str().unwrap()], "", Some(dir.path()));
+    assert!(first.starts_with("exit 0"), "{first}");
+    let _ = run(&["run", "--out", b.to_str().unwrap()], "", Some(dir.path()));
+    let report = std::fs::read_to_string(a.join("report.md")).unwrap();
+    assert!(report.contains("Result: **passed**"), "{report}");
+    for file in ["report.md", "summary.json"] {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file} differs between runs"
+        );
+    }
+    for name in worldsmith_worlds::names() {
+        let replay = format!("replay/{name}.jsonl");
+        assert_eq!(
+            std::fs::read(a.join(&replay)).unwrap(),
+            std::fs::read(b.join(&replay)).unwrap(),
+            "{replay} differs"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the `worldsmith` command line: snapshots of what people read.
+
+mod cli;
