@@ -22,7 +22,7 @@ pub fn replay(world: &World, task: &TaskLine) -> ReplayResult {
             },
         })
         .collect();
-    let changed = world.initial_state().diff(session.state());
+    let changed = session.changes();
     let mut mismatch = None;
     if let Some(expected) = &task.expected_digest {
         if *expected != session.digest() {

@@ -75,6 +75,21 @@ impl FieldPath {
         current
     }
 
+    /// Whether any value the path reaches satisfies `pred` (no allocation for plain paths).
+    pub fn any(&self, record: &Value, pred: &mut impl FnMut(&Value) -> bool) -> bool {
+        fn go(steps: &[Step], v: &Value, pred: &mut impl FnMut(&Value) -> bool) -> bool {
+            match steps.split_first() {
+                None => pred(v),
+                Some((Step::Field(name), rest)) => v.get(name).is_some_and(|x| go(rest, x, pred)),
+                Some((Step::Each, rest)) => match v {
+                    Value::Array(items) => items.iter().any(|x| go(rest, x, pred)),
+                    _ => false,
+                },
+            }
+        }
+        go(&self.steps, record, pred)
+    }
+
     /// The single value the path reaches, when it has no `[]` step.
     #[must_use]
     pub fn value<'a>(&self, record: &'a Value) -> Option<&'a Value> {

@@ -80,6 +80,16 @@ pub(crate) enum ScriptFailure {
     Error(String),
 }
 
+impl std::fmt::Display for ScriptFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScriptFailure::Failed(m) => write!(f, "fail: {m}"),
+            ScriptFailure::Limit(m) => write!(f, "limit exceeded: {m}"),
+            ScriptFailure::Error(m) => write!(f, "{m}"),
+        }
+    }
+}
+
 const LIMIT_PREFIX: &str = "limit exceeded: ";
 
 /// The state a call reads, plus what it wrote. Reached from native functions through
@@ -153,6 +163,22 @@ fn standard_range() -> &'static starlark::values::OwnedFrozenValue {
             module.freeze().expect("freezes")
         });
         module.get("standard_range").expect("defined")
+    })
+}
+
+/// The `rng` namespace as a value, passed to generators as their first argument.
+fn rng_value() -> &'static starlark::values::OwnedFrozenValue {
+    static RNG: OnceLock<starlark::values::OwnedFrozenValue> = OnceLock::new();
+    RNG.get_or_init(|| {
+        let ast =
+            AstModule::parse("rng.star", "the_rng = rng".to_owned(), &dialect()).expect("valid");
+        let module = Module::with_temp_heap(|module| {
+            Evaluator::new(&module)
+                .eval_module(ast, globals())
+                .expect("evaluates");
+            module.freeze().expect("freezes")
+        });
+        module.get("the_rng").expect("defined")
     })
 }
 
@@ -954,7 +980,10 @@ impl Script {
                         .collect();
                     eval.eval_function(f, &[], &named)
                 }
-                Invocation::Positional(params) => eval.eval_function(f, &[heap.alloc(params)], &[]),
+                Invocation::Positional(params) => {
+                    let rng = heap.access_owned_frozen_value(rng_value());
+                    eval.eval_function(f, &[rng, heap.alloc(params)], &[])
+                }
             }
             .map_err(|e| classify(&e))?;
             let json = result.to_json_value().map_err(|e| {

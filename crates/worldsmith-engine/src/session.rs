@@ -7,6 +7,7 @@ use crate::script::ScriptFailure;
 use crate::state::State;
 use crate::world::{Implementation, World};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use worldsmith_core::Digest;
 use worldsmith_core::task::ChangedRecords;
 
@@ -32,6 +33,11 @@ pub struct CallRecord {
 pub struct Session {
     world: World,
     state: State,
+    /// The state the session started from.
+    start: State,
+    /// Every (collection, key) written since the start; `None` once the state was replaced
+    /// by [`Session::set_state`], after which changes are found by a full comparison.
+    written: Option<BTreeSet<(String, String)>>,
     log: Vec<CallRecord>,
 }
 
@@ -48,7 +54,9 @@ impl Session {
     pub(crate) fn new(world: World, state: State) -> Session {
         Session {
             world,
+            start: state.clone(),
             state,
+            written: Some(BTreeSet::new()),
             log: Vec::new(),
         }
     }
@@ -67,6 +75,9 @@ impl Session {
 
     /// Replaces the state (e.g. to undo to an earlier one).
     pub fn set_state(&mut self, state: State) {
+        if state.digest() != self.state.digest() {
+            self.written = None;
+        }
         self.state = state;
     }
 
@@ -94,10 +105,17 @@ impl Session {
         self.state.diff(&other.state)
     }
 
-    /// The records changed since the world's initial state.
+    /// The records changed since the session started (from the world's initial state for
+    /// [`World::session`]). O(records written), not O(records).
     #[must_use]
     pub fn changes(&self) -> ChangedRecords {
-        self.world.initial_state().diff(&self.state)
+        match &self.written {
+            Some(written) => self.start.diff_keys(
+                &self.state,
+                written.iter().map(|(c, k)| (c.as_str(), k.as_str())),
+            ),
+            None => self.start.diff(&self.state),
+        }
     }
 
     /// Calls a tool and records the call in the log.
@@ -203,6 +221,9 @@ impl Session {
             }
         }
         self.state = next;
+        if let Some(w) = &mut self.written {
+            w.extend(written);
+        }
         Ok(result)
     }
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use worldsmith_core::Digest;
 use worldsmith_core::canonical::{canonical_json, json_eq};
+
 use worldsmith_core::task::ChangedRecords;
 
 /// A record as the state stores it: shared and immutable.
@@ -209,9 +210,17 @@ impl State {
         total
     }
 
+    /// The hash of the record under `key` (its contribution to the digest), if any.
+    #[must_use]
+    pub fn record_hash(&self, collection: &str, key: &str) -> Option<Digest> {
+        let c = &self.collections[self.index(collection)?];
+        c.by_key.get(key).map(|slot| slot.hash)
+    }
+
     /// The records of `other` that differ from `self`: for each changed record its value in
-    /// `other`, or `None` when `other` lacks it. Collections whose digests agree are skipped,
-    /// so the cost is proportional to the collections that changed.
+    /// `other`, or `None` when `other` lacks it. Collections whose digests agree are skipped;
+    /// the others are merged in key order comparing record hashes, so no record is compared
+    /// field by field.
     #[must_use]
     pub fn diff(&self, other: &State) -> ChangedRecords {
         let mut out = ChangedRecords::new();
@@ -221,22 +230,74 @@ impl State {
             {
                 continue;
             }
+            let empty = Collection::default();
+            let a = self.index(name).map_or(&empty, |i| &self.collections[i]);
+            let b = other.index(name).map_or(&empty, |i| &other.collections[i]);
             let mut changed = std::collections::BTreeMap::new();
-            for (key, value) in other.scan(name) {
-                match self.get(name, key) {
-                    Some(old) if json_eq(old, value) => {}
-                    _ => {
-                        changed.insert(key.to_owned(), Some((**value).clone()));
+            let mut left = a.by_key.iter().peekable();
+            let mut right = b.by_key.iter().peekable();
+            loop {
+                match (left.peek(), right.peek()) {
+                    (None, None) => break,
+                    (Some((k, _)), None) => {
+                        changed.insert(k.to_string(), None);
+                        left.next();
                     }
-                }
-            }
-            for key in self.keys(name) {
-                if !other.contains(name, key) {
-                    changed.insert(key.to_owned(), None);
+                    (None, Some((k, slot))) => {
+                        changed.insert(
+                            k.to_string(),
+                            b.by_seq.get(&slot.seq).map(|(_, r)| (**r).clone()),
+                        );
+                        right.next();
+                    }
+                    (Some((ka, sa)), Some((kb, sb))) => match ka.cmp(kb) {
+                        std::cmp::Ordering::Less => {
+                            changed.insert(ka.to_string(), None);
+                            left.next();
+                        }
+                        std::cmp::Ordering::Greater => {
+                            changed.insert(
+                                kb.to_string(),
+                                b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()),
+                            );
+                            right.next();
+                        }
+                        std::cmp::Ordering::Equal => {
+                            if sa.hash != sb.hash {
+                                changed.insert(
+                                    kb.to_string(),
+                                    b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()),
+                                );
+                            }
+                            left.next();
+                            right.next();
+                        }
+                    },
                 }
             }
             if !changed.is_empty() {
                 out.insert(name.to_owned(), changed);
+            }
+        }
+        out
+    }
+
+    /// The changes from `self` to `other`, looking only at the given (collection, key) pairs:
+    /// O(pairs) instead of O(records). Exact when every record that differs is listed (as
+    /// when the pairs are the keys a session wrote since `self`).
+    #[must_use]
+    pub fn diff_keys<'a>(
+        &self,
+        other: &State,
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> ChangedRecords {
+        let mut out = ChangedRecords::new();
+        for (collection, key) in keys {
+            if self.record_hash(collection, key) != other.record_hash(collection, key) {
+                out.entry(collection.to_owned()).or_default().insert(
+                    key.to_owned(),
+                    other.get(collection, key).map(|r| (**r).clone()),
+                );
             }
         }
         out

@@ -719,7 +719,7 @@ fn load_data(
                     vec![Diagnostic::new(
                         generator.clone(),
                         "",
-                        format!("generate() failed: {f:?}"),
+                        format!("generate() failed: {f}"),
                     )]
                 })?;
             let Value::Object(collections) = out else {

@@ -38,6 +38,19 @@ pub enum WorldCommand {
     List,
     /// Print a world's tools in OpenAI function-calling format (JSON).
     Tools(WorldArg),
+    /// Write a world's initial records as `DIR/<collection>.json` (e.g. to freeze a
+    /// generator's output into data files).
+    Dump(DumpArgs),
+}
+
+/// `world dump`
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub world: WorldArg,
+    /// The directory to write into.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// A world: a bundled world's name, or a directory (any argument containing `/`).

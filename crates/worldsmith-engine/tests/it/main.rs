@@ -1,5 +1,7 @@
 //! Integration tests of the world engine.
 
+mod bad_input;
 mod fixtures;
 mod props;
 mod scripts;
+mod sqlite;

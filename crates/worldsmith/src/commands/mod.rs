@@ -37,6 +37,7 @@ pub fn main() -> ExitCode {
         Command::World(WorldCommand::Shell(args)) => shell::shell(&args.world),
         Command::World(WorldCommand::List) => world::list(),
         Command::World(WorldCommand::Tools(args)) => world::tools(&args),
+        Command::World(WorldCommand::Dump(args)) => world::dump(&args),
         Command::Run(args) => run::run(&args),
     };
     match result {

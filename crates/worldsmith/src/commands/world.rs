@@ -217,3 +217,25 @@ pub fn tools(arg: &crate::cli::WorldArg) -> Result<Outcome> {
     write_atomic(Path::new("-"), &pretty_json(&world.openai_tools())?)?;
     Ok(Outcome::Ok)
 }
+
+pub fn dump(args: &crate::cli::DumpArgs) -> Result<Outcome> {
+    let world = worlds::load(&args.world.world)?;
+    let state = world.initial_state();
+    for name in state.collections() {
+        let records: serde_json::Map<String, Value> = state
+            .scan(name)
+            .map(|(k, r)| (k.to_owned(), (**r).clone()))
+            .collect();
+        write_atomic(
+            &args.out.join(format!("{name}.json")),
+            &pretty_json(&records)?,
+        )?;
+    }
+    eprintln!(
+        "wrote {} collections ({} records) to {}",
+        state.collections().count(),
+        state.total_len(),
+        args.out.display()
+    );
+    Ok(Outcome::Ok)
+}
