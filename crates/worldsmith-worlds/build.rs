@@ -33,35 +33,22 @@ fn main() {
     let mut code = String::from(
         "/// Every bundled world: (name, [(relative path, text)]).\npub static WORLDS: &[(&str, &[(&str, &str)])] = &[\n",
     );
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&worlds)
-        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(&worlds).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     dirs.sort();
     for dir in dirs {
         if !dir.join("world.json").is_file() {
             continue;
         }
-        let name = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("utf-8 world name")
-            .to_owned();
+        let name = dir.file_name().and_then(|n| n.to_str()).expect("utf-8 world name").to_owned();
         let mut files = Vec::new();
         collect(&dir, &dir, &mut files);
         let _ = writeln!(code, "    ({name:?}, &[");
         for f in files {
             println!("cargo:rerun-if-changed={}", f.display());
-            let rel = f
-                .strip_prefix(&dir)
-                .expect("inside")
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = f.strip_prefix(&dir).expect("inside").to_string_lossy().replace('\\', "/");
             let abs = f.canonicalize().expect("exists");
-            let _ = writeln!(
-                code,
-                "        ({rel:?}, include_str!({:?})),",
-                abs.display().to_string()
-            );
+            let _ = writeln!(code, "        ({rel:?}, include_str!({:?})),", abs.display().to_string());
         }
         let _ = writeln!(code, "    ]),");
         println!("cargo:rerun-if-changed={}", dir.display());

@@ -115,13 +115,9 @@ pub fn number_eq(a: &Number, b: &Number) -> bool {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => number_eq(x, y),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -223,22 +219,14 @@ mod tests {
 
     #[test]
     fn numbers_are_canonical_by_value() {
-        let v: Value =
-            serde_json::from_str(r#"[3, 3.0, 3e0, -0.0, 0.1, 1e30, 12.50, 9007199254740993]"#)
-                .unwrap();
-        assert_eq!(
-            canonical_json(&v),
-            "[3,3,3,0,0.1,1e30,12.5,9007199254740993]"
-        );
+        let v: Value = serde_json::from_str(r#"[3, 3.0, 3e0, -0.0, 0.1, 1e30, 12.50, 9007199254740993]"#).unwrap();
+        assert_eq!(canonical_json(&v), "[3,3,3,0,0.1,1e30,12.5,9007199254740993]");
     }
 
     #[test]
     fn keys_are_sorted_and_nested() {
         let v = json!({"z": {"b": 1, "a": [true, null]}, "a": "é\n"});
-        assert_eq!(
-            canonical_json(&v),
-            r#"{"a":"é\n","z":{"a":[true,null],"b":1}}"#
-        );
+        assert_eq!(canonical_json(&v), r#"{"a":"é\n","z":{"a":[true,null],"b":1}}"#);
     }
 
     #[test]

@@ -103,16 +103,10 @@ impl std::error::Error for ParseDigestError {}
 impl FromStr for Digest {
     type Err = ParseDigestError;
     fn from_str(s: &str) -> Result<Digest, ParseDigestError> {
-        if s.len() != 32
-            || !s
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             return Err(ParseDigestError(s.to_owned()));
         }
-        u128::from_str_radix(s, 16)
-            .map(Digest)
-            .map_err(|_| ParseDigestError(s.to_owned()))
+        u128::from_str_radix(s, 16).map(Digest).map_err(|_| ParseDigestError(s.to_owned()))
     }
 }
 
@@ -137,21 +131,11 @@ mod tests {
     #[test]
     fn equal_values_hash_equal() {
         let a = Digest::of_record("c", "k", &json!({"x": 3, "y": [1.0]}));
-        let b = Digest::of_record(
-            "c",
-            "k",
-            &serde_json::from_str(r#"{"y":[1],"x":3.0}"#).unwrap(),
-        );
+        let b = Digest::of_record("c", "k", &serde_json::from_str(r#"{"y":[1],"x":3.0}"#).unwrap());
         assert_eq!(a, b);
-        assert_ne!(
-            a,
-            Digest::of_record("c", "k2", &json!({"x": 3, "y": [1.0]}))
-        );
+        assert_ne!(a, Digest::of_record("c", "k2", &json!({"x": 3, "y": [1.0]})));
         // Framing keeps collection and key apart.
-        assert_ne!(
-            Digest::of_record("ab", "c", &json!(1)),
-            Digest::of_record("a", "bc", &json!(1))
-        );
+        assert_ne!(Digest::of_record("ab", "c", &json!(1)), Digest::of_record("a", "bc", &json!(1)));
     }
 
     #[test]
@@ -160,10 +144,6 @@ mod tests {
         assert_eq!(d.to_hex().len(), 32);
         assert_eq!(d.to_hex().parse::<Digest>().unwrap(), d);
         assert!("XYZ".parse::<Digest>().is_err());
-        assert!(
-            "0123456789ABCDEF0123456789abcdef"
-                .parse::<Digest>()
-                .is_err()
-        );
+        assert!("0123456789ABCDEF0123456789abcdef".parse::<Digest>().is_err());
     }
 }

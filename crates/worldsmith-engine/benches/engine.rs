@@ -13,13 +13,8 @@ fn load() -> (World, TaskLine) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/world");
     let world = World::load_dir(&root).unwrap_or_else(|e| panic!("{e}"));
     let line = std::fs::read_to_string(root.join("task.jsonl")).expect("bench task");
-    let task: TaskLine =
-        serde_json::from_str(line.lines().next().expect("one line")).expect("a task line");
-    assert_eq!(
-        replay(&world, &task).passed,
-        Some(true),
-        "the bench task must pass"
-    );
+    let task: TaskLine = serde_json::from_str(line.lines().next().expect("one line")).expect("a task line");
+    assert_eq!(replay(&world, &task).passed, Some(true), "the bench task must pass");
     (world, task)
 }
 
@@ -36,17 +31,11 @@ fn engine(c: &mut Criterion) {
 
     let mut session = base.fork();
     let args = json!({"customer_id": "C0653"});
-    c.bench_function("call/declarative_read", |b| {
-        b.iter(|| black_box(session.execute("get_customer", &args).is_ok()))
-    });
+    c.bench_function("call/declarative_read", |b| b.iter(|| black_box(session.execute("get_customer", &args).is_ok())));
 
     let args = json!({"customer_id": "C0653", "email": "x@example.com"});
     c.bench_function("call/declarative_write", |b| {
-        b.iter_batched(
-            || base.fork(),
-            |mut s| black_box(s.execute("set_email", &args).is_ok()),
-            BatchSize::SmallInput,
-        );
+        b.iter_batched(|| base.fork(), |mut s| black_box(s.execute("set_email", &args).is_ok()), BatchSize::SmallInput);
     });
 
     let args = json!({"order_id": "O00005"});
@@ -58,9 +47,7 @@ fn engine(c: &mut Criterion) {
         );
     });
 
-    c.bench_function("replay_verify_5_calls", |b| {
-        b.iter(|| black_box(replay(&world, &task).passed))
-    });
+    c.bench_function("replay_verify_5_calls", |b| b.iter(|| black_box(replay(&world, &task).passed)));
 }
 
 criterion_group!(benches, engine);

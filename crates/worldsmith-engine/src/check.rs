@@ -63,25 +63,16 @@ pub fn sample_arguments(world: &World, tool: &Tool) -> Value {
     let props = params.get("properties").and_then(Value::as_object);
     let mut out = Map::new();
     for name in required {
-        let schema = props
-            .and_then(|p| p.get(name))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let schema = props.and_then(|p| p.get(name)).cloned().unwrap_or(Value::Null);
         let key_of = world.schema().collections().iter().find(|c| c.key == name);
-        let value = if let Some(first) = schema
-            .get("enum")
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-        {
+        let value = if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
             first.clone()
         } else if let Some(c) = key_of {
             world
                 .initial_state()
                 .scan(&c.name)
                 .next()
-                .map_or(Value::String("unknown".into()), |(k, _)| {
-                    Value::String(k.to_owned())
-                })
+                .map_or(Value::String("unknown".into()), |(k, _)| Value::String(k.to_owned()))
         } else {
             match schema.get("type").and_then(Value::as_str) {
                 Some("integer") => Value::from(1),
@@ -104,18 +95,8 @@ pub fn sample_arguments(world: &World, tool: &Tool) -> Value {
 #[must_use]
 pub fn check(world: &World) -> CheckReport {
     let state = world.initial_state();
-    let collections = world
-        .schema()
-        .collections()
-        .iter()
-        .map(|c| (c.name.clone(), state.len(&c.name)))
-        .collect();
-    let integrity = world
-        .schema()
-        .integrity(state)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let collections = world.schema().collections().iter().map(|c| (c.name.clone(), state.len(&c.name))).collect();
+    let integrity = world.schema().integrity(state).iter().map(ToString::to_string).collect();
     let mut tools = Vec::new();
     for tool in world.tools() {
         let arguments = sample_arguments(world, tool);
@@ -128,19 +109,11 @@ pub fn check(world: &World) -> CheckReport {
             }
             Ok(_) => (true, "ok".to_owned()),
             Err(e) if e.is_defect() => (false, e.to_string()),
-            Err(e @ ToolError::InvalidArguments { .. }) if tool.example().is_some() => {
-                (false, e.to_string())
-            }
+            Err(e @ ToolError::InvalidArguments { .. }) if tool.example().is_some() => (false, e.to_string()),
             Err(e) if tool.example().is_some() => (false, format!("the example failed: {e}")),
             Err(e) => (true, format!("refused: {e}")),
         };
-        tools.push(ToolCheck {
-            tool: tool.name().to_owned(),
-            effect: tool.effect(),
-            arguments,
-            ok,
-            outcome,
-        });
+        tools.push(ToolCheck { tool: tool.name().to_owned(), effect: tool.effect(), arguments, ok, outcome });
     }
     CheckReport {
         world: world.name().to_owned(),

@@ -14,16 +14,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn new(
-        file: impl Into<String>,
-        location: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        Diagnostic {
-            file: file.into(),
-            location: location.into(),
-            message: message.into(),
-        }
+    pub(crate) fn new(file: impl Into<String>, location: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { file: file.into(), location: location.into(), message: message.into() }
     }
 }
 
@@ -49,12 +41,7 @@ pub struct LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.diagnostics.len();
-        write!(
-            f,
-            "world {} has {n} problem{}:",
-            self.world,
-            if n == 1 { "" } else { "s" }
-        )?;
+        write!(f, "world {} has {n} problem{}:", self.world, if n == 1 { "" } else { "s" })?;
         for d in &self.diagnostics {
             write!(f, "\n  {d}")?;
         }
@@ -117,11 +104,6 @@ impl ToolError {
     /// rather than an ordinary refusal or a bad call by the agent.
     #[must_use]
     pub fn is_defect(&self) -> bool {
-        matches!(
-            self,
-            ToolError::LimitExceeded { .. }
-                | ToolError::Script { .. }
-                | ToolError::InvalidWrite { .. }
-        )
+        matches!(self, ToolError::LimitExceeded { .. } | ToolError::Script { .. } | ToolError::InvalidWrite { .. })
     }
 }

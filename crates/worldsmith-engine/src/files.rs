@@ -58,10 +58,7 @@ pub struct MemFiles {
 impl MemFiles {
     /// An in-memory world named `label` in messages.
     pub fn new(label: impl Into<String>) -> MemFiles {
-        MemFiles {
-            label: label.into(),
-            files: BTreeMap::new(),
-        }
+        MemFiles { label: label.into(), files: BTreeMap::new() }
     }
 
     /// Adds (or replaces) a file.
@@ -83,9 +80,6 @@ impl WorldFiles for MemFiles {
     }
 
     fn read(&self, path: &str) -> Result<String, String> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| format!("{}: no file {path}", self.label))
+        self.files.get(path).cloned().ok_or_else(|| format!("{}: no file {path}", self.label))
     }
 }

@@ -25,27 +25,14 @@ pub fn with_key(key_name: &str, key: &str, record: &Value) -> Value {
 }
 
 fn key_arg<'a>(op_key: Option<&'a String>, schema: &'a Schema, collection: &str) -> &'a str {
-    op_key.map_or_else(
-        || {
-            schema
-                .collection(collection)
-                .map_or("id", |c| c.key.as_str())
-        },
-        String::as_str,
-    )
+    op_key.map_or_else(|| schema.collection(collection).map_or("id", |c| c.key.as_str()), String::as_str)
 }
 
 /// The argument names an operation reads (for load-time checks).
 #[must_use]
 pub fn argument_names(op: &Op, schema: &Schema) -> Vec<String> {
     match op {
-        Op::Get { collection, key }
-        | Op::Delete {
-            collection, key, ..
-        }
-        | Op::Update {
-            collection, key, ..
-        } => {
+        Op::Get { collection, key } | Op::Delete { collection, key, .. } | Op::Update { collection, key, .. } => {
             vec![key_arg(key.as_ref(), schema, collection).to_owned()]
         }
         Op::List { filters, .. } => filters.values().cloned().collect(),
@@ -70,10 +57,7 @@ pub fn collection(op: &Op) -> &str {
 /// Whether an operation writes.
 #[must_use]
 pub fn writes(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Create { .. } | Op::Update { .. } | Op::Delete { .. }
-    )
+    matches!(op, Op::Create { .. } | Op::Update { .. } | Op::Delete { .. })
 }
 
 fn key_value(args: &Map<String, Value>, name: &str) -> Result<String, String> {
@@ -85,12 +69,7 @@ fn key_value(args: &Map<String, Value>, name: &str) -> Result<String, String> {
     }
 }
 
-fn check_require(
-    collection: &str,
-    key: &str,
-    record: &Value,
-    require: &Map<String, Value>,
-) -> Result<(), String> {
+fn check_require(collection: &str, key: &str, record: &Value, require: &Map<String, Value>) -> Result<(), String> {
     for (field, allowed) in require {
         let path = FieldPath::parse(field)?;
         let got = path.value(record).unwrap_or(&Value::Null);
@@ -99,9 +78,7 @@ fn check_require(
             one => json_eq(one, got),
         };
         if !ok {
-            return Err(format!(
-                "{collection} `{key}` has {field} {got}, but this requires {allowed}"
-            ));
+            return Err(format!("{collection} `{key}` has {field} {got}, but this requires {allowed}"));
         }
     }
     Ok(())
@@ -125,17 +102,12 @@ fn filter_matches(op: FilterOp, got: &Value, want: &Value) -> bool {
             (Some(s), Some(w)) => s.starts_with(&w),
             _ => false,
         },
-        FilterOp::In => want
-            .as_array()
-            .is_some_and(|options| options.iter().any(|o| json_eq(o, got))),
+        FilterOp::In => want.as_array().is_some_and(|options| options.iter().any(|o| json_eq(o, got))),
     }
 }
 
 fn same_kind(a: &Value, b: &Value) -> bool {
-    matches!(
-        (a, b),
-        (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_))
-    )
+    matches!((a, b), (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)))
 }
 
 fn fields_from_args(
@@ -178,23 +150,13 @@ pub fn run(
             }
             let out: Vec<Value> = state
                 .scan(name)
-                .filter(|(_, r)| {
-                    compiled
-                        .iter()
-                        .all(|(p, want)| p.values(r).into_iter().any(|got| json_eq(got, want)))
-                })
+                .filter(|(_, r)| compiled.iter().all(|(p, want)| p.values(r).into_iter().any(|got| json_eq(got, want))))
                 .take(limit.unwrap_or(DEFAULT_LIMIT))
                 .map(|(k, r)| with_key(key_name, k, r))
                 .collect();
             Ok((Value::Array(out), vec![]))
         }
-        Op::Search {
-            filters,
-            sort_by,
-            descending,
-            limit,
-            ..
-        } => {
+        Op::Search { filters, sort_by, descending, limit, .. } => {
             let mut compiled = Vec::new();
             for f in filters {
                 if let Some(want) = args.get(&f.arg) {
@@ -204,11 +166,9 @@ pub fn run(
             let mut hits: Vec<(&str, &Value)> = state
                 .scan(name)
                 .filter(|(_, r)| {
-                    compiled.iter().all(|(p, op, want)| {
-                        p.values(r)
-                            .into_iter()
-                            .any(|got| filter_matches(*op, got, want))
-                    })
+                    compiled
+                        .iter()
+                        .all(|(p, op, want)| p.values(r).into_iter().any(|got| filter_matches(*op, got, want)))
                 })
                 .map(|(k, r)| (k, &**r))
                 .collect();
@@ -216,27 +176,15 @@ pub fn run(
                 let path = FieldPath::parse(field)?;
                 // A stable sort keeps insertion order among equal values.
                 hits.sort_by(|a, b| {
-                    let o = json_cmp(
-                        path.value(a.1).unwrap_or(&Value::Null),
-                        path.value(b.1).unwrap_or(&Value::Null),
-                    );
+                    let o = json_cmp(path.value(a.1).unwrap_or(&Value::Null), path.value(b.1).unwrap_or(&Value::Null));
                     if *descending { o.reverse() } else { o }
                 });
             }
-            let out = hits
-                .into_iter()
-                .take(limit.unwrap_or(DEFAULT_LIMIT))
-                .map(|(k, r)| with_key(key_name, k, r))
-                .collect();
+            let out =
+                hits.into_iter().take(limit.unwrap_or(DEFAULT_LIMIT)).map(|(k, r)| with_key(key_name, k, r)).collect();
             Ok((Value::Array(out), vec![]))
         }
-        Op::Create {
-            key,
-            key_prefix,
-            fields,
-            set,
-            ..
-        } => {
+        Op::Create { key, key_prefix, fields, set, .. } => {
             let k = match key {
                 Some(arg) => key_value(args, arg)?,
                 None => {
@@ -258,13 +206,7 @@ pub fn run(
             state.put(name, &k, record).map_err(|e| e.to_string())?;
             Ok((result, vec![(name.to_owned(), k)]))
         }
-        Op::Update {
-            key,
-            fields,
-            set,
-            require,
-            ..
-        } => {
+        Op::Update { key, fields, set, require, .. } => {
             let arg = key_arg(key.as_ref(), schema, name);
             let k = key_value(args, arg)?;
             let old = state.get(name, &k).ok_or_else(|| not_found(&k))?;
@@ -285,10 +227,7 @@ pub fn run(
             let old = state.get(name, &k).ok_or_else(|| not_found(&k))?;
             check_require(name, &k, old, require)?;
             state.delete(name, &k);
-            Ok((
-                serde_json::json!({ "deleted": k }),
-                vec![(name.to_owned(), k)],
-            ))
+            Ok((serde_json::json!({ "deleted": k }), vec![(name.to_owned(), k)]))
         }
     }
 }

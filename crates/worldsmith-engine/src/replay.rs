@@ -16,20 +16,14 @@ pub fn replay(world: &World, task: &TaskLine) -> ReplayResult {
         .iter()
         .map(|a| match session.execute(&a.name, &a.arguments) {
             Ok(value) => CallResult { ok: true, value },
-            Err(e) => CallResult {
-                ok: false,
-                value: Value::String(e.to_string()),
-            },
+            Err(e) => CallResult { ok: false, value: Value::String(e.to_string()) },
         })
         .collect();
     let changed = session.changes();
     let mut mismatch = None;
     if let Some(expected) = &task.expected_digest {
         if *expected != session.digest() {
-            mismatch = Some(format!(
-                "final digest {} differs from the expected {expected}",
-                session.digest()
-            ));
+            mismatch = Some(format!("final digest {} differs from the expected {expected}", session.digest()));
         }
     }
     if mismatch.is_none() {
@@ -53,11 +47,8 @@ pub fn replay(world: &World, task: &TaskLine) -> ReplayResult {
 /// record that changed unexpectedly. `None` when they are equal.
 #[must_use]
 pub fn compare_changes(expected: &ChangedRecords, actual: &ChangedRecords) -> Option<String> {
-    let mut keys: Vec<(&String, &String)> = expected
-        .iter()
-        .chain(actual.iter())
-        .flat_map(|(c, records)| records.keys().map(move |k| (c, k)))
-        .collect();
+    let mut keys: Vec<(&String, &String)> =
+        expected.iter().chain(actual.iter()).flat_map(|(c, records)| records.keys().map(move |k| (c, k))).collect();
     keys.sort();
     keys.dedup();
     for (c, k) in keys {
@@ -66,22 +57,13 @@ pub fn compare_changes(expected: &ChangedRecords, actual: &ChangedRecords) -> Op
         match (want, got) {
             (Some(Some(w)), Some(Some(g))) => {
                 if let Some(at) = first_difference(w, g) {
-                    let show = |v: &Value| {
-                        v.pointer(&at)
-                            .map_or_else(|| "(absent)".to_owned(), Value::to_string)
-                    };
-                    return Some(format!(
-                        "{c}[{k:?}]{at}: expected {}, got {}",
-                        show(w),
-                        show(g)
-                    ));
+                    let show = |v: &Value| v.pointer(&at).map_or_else(|| "(absent)".to_owned(), Value::to_string);
+                    return Some(format!("{c}[{k:?}]{at}: expected {}, got {}", show(w), show(g)));
                 }
             }
             (Some(None), Some(None)) => {}
             (Some(Some(_)), Some(None)) => {
-                return Some(format!(
-                    "{c}[{k:?}]: expected a final value, but the record was deleted"
-                ));
+                return Some(format!("{c}[{k:?}]: expected a final value, but the record was deleted"));
             }
             (Some(None), Some(Some(_))) => {
                 return Some(format!("{c}[{k:?}]: expected the record to be deleted"));
@@ -90,9 +72,7 @@ pub fn compare_changes(expected: &ChangedRecords, actual: &ChangedRecords) -> Op
                 return Some(format!("{c}[{k:?}]: expected to change, but is unchanged"));
             }
             (None, Some(_)) => {
-                return Some(format!(
-                    "{c}[{k:?}]: changed, but the task expects it unchanged"
-                ));
+                return Some(format!("{c}[{k:?}]: changed, but the task expects it unchanged"));
             }
             (None, None) => {}
         }

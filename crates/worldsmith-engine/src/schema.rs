@@ -38,10 +38,7 @@ impl FieldPath {
             steps.push(Step::Field(name.to_owned()));
             steps.extend(std::iter::repeat_n(Step::Each, each));
         }
-        Ok(FieldPath {
-            text: text.to_owned(),
-            steps,
-        })
+        Ok(FieldPath { text: text.to_owned(), steps })
     }
 
     /// The path as written.
@@ -114,10 +111,7 @@ pub struct CollectionSchema {
 
 impl std::fmt::Debug for CollectionSchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CollectionSchema")
-            .field("name", &self.name)
-            .field("key", &self.key)
-            .finish_non_exhaustive()
+        f.debug_struct("CollectionSchema").field("name", &self.name).field("key", &self.key).finish_non_exhaustive()
     }
 }
 
@@ -127,9 +121,24 @@ fn error_pointer(e: &jsonschema::ValidationError<'_>) -> String {
     if at.is_empty() { "/".to_owned() } else { at }
 }
 
+/// A validation error's message; enum errors list every allowed value (the library's own
+/// message elides all but two, and an agent needs to see them all).
+fn error_message(e: &jsonschema::ValidationError<'_>) -> String {
+    match e.kind() {
+        jsonschema::error::ValidationErrorKind::Enum { options } => match &**options {
+            Value::Array(items) => {
+                let all: Vec<String> = items.iter().map(Value::to_string).collect();
+                format!("{} is not one of {}", e.instance(), all.join(", "))
+            }
+            other => format!("{} is not {other}", e.instance()),
+        },
+        _ => e.to_string(),
+    }
+}
+
 /// Renders a JSON Schema validation error as `/pointer: message`.
 pub(crate) fn describe_validation_error(e: &jsonschema::ValidationError<'_>) -> String {
-    format!("{}: {e}", error_pointer(e))
+    format!("{}: {}", error_pointer(e), error_message(e))
 }
 
 impl CollectionSchema {
@@ -169,10 +178,7 @@ impl CollectionSchema {
         if self.validator.is_valid(record) {
             return Vec::new();
         }
-        self.validator
-            .iter_errors(record)
-            .map(|e| (error_pointer(&e), e.to_string()))
-            .collect()
+        self.validator.iter_errors(record).map(|e| (error_pointer(&e), error_message(&e))).collect()
     }
 
     /// Every foreign key of `record` that points at no record of `state`, as (`/path`,
@@ -186,10 +192,7 @@ impl CollectionSchema {
                     Value::Null => {}
                     Value::String(k) if state.contains(target, k) => {}
                     Value::Number(n) if state.contains(target, &n.to_string()) => {}
-                    other => out.push((
-                        format!("/{}", path.as_str()),
-                        format!("{other} is not a key of `{target}`"),
-                    )),
+                    other => out.push((format!("/{}", path.as_str()), format!("{other} is not a key of `{target}`"))),
                 }
             }
         }
@@ -198,6 +201,9 @@ impl CollectionSchema {
 }
 
 /// The schema of a world: its collections in order.
+///
+/// Besides per-record checks it answers the reverse question a delete needs: which records
+/// still point at a key ([`Schema::referenced_by`]).
 #[derive(Debug, Default)]
 pub struct Schema {
     collections: Vec<CollectionSchema>,
@@ -218,11 +224,7 @@ pub struct IntegrityProblem {
 
 impl std::fmt::Display for IntegrityProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}[{:?}]{}: {}",
-            self.collection, self.key, self.pointer, self.message
-        )
+        write!(f, "{}[{:?}]{}: {}", self.collection, self.key, self.pointer, self.message)
     }
 }
 
@@ -252,23 +254,34 @@ impl Schema {
         State::new(&names)
     }
 
+    /// The first record of `state` whose foreign key points at `collection[key]`, as
+    /// `other["key"]/path`, or `None` when nothing refers to it. Scans only the collections
+    /// with a foreign key into `collection`.
+    #[must_use]
+    pub fn referenced_by(&self, state: &State, collection: &str, key: &str) -> Option<String> {
+        for c in &self.collections {
+            for (path, target) in &c.foreign_keys {
+                if target != collection {
+                    continue;
+                }
+                for (k, record) in state.scan(&c.name) {
+                    if path.any(record, &mut |v| v.as_str() == Some(key)) {
+                        return Some(format!("{}[{k:?}]/{}", c.name, path.as_str()));
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// Checks every record of `state`: field types, required fields, enums, and foreign keys.
     #[must_use]
     pub fn integrity(&self, state: &State) -> Vec<IntegrityProblem> {
         let mut out = Vec::new();
         for c in &self.collections {
             for (key, record) in state.scan(&c.name) {
-                for (pointer, message) in c
-                    .check_record(record)
-                    .into_iter()
-                    .chain(c.check_references(state, record))
-                {
-                    out.push(IntegrityProblem {
-                        collection: c.name.clone(),
-                        key: key.to_owned(),
-                        pointer,
-                        message,
-                    });
+                for (pointer, message) in c.check_record(record).into_iter().chain(c.check_references(state, record)) {
+                    out.push(IntegrityProblem { collection: c.name.clone(), key: key.to_owned(), pointer, message });
                 }
             }
         }
@@ -284,10 +297,7 @@ mod tests {
     fn field_paths_reach_nested_values() {
         let r = json!({"a": {"b": 1}, "items": [{"p": "x"}, {"p": "y"}, {}]});
         assert_eq!(FieldPath::parse("a.b").unwrap().values(&r), [&json!(1)]);
-        assert_eq!(
-            FieldPath::parse("items[].p").unwrap().values(&r),
-            [&json!("x"), &json!("y")]
-        );
+        assert_eq!(FieldPath::parse("items[].p").unwrap().values(&r), [&json!("x"), &json!("y")]);
         assert!(FieldPath::parse("a..b").is_err());
         assert!(FieldPath::parse("missing.x").unwrap().values(&r).is_empty());
     }

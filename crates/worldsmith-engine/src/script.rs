@@ -47,12 +47,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            ticks: 1_000_000,
-            heap_bytes: 64 << 20,
-            call_depth: 64,
-            max_sequence: 1_000_000,
-        }
+        Limits { ticks: 1_000_000, heap_bytes: 64 << 20, call_depth: 64, max_sequence: 1_000_000 }
     }
 }
 
@@ -61,11 +56,7 @@ impl Limits {
     /// times the heap of a call.
     #[must_use]
     pub fn for_generator(self) -> Limits {
-        Limits {
-            ticks: self.ticks.saturating_mul(50),
-            heap_bytes: self.heap_bytes.saturating_mul(8),
-            ..self
-        }
+        Limits { ticks: self.ticks.saturating_mul(50), heap_bytes: self.heap_bytes.saturating_mul(8), ..self }
     }
 }
 
@@ -119,30 +110,74 @@ mod ctx_type {
 const TOUCHED: &str = "__ws_touched";
 
 fn dialect() -> Dialect {
-    Dialect {
-        enable_load: false,
-        enable_f_strings: true,
-        ..Dialect::Extended
+    Dialect { enable_load: true, enable_f_strings: true, ..Dialect::Extended }
+}
+
+/// Resolves `load("lib/x.star", "name")` in a world's scripts: paths are relative to the
+/// world's root; each module is compiled once (with the same guards and globals) and
+/// cached; cycles are reported.
+pub(crate) struct ModuleLoader<'a> {
+    files: &'a dyn crate::files::WorldFiles,
+    limits: Limits,
+    cache: RefCell<BTreeMap<String, FrozenModule>>,
+    loading: RefCell<Vec<String>>,
+}
+
+impl<'a> ModuleLoader<'a> {
+    pub(crate) fn new(files: &'a dyn crate::files::WorldFiles, limits: Limits) -> ModuleLoader<'a> {
+        ModuleLoader { files, limits, cache: RefCell::default(), loading: RefCell::default() }
     }
+}
+
+impl starlark::eval::FileLoader for ModuleLoader<'_> {
+    fn load(&self, path: &str) -> starlark::Result<FrozenModule> {
+        let fail = |m: String| starlark::Error::new_native(anyhow::anyhow!(m));
+        if let Some(m) = self.cache.borrow().get(path) {
+            return Ok(m.clone());
+        }
+        if self.loading.borrow().iter().any(|p| p == path) {
+            return Err(fail(format!("load cycle: {} -> {path}", self.loading.borrow().join(" -> "))));
+        }
+        let source = self.files.read(path).map_err(fail)?;
+        self.loading.borrow_mut().push(path.to_owned());
+        let module = compile_module(path, &source, self.limits, self);
+        self.loading.borrow_mut().pop();
+        let module = module.map_err(fail)?;
+        self.cache.borrow_mut().insert(path.to_owned(), module.clone());
+        Ok(module)
+    }
+}
+
+/// Parses, guards and evaluates one module.
+fn compile_module(file: &str, source: &str, limits: Limits, loader: &ModuleLoader<'_>) -> Result<FrozenModule, String> {
+    let mut ast = AstModule::parse(file, source.to_owned(), &dialect()).map_err(|e| describe(&e))?;
+    let mut found = None;
+    find_augmented_multiply(ast.statement(), &mut found);
+    if let Some(span) = found {
+        let line = ast.file_span(span).resolve_span().begin.line + 1;
+        return Err(format!("{file}:{line}: `*=` is not supported (the repetition guard needs `x = x * n`)"));
+    }
+    ast.replace_binary_operators(&HashMap::from([("*".to_owned(), "__ws_mul".to_owned())]));
+    Module::with_temp_heap(|module| -> Result<FrozenModule, String> {
+        {
+            let mut eval = Evaluator::new(&module);
+            configure(&mut eval, limits);
+            eval.set_loader(loader);
+            eval.eval_module(ast, globals()).map_err(|e| describe(&e))?;
+        }
+        module.freeze().map_err(|e| format!("{file}: {e:?}"))
+    })
 }
 
 fn globals() -> &'static Globals {
     static GLOBALS: OnceLock<Globals> = OnceLock::new();
     GLOBALS.get_or_init(|| {
         use LibraryExtension as L;
-        GlobalsBuilder::extended_by(&[
-            L::StructType,
-            L::Map,
-            L::Filter,
-            L::Partial,
-            L::Json,
-            L::Typing,
-            L::SetType,
-        ])
-        .with(python_builtins)
-        .with_namespace("db", db_api)
-        .with_namespace("rng", rng_api)
-        .build()
+        GlobalsBuilder::extended_by(&[L::StructType, L::Map, L::Filter, L::Partial, L::Json, L::Typing, L::SetType])
+            .with(python_builtins)
+            .with_namespace("db", db_api)
+            .with_namespace("rng", rng_api)
+            .build()
     })
 }
 
@@ -150,16 +185,10 @@ fn globals() -> &'static Globals {
 fn standard_range() -> &'static starlark::values::OwnedFrozenValue {
     static RANGE: OnceLock<starlark::values::OwnedFrozenValue> = OnceLock::new();
     RANGE.get_or_init(|| {
-        let ast = AstModule::parse(
-            "range.star",
-            "standard_range = range".to_owned(),
-            &Dialect::Standard,
-        )
-        .expect("valid");
+        let ast =
+            AstModule::parse("range.star", "standard_range = range".to_owned(), &Dialect::Standard).expect("valid");
         let module = Module::with_temp_heap(|module| {
-            Evaluator::new(&module)
-                .eval_module(ast, &Globals::standard())
-                .expect("evaluates");
+            Evaluator::new(&module).eval_module(ast, &Globals::standard()).expect("evaluates");
             module.freeze().expect("freezes")
         });
         module.get("standard_range").expect("defined")
@@ -170,12 +199,9 @@ fn standard_range() -> &'static starlark::values::OwnedFrozenValue {
 fn rng_value() -> &'static starlark::values::OwnedFrozenValue {
     static RNG: OnceLock<starlark::values::OwnedFrozenValue> = OnceLock::new();
     RNG.get_or_init(|| {
-        let ast =
-            AstModule::parse("rng.star", "the_rng = rng".to_owned(), &dialect()).expect("valid");
+        let ast = AstModule::parse("rng.star", "the_rng = rng".to_owned(), &dialect()).expect("valid");
         let module = Module::with_temp_heap(|module| {
-            Evaluator::new(&module)
-                .eval_module(ast, globals())
-                .expect("evaluates");
+            Evaluator::new(&module).eval_module(ast, globals()).expect("evaluates");
             module.freeze().expect("freezes")
         });
         module.get("the_rng").expect("defined")
@@ -185,9 +211,7 @@ fn rng_value() -> &'static starlark::values::OwnedFrozenValue {
 fn ctx<'a>(eval: &'a Evaluator<'_, '_, '_>) -> anyhow::Result<&'a Ctx> {
     eval.extra
         .and_then(|e| e.downcast_ref::<Ctx>())
-        .ok_or_else(|| {
-            anyhow::anyhow!("`db` and `rng` are only available inside tool calls and generators")
-        })
+        .ok_or_else(|| anyhow::anyhow!("`db` and `rng` are only available inside tool calls and generators"))
 }
 
 fn limit_error(message: String) -> anyhow::Error {
@@ -205,42 +229,22 @@ fn remembered<'v>(
     key: &str,
 ) -> anyhow::Result<Option<Option<Value<'v>>>> {
     let c = ctx(eval)?;
-    if !c
-        .touched
-        .borrow()
-        .contains(&(collection.to_owned(), key.to_owned()))
-    {
+    if !c.touched.borrow().contains(&(collection.to_owned(), key.to_owned())) {
         return Ok(None);
     }
-    let dict = eval
-        .module()
-        .get(TOUCHED)
-        .ok_or_else(|| anyhow::anyhow!("internal: no touched map"))?;
-    let dict = DictRef::from_value(dict)
-        .ok_or_else(|| anyhow::anyhow!("internal: touched map is not a dict"))?;
+    let dict = eval.module().get(TOUCHED).ok_or_else(|| anyhow::anyhow!("internal: no touched map"))?;
+    let dict = DictRef::from_value(dict).ok_or_else(|| anyhow::anyhow!("internal: touched map is not a dict"))?;
     let v = dict.get_str(&touched_key(collection, key));
     Ok(v.map(|v| if v.is_none() { None } else { Some(v) }))
 }
 
-fn remember<'v>(
-    eval: &mut Evaluator<'v, '_, '_>,
-    collection: &str,
-    key: &str,
-    value: Value<'v>,
-) -> anyhow::Result<()> {
+fn remember<'v>(eval: &mut Evaluator<'v, '_, '_>, collection: &str, key: &str, value: Value<'v>) -> anyhow::Result<()> {
     let heap = eval.heap();
     let k = heap.alloc_str(&touched_key(collection, key)).to_value();
-    let dict = eval
-        .module()
-        .get(TOUCHED)
-        .ok_or_else(|| anyhow::anyhow!("internal: no touched map"))?;
+    let dict = eval.module().get(TOUCHED).ok_or_else(|| anyhow::anyhow!("internal: no touched map"))?;
     let mut dict = starlark::values::dict::DictMut::from_value(dict)?;
-    dict.aref
-        .insert_hashed(k.get_hashed().map_err(|e| anyhow::anyhow!("{e}"))?, value);
-    ctx(eval)?
-        .touched
-        .borrow_mut()
-        .insert((collection.to_owned(), key.to_owned()));
+    dict.aref.insert_hashed(k.get_hashed().map_err(|e| anyhow::anyhow!("{e}"))?, value);
+    ctx(eval)?.touched.borrow_mut().insert((collection.to_owned(), key.to_owned()));
     Ok(())
 }
 
@@ -249,10 +253,7 @@ fn check_collection(eval: &Evaluator<'_, '_, '_>, collection: &str) -> anyhow::R
         Ok(())
     } else {
         let known: Vec<&str> = ctx(eval)?.state.collections().collect();
-        Err(anyhow::anyhow!(
-            "unknown collection `{collection}` (known: {})",
-            known.join(", ")
-        ))
+        Err(anyhow::anyhow!("unknown collection `{collection}` (known: {})", known.join(", ")))
     }
 }
 
@@ -260,18 +261,12 @@ fn require_writable(eval: &Evaluator<'_, '_, '_>, what: &str) -> anyhow::Result<
     if ctx(eval)?.writable {
         Ok(())
     } else {
-        Err(anyhow::anyhow!(
-            "db.{what}: this tool is declared `read` and may not write"
-        ))
+        Err(anyhow::anyhow!("db.{what}: this tool is declared `read` and may not write"))
     }
 }
 
 /// The current value of a record as a Starlark value, remembered for write-back.
-fn load_record<'v>(
-    eval: &mut Evaluator<'v, '_, '_>,
-    collection: &str,
-    key: &str,
-) -> anyhow::Result<Option<Value<'v>>> {
+fn load_record<'v>(eval: &mut Evaluator<'v, '_, '_>, collection: &str, key: &str) -> anyhow::Result<Option<Value<'v>>> {
     if let Some(v) = remembered(eval, collection, key)? {
         return Ok(v);
     }
@@ -295,34 +290,22 @@ impl Query {
     fn parse(query: NoneOr<Value<'_>>, ignore_case: bool) -> anyhow::Result<Query> {
         let mut fields = Vec::new();
         if let NoneOr::Other(q) = query {
-            let dict = DictRef::from_value(q)
-                .ok_or_else(|| anyhow::anyhow!("query must be a dict of field -> value"))?;
+            let dict =
+                DictRef::from_value(q).ok_or_else(|| anyhow::anyhow!("query must be a dict of field -> value"))?;
             for (k, v) in dict.iter() {
-                let path = k
-                    .unpack_str()
-                    .ok_or_else(|| anyhow::anyhow!("query keys must be field paths (strings)"))?;
-                fields.push((
-                    crate::schema::FieldPath::parse(path).map_err(anyhow::Error::msg)?,
-                    v.to_json_value()?,
-                ));
+                let path = k.unpack_str().ok_or_else(|| anyhow::anyhow!("query keys must be field paths (strings)"))?;
+                fields.push((crate::schema::FieldPath::parse(path).map_err(anyhow::Error::msg)?, v.to_json_value()?));
             }
         }
-        Ok(Query {
-            fields,
-            ignore_case,
-        })
+        Ok(Query { fields, ignore_case })
     }
 
     fn matches(&self, record: &Json) -> bool {
         self.fields.iter().all(|(path, want)| {
-            path.values(record)
-                .into_iter()
-                .any(|got| match (got, want) {
-                    (Json::String(a), Json::String(b)) if self.ignore_case => {
-                        a.to_lowercase() == b.to_lowercase()
-                    }
-                    _ => json_eq(got, want),
-                })
+            path.values(record).into_iter().any(|got| match (got, want) {
+                (Json::String(a), Json::String(b)) if self.ignore_case => a.to_lowercase() == b.to_lowercase(),
+                _ => json_eq(got, want),
+            })
         })
     }
 }
@@ -338,13 +321,8 @@ fn matching_keys(
     check_collection(eval, collection)?;
     let c = ctx(eval)?;
     let limit = limit.unwrap_or(usize::MAX);
-    let touched: Vec<String> = c
-        .touched
-        .borrow()
-        .iter()
-        .filter(|(col, _)| col == collection)
-        .map(|(_, k)| k.clone())
-        .collect();
+    let touched: Vec<String> =
+        c.touched.borrow().iter().filter(|(col, _)| col == collection).map(|(_, k)| k.clone()).collect();
     let mut out = Vec::new();
     let current = |key: &str| -> anyhow::Result<Option<Json>> {
         match remembered(eval, collection, key)? {
@@ -370,8 +348,7 @@ fn matching_keys(
         if out.len() >= limit {
             break;
         }
-        if !c.state.contains(collection, &key) && current(&key)?.is_some_and(|r| query.matches(&r))
-        {
+        if !c.state.contains(collection, &key) && current(&key)?.is_some_and(|r| query.matches(&r)) {
             out.push(key);
         }
     }
@@ -382,10 +359,7 @@ fn require_dict(value: Value<'_>, what: &str) -> anyhow::Result<()> {
     if DictRef::from_value(value).is_some() {
         Ok(())
     } else {
-        Err(anyhow::anyhow!(
-            "db.{what}: a record must be a dict, got {}",
-            value.get_type()
-        ))
+        Err(anyhow::anyhow!("db.{what}: a record must be a dict, got {}", value.get_type()))
     }
 }
 
@@ -423,12 +397,7 @@ fn db_api(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
         let q = Query::parse(query, ignore_case)?;
-        let found = matching_keys(
-            eval,
-            collection,
-            &q,
-            limit.into_option().map(|l| l.max(0) as usize),
-        )?;
+        let found = matching_keys(eval, collection, &q, limit.into_option().map(|l| l.max(0) as usize))?;
         Ok(eval.heap().alloc(found))
     }
 
@@ -441,12 +410,7 @@ fn db_api(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
         let q = Query::parse(query, ignore_case)?;
-        let found = matching_keys(
-            eval,
-            collection,
-            &q,
-            limit.into_option().map(|l| l.max(0) as usize),
-        )?;
+        let found = matching_keys(eval, collection, &q, limit.into_option().map(|l| l.max(0) as usize))?;
         let mut out = Vec::with_capacity(found.len());
         for k in found {
             out.push(load_record(eval, collection, &k)?.unwrap_or_else(Value::new_none));
@@ -463,12 +427,7 @@ fn db_api(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<Value<'v>> {
         let q = Query::parse(query, ignore_case)?;
-        let found = matching_keys(
-            eval,
-            collection,
-            &q,
-            limit.into_option().map(|l| l.max(0) as usize),
-        )?;
+        let found = matching_keys(eval, collection, &q, limit.into_option().map(|l| l.max(0) as usize))?;
         let mut out = Vec::with_capacity(found.len());
         for k in found {
             let record = load_record(eval, collection, &k)?.unwrap_or_else(Value::new_none);
@@ -504,9 +463,7 @@ fn db_api(builder: &mut GlobalsBuilder) {
             None => ctx(eval)?.state.contains(collection, key),
         };
         if exists {
-            return Err(anyhow::anyhow!(
-                "db.insert: `{collection}` already has a record `{key}`"
-            ));
+            return Err(anyhow::anyhow!("db.insert: `{collection}` already has a record `{key}`"));
         }
         remember(eval, collection, key, record)?;
         Ok(NoneType)
@@ -539,9 +496,7 @@ fn db_api(builder: &mut GlobalsBuilder) {
             None => ctx(eval)?.state.contains(collection, key),
         };
         if !exists {
-            return Err(anyhow::anyhow!(
-                "db.delete: `{collection}` has no record `{key}`"
-            ));
+            return Err(anyhow::anyhow!("db.delete: `{collection}` has no record `{key}`"));
         }
         remember(eval, collection, key, Value::new_none())?;
         Ok(NoneType)
@@ -598,10 +553,7 @@ fn sequence_items<'v>(seq: Value<'v>) -> anyhow::Result<Vec<Value<'v>>> {
     if let Some(t) = TupleRef::from_value(seq) {
         return Ok(t.content().to_vec());
     }
-    Err(anyhow::anyhow!(
-        "expected a list or tuple, got {}",
-        seq.get_type()
-    ))
+    Err(anyhow::anyhow!("expected a list or tuple, got {}", seq.get_type()))
 }
 
 #[starlark_module]
@@ -648,10 +600,7 @@ fn rng_api(builder: &mut GlobalsBuilder) {
         let mut items = sequence_items(seq)?;
         let k = usize::try_from(k).map_err(|_| anyhow::anyhow!("rng.sample: negative k"))?;
         if k > items.len() {
-            return Err(anyhow::anyhow!(
-                "rng.sample: k ({k}) is larger than the sequence ({})",
-                items.len()
-            ));
+            return Err(anyhow::anyhow!("rng.sample: k ({k}) is larger than the sequence ({})", items.len()));
         }
         let rng = &ctx(eval)?.rng;
         for i in 0..k {
@@ -689,8 +638,7 @@ fn python_builtins(builder: &mut GlobalsBuilder) {
         if number.unpack_i32().is_some() || number.get_type() == "int" {
             return Ok(number);
         }
-        let UnpackFloat(x) =
-            UnpackFloat::unpack_value_err(number).map_err(|e| anyhow::anyhow!("round: {e}"))?;
+        let UnpackFloat(x) = UnpackFloat::unpack_value_err(number).map_err(|e| anyhow::anyhow!("round: {e}"))?;
         Ok(match ndigits {
             NoneOr::None => {
                 let r = x.round_ties_even();
@@ -759,9 +707,7 @@ fn python_builtins(builder: &mut GlobalsBuilder) {
             NoneOr::Other(b) => (a, b),
         };
         if step == 0 {
-            return Err(starlark::Error::new_native(anyhow::anyhow!(
-                "range: step must not be zero"
-            )));
+            return Err(starlark::Error::new_native(anyhow::anyhow!("range: step must not be zero")));
         }
         let len = ((i64::from(stop) - i64::from(start)) / i64::from(step)).max(0);
         let max = ctx(eval).map_or(Limits::default().max_sequence, |c| c.limits.max_sequence);
@@ -771,11 +717,7 @@ fn python_builtins(builder: &mut GlobalsBuilder) {
             ))));
         }
         let original = eval.heap().access_owned_frozen_value(standard_range());
-        let args = [
-            eval.heap().alloc(start),
-            eval.heap().alloc(stop),
-            eval.heap().alloc(step),
-        ];
+        let args = [eval.heap().alloc(start), eval.heap().alloc(stop), eval.heap().alloc(step)];
         eval.eval_function(original, &args, &[])
     }
 }
@@ -788,9 +730,7 @@ pub(crate) struct Script {
 
 impl std::fmt::Debug for Script {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Script")
-            .field("function", &self.function)
-            .finish_non_exhaustive()
+        f.debug_struct("Script").field("function", &self.function).finish_non_exhaustive()
     }
 }
 
@@ -805,11 +745,7 @@ fn describe(e: &starlark::Error) -> String {
     let message = e.without_diagnostic().to_string();
     let message = message.lines().next().unwrap_or("").trim().to_owned();
     match e.span() {
-        Some(span) => format!(
-            "{}:{}: {message}",
-            span.filename(),
-            span.resolve_span().begin.line + 1
-        ),
+        Some(span) => format!("{}:{}: {message}", span.filename(), span.resolve_span().begin.line + 1),
         None => message,
     }
 }
@@ -817,26 +753,15 @@ fn describe(e: &starlark::Error) -> String {
 fn classify(e: &starlark::Error) -> ScriptFailure {
     match e.kind() {
         ErrorKind::Fail(m) => ScriptFailure::Failed(m.to_string().trim().to_owned()),
-        ErrorKind::StackOverflow(_) => {
-            ScriptFailure::Limit(format!("call depth limit exceeded ({})", describe(e)))
-        }
+        ErrorKind::StackOverflow(_) => ScriptFailure::Limit(format!("call depth limit exceeded ({})", describe(e))),
         _ => {
             let text = e.without_diagnostic().to_string();
-            if let Some(rest) = text
-                .find(LIMIT_PREFIX)
-                .map(|i| &text[i + LIMIT_PREFIX.len()..])
-            {
+            if let Some(rest) = text.find(LIMIT_PREFIX).map(|i| &text[i + LIMIT_PREFIX.len()..]) {
                 ScriptFailure::Limit(rest.lines().next().unwrap_or("").to_owned())
             } else if text.contains("ticks has been exceeded") {
-                ScriptFailure::Limit(format!(
-                    "tick limit exceeded: the script ran too long ({})",
-                    describe(e)
-                ))
+                ScriptFailure::Limit(format!("tick limit exceeded: the script ran too long ({})", describe(e)))
             } else if text.contains("Heap memory limit") {
-                ScriptFailure::Limit(format!(
-                    "heap limit exceeded: the script allocated too much ({})",
-                    describe(e)
-                ))
+                ScriptFailure::Limit(format!("heap limit exceeded: the script allocated too much ({})", describe(e)))
             } else {
                 ScriptFailure::Error(describe(e))
             }
@@ -873,45 +798,24 @@ fn configure(eval: &mut Evaluator<'_, '_, '_>, limits: Limits) {
     let _ = eval.set_max_tick_count(limits.ticks.max(1));
     let _ = eval.set_max_heap_size(limits.heap_bytes.max(1));
     let _ = eval.set_max_callstack_size(limits.call_depth.max(1));
-    eval.before_stmt_for_dap(starlark::eval::BeforeStmtFunc::from_dyn(Box::new(
-        HeapGuard {
-            limit: limits.heap_bytes,
-        },
-    )));
+    eval.before_stmt_for_dap(starlark::eval::BeforeStmtFunc::from_dyn(Box::new(HeapGuard {
+        limit: limits.heap_bytes,
+    })));
 }
 
 impl Script {
-    /// Parses, guards and evaluates a script's module, and checks that it defines `function`.
-    pub(crate) fn compile(
-        file: &str,
-        source: &str,
-        function: &str,
-        limits: Limits,
-    ) -> Result<Script, String> {
-        let mut ast =
-            AstModule::parse(file, source.to_owned(), &dialect()).map_err(|e| describe(&e))?;
-        let mut found = None;
-        find_augmented_multiply(ast.statement(), &mut found);
-        if let Some(span) = found {
-            let line = ast.file_span(span).resolve_span().begin.line + 1;
-            return Err(format!(
-                "{file}:{line}: `*=` is not supported (the repetition guard needs `x = x * n`)"
-            ));
-        }
-        ast.replace_binary_operators(&HashMap::from([("*".to_owned(), "__ws_mul".to_owned())]));
-        let module = Module::with_temp_heap(|module| -> Result<FrozenModule, String> {
-            {
-                let mut eval = Evaluator::new(&module);
-                configure(&mut eval, limits);
-                eval.eval_module(ast, globals()).map_err(|e| describe(&e))?;
-            }
-            module.freeze().map_err(|e| format!("{file}: {e:?}"))
+    /// Compiles a script's module (through `loader`, which caches it and resolves its
+    /// `load`s) and checks that it defines `function`.
+    pub(crate) fn compile(file: &str, function: &str, loader: &ModuleLoader<'_>) -> Result<Script, String> {
+        use starlark::eval::FileLoader;
+        let module = loader.load(file).map_err(|e| {
+            let text = e.without_diagnostic().to_string();
+            if text.starts_with(file) { text } else { describe(&e) }
         })?;
         match module.get(function) {
-            Ok(f) if f.value().to_value().get_type() == "function" => Ok(Script {
-                module,
-                function: function.to_owned(),
-            }),
+            Ok(f) if f.value().to_value().get_type() == "function" => {
+                Ok(Script { module, function: function.to_owned() })
+            }
             Ok(_) => Err(format!("{file}: `{function}` is not a function")),
             Err(_) => Err(format!("{file}: defines no function `{function}`")),
         }
@@ -926,13 +830,7 @@ impl Script {
         args: &serde_json::Map<String, Json>,
         limits: Limits,
     ) -> Result<(Json, Vec<Write>), ScriptFailure> {
-        let ctx = Ctx {
-            state: state.clone(),
-            writable,
-            limits,
-            touched: RefCell::default(),
-            rng: Cell::new(0),
-        };
+        let ctx = Ctx { state: state.clone(), writable, limits, touched: RefCell::default(), rng: Cell::new(0) };
         self.run(&ctx, Invocation::Keywords(args))
     }
 
@@ -945,39 +843,23 @@ impl Script {
         params: &serde_json::Map<String, Json>,
         limits: Limits,
     ) -> Result<Json, ScriptFailure> {
-        let ctx = Ctx {
-            state: state.clone(),
-            writable: false,
-            limits,
-            touched: RefCell::default(),
-            rng: Cell::new(seed),
-        };
-        self.run(&ctx, Invocation::Positional(params))
-            .map(|(json, _)| json)
+        let ctx =
+            Ctx { state: state.clone(), writable: false, limits, touched: RefCell::default(), rng: Cell::new(seed) };
+        self.run(&ctx, Invocation::Positional(params)).map(|(json, _)| json)
     }
 
-    fn run(
-        &self,
-        ctx: &Ctx,
-        invocation: Invocation<'_>,
-    ) -> Result<(Json, Vec<Write>), ScriptFailure> {
+    fn run(&self, ctx: &Ctx, invocation: Invocation<'_>) -> Result<(Json, Vec<Write>), ScriptFailure> {
         Module::with_temp_heap(|module| {
             module.set(TOUCHED, module.heap().alloc(AllocDict::EMPTY));
             let mut eval = Evaluator::new(&module);
             eval.extra = Some(ctx);
             configure(&mut eval, ctx.limits);
-            let f = self
-                .module
-                .get(&self.function)
-                .map_err(|e| ScriptFailure::Error(e.to_string()))?;
+            let f = self.module.get(&self.function).map_err(|e| ScriptFailure::Error(e.to_string()))?;
             let f = module.heap().access_owned_frozen_value(&f);
             let heap = eval.heap();
             let result = match invocation {
                 Invocation::Keywords(args) => {
-                    let named: Vec<(&str, Value)> = args
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), heap.alloc(v)))
-                        .collect();
+                    let named: Vec<(&str, Value)> = args.iter().map(|(k, v)| (k.as_str(), heap.alloc(v))).collect();
                     eval.eval_function(f, &[], &named)
                 }
                 Invocation::Positional(params) => {
@@ -987,10 +869,7 @@ impl Script {
             }
             .map_err(|e| classify(&e))?;
             let json = result.to_json_value().map_err(|e| {
-                ScriptFailure::Error(format!(
-                    "`{}` returned a value that is not JSON: {e}",
-                    self.function
-                ))
+                ScriptFailure::Error(format!("`{}` returned a value that is not JSON: {e}", self.function))
             })?;
             let mut writes = Vec::new();
             if ctx.writable {
@@ -1008,16 +887,10 @@ impl Script {
                         None
                     } else {
                         Some(v.to_json_value().map_err(|e| {
-                            ScriptFailure::Error(format!(
-                                "record {collection}[{key:?}] is not JSON: {e}"
-                            ))
+                            ScriptFailure::Error(format!("record {collection}[{key:?}] is not JSON: {e}"))
                         })?)
                     };
-                    writes.push(Write {
-                        collection: collection.to_owned(),
-                        key: key.to_owned(),
-                        value,
-                    });
+                    writes.push(Write { collection: collection.to_owned(), key: key.to_owned(), value });
                 }
             }
             Ok((json, writes))

@@ -43,22 +43,13 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("world", &self.world.name())
-            .field("state", &self.state)
-            .finish_non_exhaustive()
+        f.debug_struct("Session").field("world", &self.world.name()).field("state", &self.state).finish_non_exhaustive()
     }
 }
 
 impl Session {
     pub(crate) fn new(world: World, state: State) -> Session {
-        Session {
-            world,
-            start: state.clone(),
-            state,
-            written: Some(BTreeSet::new()),
-            log: Vec::new(),
-        }
+        Session { world, start: state.clone(), state, written: Some(BTreeSet::new()), log: Vec::new() }
     }
 
     /// The world.
@@ -110,10 +101,7 @@ impl Session {
     #[must_use]
     pub fn changes(&self) -> ChangedRecords {
         match &self.written {
-            Some(written) => self.start.diff_keys(
-                &self.state,
-                written.iter().map(|(c, k)| (c.as_str(), k.as_str())),
-            ),
+            Some(written) => self.start.diff_keys(&self.state, written.iter().map(|(c, k)| (c.as_str(), k.as_str()))),
             None => self.start.diff(&self.state),
         }
     }
@@ -141,40 +129,22 @@ impl Session {
     pub fn execute(&mut self, name: &str, arguments: &Value) -> Result<Value, ToolError> {
         let world = &self.world;
         let Some(tool) = world.tool(name) else {
-            let suggestion = world
-                .suggest(name)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            return Err(ToolError::UnknownTool {
-                name: name.to_owned(),
-                suggestion,
-            });
+            let suggestion = world.suggest(name).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            return Err(ToolError::UnknownTool { name: name.to_owned(), suggestion });
         };
-        let args =
-            tool.validate_arguments(arguments)
-                .map_err(|message| ToolError::InvalidArguments {
-                    tool: name.to_owned(),
-                    message,
-                })?;
+        let args = tool
+            .validate_arguments(arguments)
+            .map_err(|message| ToolError::InvalidArguments { tool: name.to_owned(), message })?;
         let mut next = self.state.clone();
         let (result, written) = match &tool.implementation {
-            Implementation::Op(op) => {
-                ops::run(op, world.schema(), &mut next, &args).map_err(ToolError::Failed)?
-            }
+            Implementation::Op(op) => ops::run(op, world.schema(), &mut next, &args).map_err(ToolError::Failed)?,
             Implementation::Script(script) => {
                 let writable = tool.effect() == Effect::Write;
-                let (result, writes) = script
-                    .call(&self.state, writable, &args, world.limits())
-                    .map_err(|f| match f {
+                let (result, writes) =
+                    script.call(&self.state, writable, &args, world.limits()).map_err(|f| match f {
                         ScriptFailure::Failed(m) => ToolError::Failed(m),
-                        ScriptFailure::Limit(message) => ToolError::LimitExceeded {
-                            tool: name.to_owned(),
-                            message,
-                        },
-                        ScriptFailure::Error(message) => ToolError::Script {
-                            tool: name.to_owned(),
-                            message,
-                        },
+                        ScriptFailure::Limit(message) => ToolError::LimitExceeded { tool: name.to_owned(), message },
+                        ScriptFailure::Error(message) => ToolError::Script { tool: name.to_owned(), message },
                     })?;
                 let mut written = Vec::new();
                 for w in writes {
@@ -188,11 +158,9 @@ impl Session {
                     }
                     match w.value {
                         Some(v) => {
-                            next.put(&w.collection, &w.key, v).map_err(|e| {
-                                ToolError::InvalidWrite {
-                                    tool: name.to_owned(),
-                                    message: e.to_string(),
-                                }
+                            next.put(&w.collection, &w.key, v).map_err(|e| ToolError::InvalidWrite {
+                                tool: name.to_owned(),
+                                message: e.to_string(),
                             })?;
                         }
                         None => {
@@ -205,10 +173,14 @@ impl Session {
             }
         };
         for (collection, key) in &written {
-            let (Some(schema), Some(record)) = (
-                world.schema().collection(collection),
-                next.get(collection, key),
-            ) else {
+            let Some(schema) = world.schema().collection(collection) else { continue };
+            let Some(record) = next.get(collection, key) else {
+                if let Some(at) = world.schema().referenced_by(&next, collection, key) {
+                    return Err(ToolError::InvalidWrite {
+                        tool: name.to_owned(),
+                        message: format!("cannot delete {collection}[{key:?}]: {at} still refers to it"),
+                    });
+                }
                 continue;
             };
             let mut problems = schema.check_record(record);

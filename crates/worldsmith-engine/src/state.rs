@@ -53,11 +53,7 @@ impl State {
     pub fn new<S: AsRef<str>>(collections: &[S]) -> State {
         let names: Vec<Arc<str>> = collections.iter().map(|c| Arc::from(c.as_ref())).collect();
         let collections = vec![Collection::default(); names.len()];
-        State {
-            names: names.into(),
-            collections: Arc::new(collections),
-            digest: Digest::default(),
-        }
+        State { names: names.into(), collections: Arc::new(collections), digest: Digest::default() }
     }
 
     fn index(&self, collection: &str) -> Option<usize> {
@@ -84,8 +80,7 @@ impl State {
     /// The number of records in a collection (0 for an unknown one).
     #[must_use]
     pub fn len(&self, collection: &str) -> usize {
-        self.index(collection)
-            .map_or(0, |i| self.collections[i].by_key.size())
+        self.index(collection).map_or(0, |i| self.collections[i].by_key.size())
     }
 
     /// The number of records in all collections.
@@ -111,18 +106,13 @@ impl State {
     /// Whether a record is stored under `key`.
     #[must_use]
     pub fn contains(&self, collection: &str, key: &str) -> bool {
-        self.index(collection)
-            .is_some_and(|i| self.collections[i].by_key.contains_key(key))
+        self.index(collection).is_some_and(|i| self.collections[i].by_key.contains_key(key))
     }
 
     /// The records of a collection in insertion order (empty for an unknown collection).
-    pub fn scan<'a>(
-        &'a self,
-        collection: &str,
-    ) -> impl Iterator<Item = (&'a str, &'a Record)> + 'a {
+    pub fn scan<'a>(&'a self, collection: &str) -> impl Iterator<Item = (&'a str, &'a Record)> + 'a {
         let c = self.index(collection).map(|i| &self.collections[i]);
-        c.into_iter()
-            .flat_map(|c| c.by_seq.values().map(|(k, r)| (&**k, r)))
+        c.into_iter().flat_map(|c| c.by_seq.values().map(|(k, r)| (&**k, r)))
     }
 
     /// The keys of a collection in sorted order.
@@ -136,34 +126,17 @@ impl State {
     ///
     /// # Errors
     /// When the collection does not exist.
-    pub fn put(
-        &mut self,
-        collection: &str,
-        key: &str,
-        value: Value,
-    ) -> Result<Option<Record>, UnknownCollection> {
-        let i = self
-            .index(collection)
-            .ok_or_else(|| UnknownCollection(collection.to_owned()))?;
+    pub fn put(&mut self, collection: &str, key: &str, value: Value) -> Result<Option<Record>, UnknownCollection> {
+        let i = self.index(collection).ok_or_else(|| UnknownCollection(collection.to_owned()))?;
         let hash = Digest::of_canonical(collection, key, &canonical_json(&value));
         let c = &mut Arc::make_mut(&mut self.collections)[i];
         let record: Record = Arc::new(value);
         let previous = match c.by_key.get(key).cloned() {
             Some(slot) => {
-                let (k, old) = c
-                    .by_seq
-                    .get(&slot.seq)
-                    .cloned()
-                    .expect("key and sequence maps agree");
+                let (k, old) = c.by_seq.get(&slot.seq).cloned().expect("key and sequence maps agree");
                 c.digest = c.digest - slot.hash + hash;
                 self.digest = self.digest - slot.hash + hash;
-                c.by_key.insert_mut(
-                    k.clone(),
-                    Slot {
-                        seq: slot.seq,
-                        hash,
-                    },
-                );
+                c.by_key.insert_mut(k.clone(), Slot { seq: slot.seq, hash });
                 c.by_seq.insert_mut(slot.seq, (k, record));
                 Some(old)
             }
@@ -225,9 +198,7 @@ impl State {
     pub fn diff(&self, other: &State) -> ChangedRecords {
         let mut out = ChangedRecords::new();
         for name in self.collections().chain(other.collections()) {
-            if out.contains_key(name)
-                || self.collection_digest(name) == other.collection_digest(name)
-            {
+            if out.contains_key(name) || self.collection_digest(name) == other.collection_digest(name) {
                 continue;
             }
             let empty = Collection::default();
@@ -244,10 +215,7 @@ impl State {
                         left.next();
                     }
                     (None, Some((k, slot))) => {
-                        changed.insert(
-                            k.to_string(),
-                            b.by_seq.get(&slot.seq).map(|(_, r)| (**r).clone()),
-                        );
+                        changed.insert(k.to_string(), b.by_seq.get(&slot.seq).map(|(_, r)| (**r).clone()));
                         right.next();
                     }
                     (Some((ka, sa)), Some((kb, sb))) => match ka.cmp(kb) {
@@ -256,18 +224,12 @@ impl State {
                             left.next();
                         }
                         std::cmp::Ordering::Greater => {
-                            changed.insert(
-                                kb.to_string(),
-                                b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()),
-                            );
+                            changed.insert(kb.to_string(), b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()));
                             right.next();
                         }
                         std::cmp::Ordering::Equal => {
                             if sa.hash != sb.hash {
-                                changed.insert(
-                                    kb.to_string(),
-                                    b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()),
-                                );
+                                changed.insert(kb.to_string(), b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()));
                             }
                             left.next();
                             right.next();
@@ -286,18 +248,13 @@ impl State {
     /// O(pairs) instead of O(records). Exact when every record that differs is listed (as
     /// when the pairs are the keys a session wrote since `self`).
     #[must_use]
-    pub fn diff_keys<'a>(
-        &self,
-        other: &State,
-        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> ChangedRecords {
+    pub fn diff_keys<'a>(&self, other: &State, keys: impl IntoIterator<Item = (&'a str, &'a str)>) -> ChangedRecords {
         let mut out = ChangedRecords::new();
         for (collection, key) in keys {
             if self.record_hash(collection, key) != other.record_hash(collection, key) {
-                out.entry(collection.to_owned()).or_default().insert(
-                    key.to_owned(),
-                    other.get(collection, key).map(|r| (**r).clone()),
-                );
+                out.entry(collection.to_owned())
+                    .or_default()
+                    .insert(key.to_owned(), other.get(collection, key).map(|r| (**r).clone()));
             }
         }
         out

@@ -6,7 +6,7 @@ use crate::files::{DirFiles, WorldFiles};
 use crate::manifest::{Effect, FORMAT, Manifest, Op, Origin};
 use crate::ops;
 use crate::schema::{CollectionSchema, Schema, describe_validation_error};
-use crate::script::{Limits, Script};
+use crate::script::{Limits, ModuleLoader, Script};
 use crate::session::Session;
 use crate::state::State;
 use serde_json::{Value, json};
@@ -34,10 +34,7 @@ pub struct Tool {
 
 impl std::fmt::Debug for Tool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tool")
-            .field("name", &self.name)
-            .field("effect", &self.effect)
-            .finish_non_exhaustive()
+        f.debug_struct("Tool").field("name", &self.name).field("effect", &self.effect).finish_non_exhaustive()
     }
 }
 
@@ -90,10 +87,7 @@ impl Tool {
     ///
     /// # Errors
     /// Every problem, joined with `; `.
-    pub fn validate_arguments(
-        &self,
-        args: &Value,
-    ) -> Result<serde_json::Map<String, Value>, String> {
+    pub fn validate_arguments(&self, args: &Value) -> Result<serde_json::Map<String, Value>, String> {
         let map = match args {
             Value::Object(m) => m.clone(),
             Value::Null => serde_json::Map::new(),
@@ -102,20 +96,11 @@ impl Tool {
         let mut problems: Vec<String> = map
             .keys()
             .filter(|k| !self.properties.contains(k))
-            .map(|k| {
-                format!(
-                    "unknown argument `{k}` (expected one of: {})",
-                    self.properties.join(", ")
-                )
-            })
+            .map(|k| format!("unknown argument `{k}` (expected one of: {})", self.properties.join(", ")))
             .collect();
         let as_value = Value::Object(map);
         if !self.validator.is_valid(&as_value) {
-            problems.extend(
-                self.validator
-                    .iter_errors(&as_value)
-                    .map(|e| describe_validation_error(&e)),
-            );
+            problems.extend(self.validator.iter_errors(&as_value).map(|e| describe_validation_error(&e)));
         }
         match as_value {
             Value::Object(m) if problems.is_empty() => Ok(m),
@@ -169,19 +154,12 @@ pub struct World(Arc<Inner>);
 
 impl std::fmt::Debug for World {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("World")
-            .field("name", &self.name())
-            .field("tools", &self.0.tools.len())
-            .finish_non_exhaustive()
+        f.debug_struct("World").field("name", &self.name()).field("tools", &self.0.tools.len()).finish_non_exhaustive()
     }
 }
 
 fn valid_name(name: &str, max: usize) -> bool {
-    !name.is_empty()
-        && name.len() <= max
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !name.is_empty() && name.len() <= max && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn pointer_escape(s: &str) -> String {
@@ -194,14 +172,9 @@ fn parse_manifest(text: &str) -> Result<Manifest, Diagnostic> {
         let mut pointer = String::new();
         for segment in e.path().iter() {
             match segment {
-                serde_path_to_error::Segment::Seq { index } => {
-                    pointer.push_str(&format!("/{index}"))
-                }
-                serde_path_to_error::Segment::Map { key } => {
-                    pointer.push_str(&format!("/{}", pointer_escape(key)))
-                }
-                serde_path_to_error::Segment::Enum { .. }
-                | serde_path_to_error::Segment::Unknown => {}
+                serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                serde_path_to_error::Segment::Map { key } => pointer.push_str(&format!("/{}", pointer_escape(key))),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
             }
         }
         let inner = e.inner();
@@ -212,11 +185,18 @@ fn parse_manifest(text: &str) -> Result<Manifest, Diagnostic> {
             inner.column()
         );
         let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+        let mut message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        if message == "expected value" && !pointer.is_empty() {
+            // serde's message for an enum given a number, boolean or array.
+            let allowed = match pointer.rsplit('/').next().unwrap_or("") {
+                "effect" => "`read` or `write`",
+                "origin" => "`bundled` or `generated`",
+                "kind" => "`get`, `list`, `search`, `create`, `update` or `delete`",
+                "op" => "`eq`, `ne`, `lt`, `le`, `gt`, `ge`, `contains`, `prefix` or `in`",
+                _ => "a string naming one of the allowed values",
+            };
+            message = format!("expected {allowed}");
+        }
         Diagnostic::new("world.json", location, message)
     })
 }
@@ -236,13 +216,8 @@ impl World {
     /// Every problem found, each with its file and location.
     pub fn load(files: &dyn WorldFiles) -> Result<World, LoadError> {
         let label = files.label();
-        let fail = |diagnostics: Vec<Diagnostic>| LoadError {
-            world: label.clone(),
-            diagnostics,
-        };
-        let text = files
-            .read("world.json")
-            .map_err(|m| fail(vec![Diagnostic::new("world.json", "", m)]))?;
+        let fail = |diagnostics: Vec<Diagnostic>| LoadError { world: label.clone(), diagnostics };
+        let text = files.read("world.json").map_err(|m| fail(vec![Diagnostic::new("world.json", "", m)]))?;
         let manifest = parse_manifest(&text).map_err(|d| fail(vec![d]))?;
         let mut diags = Vec::new();
         let d = |diags: &mut Vec<Diagnostic>, location: String, message: String| {
@@ -253,20 +228,14 @@ impl World {
             d(
                 &mut diags,
                 "/format".into(),
-                format!(
-                    "unsupported format {} (this engine reads format {FORMAT})",
-                    manifest.format
-                ),
+                format!("unsupported format {} (this engine reads format {FORMAT})", manifest.format),
             );
         }
         if !valid_name(&manifest.name, 64) {
             d(
                 &mut diags,
                 "/name".into(),
-                format!(
-                    "invalid world name {:?}: use letters, digits, `_` and `-`",
-                    manifest.name
-                ),
+                format!("invalid world name {:?}: use letters, digits, `_` and `-`", manifest.name),
             );
         }
         let limits = manifest.limits.as_ref().map_or_else(Limits::default, |l| {
@@ -282,27 +251,15 @@ impl World {
         // Collections.
         let mut collections = Vec::new();
         if manifest.collections.is_empty() {
-            d(
-                &mut diags,
-                "/collections".into(),
-                "a world needs at least one collection".into(),
-            );
+            d(&mut diags, "/collections".into(), "a world needs at least one collection".into());
         }
         for (name, decl) in &manifest.collections {
             let at = format!("/collections/{}", pointer_escape(name));
             if !valid_name(name, 64) {
-                d(
-                    &mut diags,
-                    at.clone(),
-                    format!("invalid collection name {name:?}"),
-                );
+                d(&mut diags, at.clone(), format!("invalid collection name {name:?}"));
             }
             if decl.key.is_empty() {
-                d(
-                    &mut diags,
-                    format!("{at}/key"),
-                    "the key name must not be empty".into(),
-                );
+                d(&mut diags, format!("{at}/key"), "the key name must not be empty".into());
             }
             for (path, target) in &decl.foreign_keys {
                 if !manifest.collections.contains_key(target) {
@@ -321,6 +278,7 @@ impl World {
         let schema = Schema::new(collections);
 
         // Tools.
+        let loader = ModuleLoader::new(files, limits);
         let mut tools = Vec::new();
         let mut by_name = BTreeMap::new();
         for (i, decl) in manifest.tools.iter().enumerate() {
@@ -329,25 +287,14 @@ impl World {
                 d(
                     &mut diags,
                     format!("{at}/name"),
-                    format!(
-                        "invalid tool name {:?}: must match ^[A-Za-z0-9_-]{{1,64}}$",
-                        decl.name
-                    ),
+                    format!("invalid tool name {:?}: must match ^[A-Za-z0-9_-]{{1,64}}$", decl.name),
                 );
             }
             if by_name.insert(decl.name.clone(), i).is_some() {
-                d(
-                    &mut diags,
-                    format!("{at}/name"),
-                    format!("duplicate tool name `{}`", decl.name),
-                );
+                d(&mut diags, format!("{at}/name"), format!("duplicate tool name `{}`", decl.name));
             }
             if decl.description.trim().is_empty() {
-                d(
-                    &mut diags,
-                    format!("{at}/description"),
-                    "a tool needs a description (the agent reads it)".into(),
-                );
+                d(&mut diags, format!("{at}/description"), "a tool needs a description (the agent reads it)".into());
             }
             if decl.parameters.get("type") != Some(&json!("object")) {
                 d(
@@ -376,20 +323,15 @@ impl World {
             let implementation = match (&decl.op, &decl.script) {
                 (Some(op), None) => {
                     let c = ops::collection(op);
-                    if schema.collection(c).is_none() {
-                        d(
-                            &mut diags,
-                            format!("{at}/op/collection"),
-                            format!("unknown collection `{c}`"),
-                        );
-                    }
-                    for arg in ops::argument_names(op, &schema) {
-                        if !properties.contains(&arg) {
-                            d(
-                                &mut diags,
-                                format!("{at}/op"),
-                                format!("reads argument `{arg}`, which parameters do not declare"),
-                            );
+                    if !manifest.collections.contains_key(c) {
+                        d(&mut diags, format!("{at}/op/collection"), format!("unknown collection `{c}`"));
+                    } else if schema.collection(c).is_some() {
+                        // (A collection that failed to compile was reported already.)
+                        for arg in ops::argument_names(op, &schema) {
+                            if !properties.contains(&arg) {
+                                let message = format!("reads argument `{arg}`, which parameters do not declare");
+                                d(&mut diags, format!("{at}/op"), message);
+                            }
                         }
                     }
                     if ops::writes(op) != (decl.effect == Effect::Write) {
@@ -407,26 +349,20 @@ impl World {
                 }
                 (None, Some(path)) => {
                     let function = decl.function.clone().unwrap_or_else(|| decl.name.clone());
-                    match files.read(path) {
-                        Ok(source) => match Script::compile(path, &source, &function, limits) {
-                            Ok(s) => Implementation::Script(s),
-                            Err(m) => {
-                                diags.push(script_diagnostic(path, m));
-                                continue;
-                            }
-                        },
+                    if let Err(m) = files.read(path) {
+                        diags.push(Diagnostic::new("world.json", format!("{at}/script"), m));
+                        continue;
+                    }
+                    match Script::compile(path, &function, &loader) {
+                        Ok(s) => Implementation::Script(s),
                         Err(m) => {
-                            diags.push(Diagnostic::new("world.json", format!("{at}/script"), m));
+                            diags.push(script_diagnostic(path, m));
                             continue;
                         }
                     }
                 }
                 _ => {
-                    d(
-                        &mut diags,
-                        at.clone(),
-                        "a tool needs exactly one of `op` and `script`".into(),
-                    );
+                    d(&mut diags, at.clone(), "a tool needs exactly one of `op` and `script`".into());
                     continue;
                 }
             };
@@ -453,34 +389,18 @@ impl World {
         for (i, (from, to)) in manifest.edges.iter().enumerate() {
             for name in [from, to] {
                 if !by_name.contains_key(name) {
-                    diags.push(Diagnostic::new(
-                        "world.json",
-                        format!("/edges/{i}"),
-                        format!("unknown tool `{name}`"),
-                    ));
+                    diags.push(Diagnostic::new("world.json", format!("/edges/{i}"), format!("unknown tool `{name}`")));
                 }
             }
         }
         if !diags.is_empty() {
             return Err(fail(diags));
         }
-        let by_name = tools
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.name.clone(), i))
-            .collect();
+        let by_name = tools.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
 
         // Initial data.
         let initial = load_data(files, &manifest, &schema, limits).map_err(fail)?;
-        Ok(World(Arc::new(Inner {
-            manifest,
-            label,
-            schema,
-            tools,
-            by_name,
-            initial,
-            limits,
-        })))
+        Ok(World(Arc::new(Inner { manifest, label, schema, tools, by_name, initial, limits })))
     }
 
     /// The world's name.
@@ -562,12 +482,7 @@ impl World {
         self.0
             .tools
             .iter()
-            .map(|t| {
-                (
-                    edit_distance(&lower, &t.name.to_lowercase()),
-                    t.name.as_str(),
-                )
-            })
+            .map(|t| (edit_distance(&lower, &t.name.to_lowercase()), t.name.as_str()))
             .filter(|(d, n)| *d <= 3.max(n.len() / 3))
             .min()
             .map(|(_, n)| n)
@@ -576,22 +491,11 @@ impl World {
 
 /// A script compile error `path:line: message` as a diagnostic with a line location.
 fn script_diagnostic(path: &str, message: String) -> Diagnostic {
-    match message
-        .strip_prefix(path)
-        .and_then(|r| r.strip_prefix(':'))
-        .and_then(|r| r.split_once(": "))
-    {
+    match message.strip_prefix(path).and_then(|r| r.strip_prefix(':')).and_then(|r| r.split_once(": ")) {
         Some((line, rest)) if line.bytes().all(|b| b.is_ascii_digit()) => {
             Diagnostic::new(path, format!("line {line}"), rest)
         }
-        _ => Diagnostic::new(
-            path,
-            "",
-            message
-                .strip_prefix(&format!("{path}: "))
-                .unwrap_or(&message)
-                .to_owned(),
-        ),
+        _ => Diagnostic::new(path, "", message.strip_prefix(&format!("{path}: ")).unwrap_or(&message).to_owned()),
     }
 }
 
@@ -612,9 +516,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -636,12 +538,10 @@ fn load_data(
     let mut origin_of: BTreeMap<String, String> = BTreeMap::new();
     match (&data.dir, &data.generator) {
         (Some(dir), None) => {
-            let env_dir = data.dir_env.as_ref().and_then(|var| {
-                std::env::var(var)
-                    .ok()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (var.clone(), v))
-            });
+            let env_dir = data
+                .dir_env
+                .as_ref()
+                .and_then(|var| std::env::var(var).ok().filter(|v| !v.is_empty()).map(|v| (var.clone(), v)));
             for c in schema.collections() {
                 let rel = format!("{dir}/{}.json", c.name);
                 let (label, text) = match &env_dir {
@@ -649,9 +549,8 @@ fn load_data(
                         let path = Path::new(root).join(format!("{}.json", c.name));
                         (
                             path.display().to_string(),
-                            std::fs::read_to_string(&path).map_err(|e| {
-                                format!("cannot read {} (from ${var}): {e}", path.display())
-                            }),
+                            std::fs::read_to_string(&path)
+                                .map_err(|e| format!("cannot read {} (from ${var}): {e}", path.display())),
                         )
                     }
                     None => (rel.clone(), files.read(&rel)),
@@ -681,11 +580,7 @@ fn load_data(
                     }
                 };
                 let Value::Object(records) = value else {
-                    diags.push(Diagnostic::new(
-                        label,
-                        "/",
-                        "a data file must be an object mapping keys to records",
-                    ));
+                    diags.push(Diagnostic::new(label, "/", "a data file must be an object mapping keys to records"));
                     continue;
                 };
                 for (key, record) in records {
@@ -704,24 +599,12 @@ fn load_data(
             }
         }
         (None, Some(generator)) => {
-            let script = Script::compile(
-                generator,
-                &files
-                    .read(generator)
-                    .map_err(|m| vec![Diagnostic::new(generator.clone(), "", m)])?,
-                "generate",
-                limits.for_generator(),
-            )
-            .map_err(|m| vec![script_diagnostic(generator, m)])?;
+            files.read(generator).map_err(|m| vec![Diagnostic::new(generator.clone(), "", m)])?;
+            let script = Script::compile(generator, "generate", &ModuleLoader::new(files, limits.for_generator()))
+                .map_err(|m| vec![script_diagnostic(generator, m)])?;
             let out = script
                 .generate(&state, data.seed, &data.params, limits.for_generator())
-                .map_err(|f| {
-                    vec![Diagnostic::new(
-                        generator.clone(),
-                        "",
-                        format!("generate() failed: {f}"),
-                    )]
-                })?;
+                .map_err(|f| vec![Diagnostic::new(generator.clone(), "", format!("generate() failed: {f}"))])?;
             let Value::Object(collections) = out else {
                 return Err(vec![Diagnostic::new(
                     generator.clone(),
@@ -761,11 +644,7 @@ fn load_data(
             }
         }
         _ => {
-            return Err(vec![Diagnostic::new(
-                "world.json",
-                "/data",
-                "set exactly one of `dir` and `generator`",
-            )]);
+            return Err(vec![Diagnostic::new("world.json", "/data", "set exactly one of `dir` and `generator`")]);
         }
     }
     for p in schema.integrity(&state) {
@@ -773,24 +652,9 @@ fn load_data(
             diags.push(Diagnostic::new("data", "", "more problems not shown"));
             break;
         }
-        let file = origin_of
-            .get(&p.collection)
-            .cloned()
-            .unwrap_or_else(|| p.collection.clone());
-        let pointer = if p.pointer == "/" {
-            String::new()
-        } else {
-            p.pointer
-        };
-        diags.push(Diagnostic::new(
-            file,
-            format!("/{}{pointer}", pointer_escape(&p.key)),
-            p.message,
-        ));
+        let file = origin_of.get(&p.collection).cloned().unwrap_or_else(|| p.collection.clone());
+        let pointer = if p.pointer == "/" { String::new() } else { p.pointer };
+        diags.push(Diagnostic::new(file, format!("/{}{pointer}", pointer_escape(&p.key)), p.message));
     }
-    if diags.is_empty() {
-        Ok(state)
-    } else {
-        Err(diags)
-    }
+    if diags.is_empty() { Ok(state) } else { Err(diags) }
 }

@@ -19,17 +19,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// The files of one bundled world: (path relative to the world, text).
 #[must_use]
 pub fn files(name: &str) -> Option<&'static [(&'static str, &'static str)]> {
-    WORLDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, files)| *files)
+    WORLDS.iter().find(|(n, _)| *n == name).map(|(_, files)| *files)
 }
 
 /// One file of one bundled world.
 #[must_use]
 pub fn file(name: &str, path: &str) -> Option<&'static str> {
-    files(name)?
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, text)| *text)
+    files(name)?.iter().find(|(p, _)| *p == path).map(|(_, text)| *text)
 }

@@ -17,26 +17,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .context("cannot write to standard output");
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
 }
 
 /// Treats a closed standard output (`worldsmith ... | head`) as success.
 pub fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Ok(())
-    } else {
-        Err(e)
-    }
+    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }
 }
 
 /// Serializes items as JSON Lines.

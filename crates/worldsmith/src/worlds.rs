@@ -22,8 +22,12 @@ pub fn load(arg: &str) -> Result<World> {
 
 /// Loads a bundled world by name.
 pub fn load_bundled(name: &str) -> Result<World> {
-    let files = worldsmith_worlds::files(name)
-        .ok_or_else(|| anyhow!("unknown world `{name}`\nhint: bundled worlds are: {}; a path to a world directory must contain `/`", bundled_list()))?;
+    let files = worldsmith_worlds::files(name).ok_or_else(|| {
+        anyhow!(
+            "unknown world `{name}`\nhint: bundled worlds are: {}; a path to a world directory must contain `/`",
+            bundled_list()
+        )
+    })?;
     let mut mem = MemFiles::new(format!("bundled:{name}"));
     for (path, text) in files {
         mem.insert(*path, *text);
@@ -38,9 +42,5 @@ pub fn bundled_tasks(name: &str) -> Option<&'static str> {
 
 fn bundled_list() -> String {
     let names: Vec<&str> = worldsmith_worlds::names().collect();
-    if names.is_empty() {
-        "(none)".to_owned()
-    } else {
-        names.join(", ")
-    }
+    if names.is_empty() { "(none)".to_owned() } else { names.join(", ") }
 }

@@ -13,10 +13,7 @@ const COLLECTIONS: [&str; 3] = ["orders", "users", "empty"];
 const WRITE_TARGETS: [&str; 3] = ["orders", "users", "nope"];
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 64, ..ProptestConfig::default() }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -65,20 +62,13 @@ fn value() -> impl Strategy<Value = Value> {
 
 /// A record: an object of a few fields.
 fn record() -> impl Strategy<Value = Value> {
-    prop::collection::vec(
-        (
-            prop::sample::select(vec!["a", "b", "n", "s", "tags", "é"]),
-            value(),
-        ),
-        0..5,
-    )
-    .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+    prop::collection::vec((prop::sample::select(vec!["a", "b", "n", "s", "tags", "é"]), value()), 0..5)
+        .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
 }
 
 /// Keys from a small pool, so that writes collide.
 fn key() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["k0", "k1", "k2", "k3", "k4", "K1", "k10", ""])
-        .prop_map(str::to_owned)
+    prop::sample::select(vec!["k0", "k1", "k2", "k3", "k4", "K1", "k10", ""]).prop_map(str::to_owned)
 }
 
 #[derive(Debug, Clone)]
@@ -148,15 +138,7 @@ fn apply(state: &mut State, ws: &[Write]) -> Result<(), TestCaseError> {
 fn snapshot(state: &State) -> Vec<(String, Vec<(String, Value)>)> {
     state
         .collections()
-        .map(|c| {
-            (
-                c.to_owned(),
-                state
-                    .scan(c)
-                    .map(|(k, r)| (k.to_owned(), (**r).clone()))
-                    .collect(),
-            )
-        })
+        .map(|c| (c.to_owned(), state.scan(c).map(|(k, r)| (k.to_owned(), (**r).clone())).collect()))
         .collect()
 }
 
@@ -165,10 +147,7 @@ fn by_key(state: &State) -> Vec<((String, String), Value)> {
     let mut out = Vec::new();
     for c in state.collections() {
         for k in state.keys(c) {
-            out.push((
-                (c.to_owned(), k.to_owned()),
-                (**state.get(c, k).unwrap()).clone(),
-            ));
+            out.push(((c.to_owned(), k.to_owned()), (**state.get(c, k).unwrap()).clone()));
         }
     }
     out
@@ -176,27 +155,17 @@ fn by_key(state: &State) -> Vec<((String, String), Value)> {
 
 fn same_records(a: &State, b: &State) -> bool {
     let (x, y) = (by_key(a), by_key(b));
-    x.len() == y.len()
-        && x.iter()
-            .zip(&y)
-            .all(|((kx, vx), (ky, vy))| kx == ky && json_eq(vx, vy))
+    x.len() == y.len() && x.iter().zip(&y).all(|((kx, vx), (ky, vy))| kx == ky && json_eq(vx, vy))
 }
 
 /// The same record with its fields in reverse order (recursively) and its numbers respelled
 /// as floats where that keeps their value: equal by value, different as text.
 fn respell(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .rev()
-                .map(|(k, v)| (k.clone(), respell(v)))
-                .collect(),
-        ),
+        Value::Object(m) => Value::Object(m.iter().rev().map(|(k, v)| (k.clone(), respell(v))).collect()),
         Value::Array(items) => Value::Array(items.iter().map(respell).collect()),
         Value::Number(n) => match n.as_i64() {
-            Some(i) if i.unsigned_abs() < 1 << 50 => {
-                serde_json::from_str(&format!("{i}.0")).unwrap()
-            }
+            Some(i) if i.unsigned_abs() < 1 << 50 => serde_json::from_str(&format!("{i}.0")).unwrap(),
             _ => v.clone(),
         },
         other => other.clone(),
@@ -251,10 +220,7 @@ fn transfer_call() -> impl Strategy<Value = (String, Value)> {
 }
 
 fn run_calls(s: &mut Session, calls: &[(String, Value)]) -> usize {
-    calls
-        .iter()
-        .filter(|(tool, args)| s.call(tool, args).is_ok())
-        .count()
+    calls.iter().filter(|(tool, args)| s.call(tool, args).is_ok()).count()
 }
 
 proptest! {
@@ -309,15 +275,7 @@ fn arg_value() -> impl Strategy<Value = Value> {
 }
 
 fn any_arguments() -> impl Strategy<Value = Value> {
-    let name = prop::sample::select(vec![
-        "account_id",
-        "owner",
-        "from",
-        "to",
-        "amount",
-        "what",
-        "extra",
-    ]);
+    let name = prop::sample::select(vec!["account_id", "owner", "from", "to", "amount", "what", "extra"]);
     prop_oneof![
         8 => prop::collection::vec((name, arg_value()), 0..4)
             .prop_map(|args| Value::Object(args.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())),
@@ -399,48 +357,22 @@ proptest! {
 fn each_failure_kind_rolls_back() {
     let w = world();
     let mut s = w.session();
-    s.call(
-        "transfer",
-        &json!({"from": "a1", "to": "a2", "amount": 0.5}),
-    )
-    .unwrap();
+    s.call("transfer", &json!({"from": "a1", "to": "a2", "amount": 0.5})).unwrap();
     let before = s.digest();
     assert_ne!(before, w.initial_state().digest());
     let cases: Vec<(&str, Value, fn(&ToolError) -> bool)> = vec![
-        ("nope", json!({}), |e| {
-            matches!(e, ToolError::UnknownTool { .. })
-        }),
-        ("transfer", json!("a1"), |e| {
+        ("nope", json!({}), |e| matches!(e, ToolError::UnknownTool { .. })),
+        ("transfer", json!("a1"), |e| matches!(e, ToolError::InvalidArguments { .. })),
+        ("transfer", json!({"from": "a1", "to": "a2", "amount": -1}), |e| {
             matches!(e, ToolError::InvalidArguments { .. })
         }),
-        (
-            "transfer",
-            json!({"from": "a1", "to": "a2", "amount": -1}),
-            |e| matches!(e, ToolError::InvalidArguments { .. }),
-        ),
-        (
-            "transfer",
-            json!({"from": "a2", "to": "a1", "amount": 1000}),
-            |e| matches!(e, ToolError::Failed(_)),
-        ),
-        ("run_script", json!({"what": "fail"}), |e| {
-            matches!(e, ToolError::Failed(_))
-        }),
-        ("run_script", json!({"what": "raise"}), |e| {
-            matches!(e, ToolError::Script { .. })
-        }),
-        ("run_script", json!({"what": "recurse"}), |e| {
-            matches!(e, ToolError::LimitExceeded { .. })
-        }),
-        ("run_script", json!({"what": "invalid"}), |e| {
-            matches!(e, ToolError::InvalidWrite { .. })
-        }),
-        ("run_script", json!({"what": "dangling"}), |e| {
-            matches!(e, ToolError::InvalidWrite { .. })
-        }),
-        ("peek", json!({}), |e| {
-            matches!(e, ToolError::Script { .. } | ToolError::InvalidWrite { .. })
-        }),
+        ("transfer", json!({"from": "a2", "to": "a1", "amount": 1000}), |e| matches!(e, ToolError::Failed(_))),
+        ("run_script", json!({"what": "fail"}), |e| matches!(e, ToolError::Failed(_))),
+        ("run_script", json!({"what": "raise"}), |e| matches!(e, ToolError::Script { .. })),
+        ("run_script", json!({"what": "recurse"}), |e| matches!(e, ToolError::LimitExceeded { .. })),
+        ("run_script", json!({"what": "invalid"}), |e| matches!(e, ToolError::InvalidWrite { .. })),
+        ("run_script", json!({"what": "dangling"}), |e| matches!(e, ToolError::InvalidWrite { .. })),
+        ("peek", json!({}), |e| matches!(e, ToolError::Script { .. } | ToolError::InvalidWrite { .. })),
     ];
     for (tool, args, kind) in cases {
         let e = s.call(tool, &args).unwrap_err();
@@ -505,12 +437,8 @@ proptest! {
 
 /// A set of distinct (collection, key) -> record, in some order.
 fn record_set() -> impl Strategy<Value = Vec<(&'static str, String, Value)>> {
-    prop::collection::btree_map(
-        (prop::sample::select(vec!["orders", "users"]), key()),
-        record(),
-        0..14,
-    )
-    .prop_map(|m| m.into_iter().map(|((c, k), v)| (c, k, v)).collect())
+    prop::collection::btree_map((prop::sample::select(vec!["orders", "users"]), key()), record(), 0..14)
+        .prop_map(|m| m.into_iter().map(|((c, k), v)| (c, k, v)).collect())
 }
 
 proptest! {

@@ -8,26 +8,12 @@ use worldsmith_engine::ToolError;
 fn transfer_writes_back_in_place_changes_and_inserts() {
     let w = world();
     let mut s = w.session();
-    let out = s
-        .call(
-            "transfer",
-            &json!({"from": "a1", "to": "a2", "amount": 0.5}),
-        )
-        .unwrap();
+    let out = s.call("transfer", &json!({"from": "a1", "to": "a2", "amount": 0.5})).unwrap();
     assert_eq!(out, json!({"transfer_id": "T1", "balance": 100.0}));
     let changes = s.changes();
-    assert_eq!(
-        changes["accounts"]["a1"],
-        Some(json!({"owner": "ada", "balance": 100.0, "status": "open"}))
-    );
-    assert_eq!(
-        changes["accounts"]["a2"].as_ref().unwrap()["balance"],
-        json!(20.5)
-    );
-    assert_eq!(
-        changes["transfers"]["T1"],
-        Some(json!({"from": "a1", "to": "a2", "amount": 0.5}))
-    );
+    assert_eq!(changes["accounts"]["a1"], Some(json!({"owner": "ada", "balance": 100.0, "status": "open"})));
+    assert_eq!(changes["accounts"]["a2"].as_ref().unwrap()["balance"], json!(20.5));
+    assert_eq!(changes["transfers"]["T1"], Some(json!({"from": "a1", "to": "a2", "amount": 0.5})));
     assert_eq!(s.state().recompute_digest(), s.digest());
 }
 
@@ -36,16 +22,9 @@ fn refusals_leave_the_state_unchanged() {
     let w = world();
     let mut s = w.session();
     let before = s.digest();
-    let e = s
-        .call(
-            "transfer",
-            &json!({"from": "a2", "to": "a1", "amount": 1000}),
-        )
-        .unwrap_err();
+    let e = s.call("transfer", &json!({"from": "a2", "to": "a1", "amount": 1000})).unwrap_err();
     assert_eq!(e, ToolError::Failed("insufficient funds".into()));
-    let e = s
-        .call("transfer", &json!({"from": "a1", "to": "a3", "amount": 1}))
-        .unwrap_err();
+    let e = s.call("transfer", &json!({"from": "a1", "to": "a3", "amount": 1})).unwrap_err();
     assert_eq!(e.to_string(), "both accounts must be open");
     assert_eq!(s.digest(), before);
 }
@@ -84,4 +63,45 @@ fn read_tools_cannot_write() {
     let mut s = w.session();
     let e = s.call("peek", &json!({})).unwrap_err();
     assert!(e.to_string().contains("declared `read`"), "{e}");
+}
+
+#[test]
+fn scripts_share_code_through_load_and_cycles_are_reported() {
+    let files = crate::fixtures::files()
+        .with("lib/money.star", "load('lib/fmt.star', 'cents')\ndef half(x):\n    return round(x / 2, 2)\nLABEL = cents(150)\n")
+        .with("lib/fmt.star", "def cents(n):\n    return '%d.%02d' % (n // 100, n % 100) if False else str(n // 100) + '.' + str(n % 100)\n")
+        .with("peek.star", "load('lib/money.star', 'half', 'LABEL')\ndef peek():\n    return [half(5.01), LABEL]\n");
+    let w = worldsmith_engine::World::load(&files).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(w.session().call("peek", &json!({})).unwrap(), json!([2.5, "1.50"]));
+
+    let cyclic = crate::fixtures::files()
+        .with("lib/a.star", "load('lib/b.star', 'b')\na = 1\n")
+        .with("lib/b.star", "load('lib/a.star', 'a')\nb = 2\n")
+        .with("peek.star", "load('lib/a.star', 'a')\ndef peek():\n    return a\n");
+    let e = worldsmith_engine::World::load(&cyclic).unwrap_err().to_string();
+    assert!(e.contains("load cycle: peek.star -> lib/a.star -> lib/b.star -> lib/a.star"), "{e}");
+}
+
+#[test]
+fn deleting_a_referenced_record_is_refused() {
+    let manifest = crate::fixtures::MANIFEST.replace(
+        r#"    {"name": "peek","#,
+        r#"    {"name": "close_account", "description": "Delete an account.", "effect": "write",
+     "parameters": {"type": "object", "properties": {"account_id": {"type": "string"}}, "required": ["account_id"]},
+     "op": {"kind": "delete", "collection": "accounts"}},
+    {"name": "peek","#,
+    );
+    let w = worldsmith_engine::World::load(&crate::fixtures::files().with("world.json", manifest))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut s = w.session();
+    s.call("transfer", &json!({"from": "a1", "to": "a2", "amount": 1})).unwrap();
+    let before = s.digest();
+    let e = s.call("close_account", &json!({"account_id": "a2"})).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`close_account` tried to write an invalid record: cannot delete accounts[\"a2\"]: transfers[\"T1\"]/to still refers to it"
+    );
+    assert_eq!(s.digest(), before);
+    // An account nothing refers to can go.
+    assert_eq!(s.call("close_account", &json!({"account_id": "a3"})).unwrap(), json!({"deleted": "a3"}));
 }

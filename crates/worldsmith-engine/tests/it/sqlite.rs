@@ -42,8 +42,7 @@ const RECORD_PARAMS: &str = r#"{"type": "object", "properties": {
     "sku": {"type": "string"}, "name": {"type": "string"}, "qty": {"type": "integer"},
     "price": {"type": "number"}, "kind": {"type": "string"}}, "required": ["sku"]}"#;
 
-const KEY_PARAMS: &str =
-    r#"{"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}"#;
+const KEY_PARAMS: &str = r#"{"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]}"#;
 
 /// The search tools: name, `sort_by`, `descending`, `limit`, and the SQL ORDER BY and LIMIT
 /// that mirror them.
@@ -112,9 +111,7 @@ const INITIAL: &str = r#"{
 }"#;
 
 pub(crate) fn shop() -> World {
-    let files = MemFiles::new("shop")
-        .with("world.json", manifest())
-        .with("data/items.json", INITIAL);
+    let files = MemFiles::new("shop").with("world.json", manifest()).with("data/items.json", INITIAL);
     World::load(&files).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -185,22 +182,12 @@ impl Oracle {
     }
 
     fn query(&self, sql: &str, params: Vec<Sql>) -> Vec<Value> {
-        let mut stmt = self
-            .db
-            .prepare(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        stmt.query_map(params_from_iter(params), row_json)
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
+        let mut stmt = self.db.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        stmt.query_map(params_from_iter(params), row_json).unwrap().collect::<rusqlite::Result<_>>().unwrap()
     }
 
     fn row(&self, sku: &str) -> Option<Value> {
-        self.query(
-            &format!("SELECT {COLUMNS} FROM items WHERE sku = ?"),
-            vec![Sql::Text(sku.into())],
-        )
-        .pop()
+        self.query(&format!("SELECT {COLUMNS} FROM items WHERE sku = ?"), vec![Sql::Text(sku.into())]).pop()
     }
 
     /// The whole table, in key order (byte order: the primary key's BINARY collation).
@@ -221,15 +208,9 @@ impl Oracle {
                 assert_eq!(n, 1, "{sql}");
                 Ok(())
             }
-            Err(rusqlite::Error::SqliteFailure(e, m))
-                if e.code == ErrorCode::ConstraintViolation =>
-            {
+            Err(rusqlite::Error::SqliteFailure(e, m)) if e.code == ErrorCode::ConstraintViolation => {
                 // The key was checked first, as the engine does: only the schema is left.
-                assert_ne!(
-                    e.extended_code,
-                    rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
-                    "{m:?}"
-                );
+                assert_ne!(e.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY, "{m:?}");
                 Err(Expected::InvalidWrite(sku.to_owned()))
             }
             Err(e) => panic!("{sql}: {e}"),
@@ -277,16 +258,9 @@ impl Oracle {
         filter("max_qty", "qty < ?", 1);
         filter("min_price", "price >= ?", 1);
         filter("name_has", "instr(lower(name), lower(?)) > 0", 1);
-        filter(
-            "name_prefix",
-            "substr(lower(name), 1, length(?)) = lower(?)",
-            2,
-        );
+        filter("name_prefix", "substr(lower(name), 1, length(?)) = lower(?)", 2);
         match sort_by {
-            Some(field) => sql.push_str(&format!(
-                " ORDER BY {field} {}, seq",
-                if descending { "DESC" } else { "ASC" }
-            )),
+            Some(field) => sql.push_str(&format!(" ORDER BY {field} {}, seq", if descending { "DESC" } else { "ASC" })),
             None => sql.push_str(" ORDER BY seq"),
         }
         sql.push_str(&format!(" LIMIT {}", limit.map_or(-1, |l| l as i64)));
@@ -299,14 +273,10 @@ impl Oracle {
             return Expected::Refused(format!("items `{sku}` already exists"));
         }
         let mut params = vec![Sql::Text(sku.into()), Sql::Integer(self.next_seq)];
-        params.extend(
-            ["name", "qty", "price", "kind"].map(|f| args.get(f).map_or(Sql::Null, sql_value)),
-        );
-        if let Err(e) = self.write(
-            "INSERT INTO items (sku, seq, name, qty, price, kind) VALUES (?, ?, ?, ?, ?, ?)",
-            params,
-            sku,
-        ) {
+        params.extend(["name", "qty", "price", "kind"].map(|f| args.get(f).map_or(Sql::Null, sql_value)));
+        if let Err(e) =
+            self.write("INSERT INTO items (sku, seq, name, qty, price, kind) VALUES (?, ?, ?, ?, ?, ?)", params, sku)
+        {
             return e;
         }
         self.next_seq += 1;
@@ -318,19 +288,13 @@ impl Oracle {
         if self.row(sku).is_none() {
             return Expected::Refused(format!("items `{sku}` not found"));
         }
-        let fields: Vec<&str> = ["name", "qty", "price", "kind"]
-            .into_iter()
-            .filter(|f| args.contains_key(*f))
-            .collect();
+        let fields: Vec<&str> =
+            ["name", "qty", "price", "kind"].into_iter().filter(|f| args.contains_key(*f)).collect();
         if !fields.is_empty() {
             let set: Vec<String> = fields.iter().map(|f| format!("{f} = ?")).collect();
             let mut params: Vec<Sql> = fields.iter().map(|f| sql_value(&args[*f])).collect();
             params.push(Sql::Text(sku.into()));
-            if let Err(e) = self.write(
-                &format!("UPDATE items SET {} WHERE sku = ?", set.join(", ")),
-                params,
-                sku,
-            ) {
+            if let Err(e) = self.write(&format!("UPDATE items SET {} WHERE sku = ?", set.join(", ")), params, sku) {
                 return e;
             }
         }
@@ -341,12 +305,7 @@ impl Oracle {
         if self.row(sku).is_none() {
             return Expected::Refused(format!("items `{sku}` not found"));
         }
-        self.write(
-            "DELETE FROM items WHERE sku = ?",
-            vec![Sql::Text(sku.into())],
-            sku,
-        )
-        .unwrap();
+        self.write("DELETE FROM items WHERE sku = ?", vec![Sql::Text(sku.into())], sku).unwrap();
         Expected::Ok(json!({ "deleted": sku }))
     }
 
@@ -358,8 +317,7 @@ impl Oracle {
             "update_item" => self.update(args),
             "delete_item" => self.delete(args["sku"].as_str().unwrap()),
             _ => {
-                let (_, sort_by, descending, limit) =
-                    SEARCHES.iter().find(|s| s.0 == tool).unwrap();
+                let (_, sort_by, descending, limit) = SEARCHES.iter().find(|s| s.0 == tool).unwrap();
                 self.search(args, *sort_by, *descending, *limit)
             }
         }
@@ -368,12 +326,10 @@ impl Oracle {
     /// The digest of the table, computed from its rows as the engine hashes records (the
     /// record without its key, numbers by value: REAL 7.0 hashes as the engine's 7).
     fn digest(&self) -> Digest {
-        self.by_key()
-            .into_iter()
-            .fold(Digest::default(), |acc, mut row| {
-                let sku = row.as_object_mut().unwrap().shift_remove("sku").unwrap();
-                acc + Digest::of_record("items", sku.as_str().unwrap(), &row)
-            })
+        self.by_key().into_iter().fold(Digest::default(), |acc, mut row| {
+            let sku = row.as_object_mut().unwrap().shift_remove("sku").unwrap();
+            acc + Digest::of_record("items", sku.as_str().unwrap(), &row)
+        })
     }
 }
 
@@ -426,88 +382,46 @@ fn kind() -> impl Strategy<Value = Value> {
 
 /// An object of the present arguments.
 fn object(fields: Vec<(&'static str, Option<Value>)>) -> Map<String, Value> {
-    fields
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-        .collect()
+    fields.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))).collect()
 }
 
 fn call() -> impl Strategy<Value = (String, Map<String, Value>)> {
-    let key_only = |tool: &'static str| {
-        sku().prop_map(move |k| (tool.to_owned(), object(vec![("sku", Some(k))])))
-    };
+    let key_only = |tool: &'static str| sku().prop_map(move |k| (tool.to_owned(), object(vec![("sku", Some(k))])));
     let usually = |s: BoxedStrategy<Value>| prop::option::weighted(0.92, s);
     let sometimes = |s: BoxedStrategy<Value>| prop::option::weighted(0.4, s);
     let filters = (
         sometimes(kind().boxed()),
-        prop::option::weighted(
-            0.25,
-            prop::collection::vec(kind(), 0..3)
-                .prop_map(Value::from)
-                .boxed(),
-        ),
+        prop::option::weighted(0.25, prop::collection::vec(kind(), 0..3).prop_map(Value::from).boxed()),
         sometimes(prop_oneof![qty(), pick(&[2.5, 0.5, 10.5]).prop_map(Value::from)].boxed()),
         sometimes(price().boxed()),
+        sometimes(pick(&["am", "AM", "oy", "e", "", "zz", "%", "_", "PIE", "boat"]).prop_map(Value::from).boxed()),
         sometimes(
-            pick(&["am", "AM", "oy", "e", "", "zz", "%", "_", "PIE", "boat"])
-                .prop_map(Value::from)
-                .boxed(),
-        ),
-        sometimes(
-            pick(&[
-                "ha",
-                "H",
-                "toy ",
-                "",
-                "apple p",
-                "S",
-                "1",
-                "x",
-                "hammer drill!",
-            ])
-            .prop_map(Value::from)
-            .boxed(),
+            pick(&["ha", "H", "toy ", "", "apple p", "S", "1", "x", "hammer drill!"]).prop_map(Value::from).boxed(),
         ),
     );
-    let search =
-        (pick(&SEARCHES.map(|s| s.0)), filters).prop_map(|(tool, (k, ks, q, p, has, prefix))| {
-            (
-                tool.to_owned(),
-                object(vec![
-                    ("kind", k),
-                    ("kinds", ks),
-                    ("max_qty", q),
-                    ("min_price", p),
-                    ("name_has", has),
-                    ("name_prefix", prefix),
-                ]),
-            )
-        });
-    let list = (sometimes(kind().boxed()), sometimes(qty().boxed())).prop_map(|(k, q)| {
+    let search = (pick(&SEARCHES.map(|s| s.0)), filters).prop_map(|(tool, (k, ks, q, p, has, prefix))| {
         (
-            "list_items".to_owned(),
-            object(vec![("kind", k), ("qty", q)]),
+            tool.to_owned(),
+            object(vec![
+                ("kind", k),
+                ("kinds", ks),
+                ("max_qty", q),
+                ("min_price", p),
+                ("name_has", has),
+                ("name_prefix", prefix),
+            ]),
         )
     });
-    let create = (
-        sku(),
-        usually(name().boxed()),
-        usually(qty().boxed()),
-        usually(price().boxed()),
-        usually(kind().boxed()),
-    )
-        .prop_map(|(k, n, q, p, t)| {
-            (
-                "create_item".to_owned(),
-                object(vec![
-                    ("sku", Some(k)),
-                    ("name", n),
-                    ("qty", q),
-                    ("price", p),
-                    ("kind", t),
-                ]),
-            )
-        });
+    let list = (sometimes(kind().boxed()), sometimes(qty().boxed()))
+        .prop_map(|(k, q)| ("list_items".to_owned(), object(vec![("kind", k), ("qty", q)])));
+    let create =
+        (sku(), usually(name().boxed()), usually(qty().boxed()), usually(price().boxed()), usually(kind().boxed()))
+            .prop_map(|(k, n, q, p, t)| {
+                (
+                    "create_item".to_owned(),
+                    object(vec![("sku", Some(k)), ("name", n), ("qty", q), ("price", p), ("kind", t)]),
+                )
+            });
     let update = (
         sku(),
         sometimes(name().boxed()),
@@ -518,13 +432,7 @@ fn call() -> impl Strategy<Value = (String, Map<String, Value>)> {
         .prop_map(|(k, n, q, p, t)| {
             (
                 "update_item".to_owned(),
-                object(vec![
-                    ("sku", Some(k)),
-                    ("name", n),
-                    ("qty", q),
-                    ("price", p),
-                    ("kind", t),
-                ]),
+                object(vec![("sku", Some(k)), ("name", n), ("qty", q), ("price", p), ("kind", t)]),
             )
         });
     prop_oneof![
@@ -551,18 +459,10 @@ fn engine_tables(s: &Session) -> (Vec<Value>, Vec<Value>) {
     let with_key = |k: &str, r: &Value| {
         let mut m = Map::new();
         m.insert("sku".into(), json!(k));
-        m.extend(
-            r.as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
+        m.extend(r.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())));
         Value::Object(m)
     };
-    let by_key = state
-        .keys("items")
-        .map(|k| with_key(k, state.get("items", k).unwrap()))
-        .collect();
+    let by_key = state.keys("items").map(|k| with_key(k, state.get("items", k).unwrap())).collect();
     let by_seq = state.scan("items").map(|(k, r)| with_key(k, r)).collect();
     (by_key, by_seq)
 }
@@ -579,51 +479,22 @@ fn check_step(
     let expected = oracle.call(tool, args);
     let context = || format!("step {step}: {tool} {}", Value::Object(args.clone()));
     match (&got, &expected) {
-        (Ok(g), Expected::Ok(e)) => prop_assert!(
-            json_eq(g, e),
-            "{}\n engine: {}\n sqlite: {}",
-            context(),
-            g,
-            e
-        ),
+        (Ok(g), Expected::Ok(e)) => prop_assert!(json_eq(g, e), "{}\n engine: {}\n sqlite: {}", context(), g, e),
         (Err(ToolError::Failed(g)), Expected::Refused(e)) => prop_assert_eq!(g, e, "{}", context()),
         (Err(ToolError::InvalidWrite { tool: t, message }), Expected::InvalidWrite(sku)) => {
             prop_assert_eq!(t, tool);
             let prefix = format!("items[{sku:?}]/");
             prop_assert!(message.starts_with(&prefix), "{}: {}", context(), message);
         }
-        _ => prop_assert!(
-            false,
-            "{}\n engine: {:?}\n sqlite: {:?}",
-            context(),
-            got,
-            expected
-        ),
+        _ => prop_assert!(false, "{}\n engine: {:?}\n sqlite: {:?}", context(), got, expected),
     }
     if got.is_err() {
-        prop_assert_eq!(
-            session.digest(),
-            before,
-            "{}: a failed call changed the state",
-            context()
-        );
+        prop_assert_eq!(session.digest(), before, "{}: a failed call changed the state", context());
     }
     let (by_key, by_seq) = engine_tables(session);
     let (sql_by_key, sql_by_seq) = (oracle.by_key(), oracle.by_seq());
-    prop_assert!(
-        same_rows(&by_key, &sql_by_key),
-        "{}\n engine: {:?}\n sqlite: {:?}",
-        context(),
-        by_key,
-        sql_by_key
-    );
-    prop_assert!(
-        same_rows(&by_seq, &sql_by_seq),
-        "{}\n engine: {:?}\n sqlite: {:?}",
-        context(),
-        by_seq,
-        sql_by_seq
-    );
+    prop_assert!(same_rows(&by_key, &sql_by_key), "{}\n engine: {:?}\n sqlite: {:?}", context(), by_key, sql_by_key);
+    prop_assert!(same_rows(&by_seq, &sql_by_seq), "{}\n engine: {:?}\n sqlite: {:?}", context(), by_seq, sql_by_seq);
     prop_assert_eq!(session.digest(), oracle.digest(), "{}", context());
     prop_assert_eq!(session.state().recompute_digest(), session.digest());
     Ok(())
@@ -659,10 +530,7 @@ fn oracle_and_engine_agree_on_fixed_cases() {
         // Case-insensitive contains and prefix; `%` and `_` are plain characters.
         ("search_items", json!({"name_has": "AP"})),
         ("search_items", json!({"name_prefix": "s"})),
-        (
-            "create_item",
-            json!({"sku": "a", "name": "100% juice", "qty": 1, "price": 3, "kind": "food"}),
-        ),
+        ("create_item", json!({"sku": "a", "name": "100% juice", "qty": 1, "price": 3, "kind": "food"})),
         ("search_items", json!({"name_has": "%"})),
         ("search_items", json!({"name_has": "_"})),
         // Stable sorts: h and e tie on qty 3, b and e on price 7.
@@ -674,25 +542,13 @@ fn oracle_and_engine_agree_on_fixed_cases() {
         // An update keeps the record's place; a delete and re-create moves it last.
         ("update_item", json!({"sku": "h", "qty": 0})),
         ("delete_item", json!({"sku": "b"})),
-        (
-            "create_item",
-            json!({"sku": "b", "name": "toy car", "qty": 2, "price": 7, "kind": "toy"}),
-        ),
+        ("create_item", json!({"sku": "b", "name": "toy car", "qty": 2, "price": 7, "kind": "toy"})),
         ("list_items", json!({"kind": "toy"})),
         ("list_items", json!({})),
         // Refusals and invalid writes.
-        (
-            "create_item",
-            json!({"sku": "h", "name": "x", "qty": 1, "price": 1, "kind": "tool"}),
-        ),
-        (
-            "create_item",
-            json!({"sku": "n", "name": "x", "qty": 1, "price": 1, "kind": "junk"}),
-        ),
-        (
-            "create_item",
-            json!({"sku": "n", "name": "x", "qty": 1, "price": 1}),
-        ),
+        ("create_item", json!({"sku": "h", "name": "x", "qty": 1, "price": 1, "kind": "tool"})),
+        ("create_item", json!({"sku": "n", "name": "x", "qty": 1, "price": 1, "kind": "junk"})),
+        ("create_item", json!({"sku": "n", "name": "x", "qty": 1, "price": 1})),
         ("update_item", json!({"sku": "h", "qty": -1})),
         ("update_item", json!({"sku": "zz", "qty": 1})),
         ("delete_item", json!({"sku": "zz"})),

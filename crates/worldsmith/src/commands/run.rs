@@ -44,11 +44,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let mut details = String::new();
     let names: Vec<&str> = worldsmith_worlds::names().collect();
     for (i, name) in names.iter().enumerate() {
-        eprintln!(
-            "[{}/{}] {name}: loading, checking, replaying",
-            i + 1,
-            names.len()
-        );
+        eprintln!("[{}/{}] {name}: loading, checking, replaying", i + 1, names.len());
         let world = match worlds::load_bundled(name) {
             Ok(w) => w,
             Err(e) => {
@@ -68,32 +64,20 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
                     calls: 0,
                     failed_calls: 0,
                 });
-                let _ = writeln!(
-                    details,
-                    "## {name}\n\nThe world does not load:\n\n```\n{e:#}\n```\n"
-                );
+                let _ = writeln!(details, "## {name}\n\nThe world does not load:\n\n```\n{e:#}\n```\n");
                 continue;
             }
         };
         let report = worldsmith_engine::check(&world);
-        write_atomic(
-            &out.join("checks").join(format!("{name}.json")),
-            &pretty_json(&report)?,
-        )?;
+        write_atomic(&out.join("checks").join(format!("{name}.json")), &pretty_json(&report)?)?;
         let source = format!("bundled:{name}/tasks.jsonl");
         let (tasks, mut errors) = parse_tasks(worlds::bundled_tasks(name).unwrap_or(""), &source);
         let (results, skipped) = replay_tasks(&world, &tasks, &source);
         errors.extend(skipped);
-        write_atomic(
-            &out.join("replay").join(format!("{name}.jsonl")),
-            &json_lines(&results)?,
-        )?;
+        write_atomic(&out.join("replay").join(format!("{name}.jsonl")), &json_lines(&results)?)?;
         let (passed, failed, unchecked) = tally(&results);
         let calls: usize = results.iter().map(|r| r.results.len()).sum();
-        let failed_calls: usize = results
-            .iter()
-            .map(|r| r.results.iter().filter(|c| !c.ok).count())
-            .sum();
+        let failed_calls: usize = results.iter().map(|r| r.results.iter().filter(|c| !c.ok).count()).sum();
         let _ = writeln!(details, "## {name}\n\n{}\n", world.manifest().description);
         let _ = writeln!(details, "```\n{}```\n", render_check(&report));
         let _ = writeln!(
@@ -102,12 +86,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             results.len()
         );
         for r in results.iter().filter(|r| r.passed == Some(false)) {
-            let _ = writeln!(
-                details,
-                "- task {} FAILED: {}",
-                r.id,
-                r.mismatch.as_deref().unwrap_or("mismatch")
-            );
+            let _ = writeln!(details, "- task {} FAILED: {}", r.id, r.mismatch.as_deref().unwrap_or("mismatch"));
         }
         for e in &errors {
             let _ = writeln!(details, "- {e}");
@@ -134,22 +113,12 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             }
         }
     }
-    let passed = summaries
-        .iter()
-        .all(|s| s.loaded && s.check_passed && s.tasks_failed == 0);
-    let summary = Summary {
-        format: 1,
-        passed,
-        worlds: summaries,
-    };
+    let passed = summaries.iter().all(|s| s.loaded && s.check_passed && s.tasks_failed == 0);
+    let summary = Summary { format: 1, passed, worlds: summaries };
     write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
 
     let mut report = String::from("# worldsmith run\n\n");
-    let _ = writeln!(
-        report,
-        "Result: **{}**\n",
-        if passed { "passed" } else { "FAILED" }
-    );
+    let _ = writeln!(report, "Result: **{}**\n", if passed { "passed" } else { "FAILED" });
     report.push_str("| world | tools | records | check | tasks | passed | failed | calls | refused calls |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n");
     for s in &summary.worlds {
         let _ = writeln!(
@@ -158,11 +127,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             s.world,
             s.tools,
             s.records,
-            if s.check_passed {
-                format!("ok ({}/{})", s.tools_passing, s.tools)
-            } else {
-                "FAILED".to_owned()
-            },
+            if s.check_passed { format!("ok ({}/{})", s.tools_passing, s.tools) } else { "FAILED".to_owned() },
             s.tasks,
             s.tasks_passed,
             s.tasks_failed,
@@ -174,14 +139,6 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     report.push_str(&details);
     report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per task).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
-    eprintln!(
-        "wrote {} ({})",
-        out.join("report.md").display(),
-        if passed { "passed" } else { "FAILED" }
-    );
-    Ok(if passed {
-        Outcome::Ok
-    } else {
-        Outcome::Problems
-    })
+    eprintln!("wrote {} ({})", out.join("report.md").display(), if passed { "passed" } else { "FAILED" });
+    Ok(if passed { Outcome::Ok } else { Outcome::Problems })
 }

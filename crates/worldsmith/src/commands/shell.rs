@@ -22,16 +22,9 @@ const HELP: &str = "commands:
   quit                       leave";
 
 /// Runs one shell command; returns `false` to stop.
-fn execute(
-    line: &str,
-    session: &mut Session,
-    undo: &mut Vec<State>,
-    out: &mut impl Write,
-) -> std::io::Result<bool> {
+fn execute(line: &str, session: &mut Session, undo: &mut Vec<State>, out: &mut impl Write) -> std::io::Result<bool> {
     let line = line.trim();
-    let (command, rest) = line
-        .split_once(char::is_whitespace)
-        .map_or((line, ""), |(c, r)| (c, r.trim()));
+    let (command, rest) = line.split_once(char::is_whitespace).map_or((line, ""), |(c, r)| (c, r.trim()));
     match command {
         "" => {}
         "quit" | "exit" => return Ok(false),
@@ -42,12 +35,7 @@ fn execute(
                     worldsmith_engine::manifest::Effect::Read => "read",
                     worldsmith_engine::manifest::Effect::Write => "write",
                 };
-                writeln!(
-                    out,
-                    "{:<32} {effect:<5} {}",
-                    t.name(),
-                    t.description().lines().next().unwrap_or("")
-                )?;
+                writeln!(out, "{:<32} {effect:<5} {}", t.name(), t.description().lines().next().unwrap_or(""))?;
             }
         }
         "digest" => writeln!(out, "{}", session.digest())?,
@@ -55,11 +43,7 @@ fn execute(
             let mut parts = rest.splitn(2, char::is_whitespace);
             match (parts.next(), parts.next()) {
                 (Some(c), Some(k)) if !c.is_empty() => match session.state().get(c, k.trim()) {
-                    Some(r) => writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string_pretty(&**r).unwrap_or_default()
-                    )?,
+                    Some(r) => writeln!(out, "{}", serde_json::to_string_pretty(&**r).unwrap_or_default())?,
                     None => writeln!(out, "error: no record {c}[{:?}]", k.trim())?,
                 },
                 _ => writeln!(out, "usage: get COLLECTION KEY")?,
@@ -67,25 +51,11 @@ fn execute(
         }
         "keys" => {
             if session.state().collections().any(|c| c == rest) {
-                let keys: Vec<&str> = session
-                    .state()
-                    .scan(rest)
-                    .map(|(k, _)| k)
-                    .take(50)
-                    .collect();
-                writeln!(
-                    out,
-                    "{} ({} records)",
-                    keys.join(" "),
-                    session.state().len(rest)
-                )?;
+                let keys: Vec<&str> = session.state().scan(rest).map(|(k, _)| k).take(50).collect();
+                writeln!(out, "{} ({} records)", keys.join(" "), session.state().len(rest))?;
             } else {
                 let known: Vec<&str> = session.state().collections().collect();
-                writeln!(
-                    out,
-                    "error: unknown collection `{rest}` (known: {})",
-                    known.join(", ")
-                )?;
+                writeln!(out, "error: unknown collection `{rest}` (known: {})", known.join(", "))?;
             }
         }
         "diff" => {
@@ -99,11 +69,9 @@ fn execute(
                     match (initial.get(collection, key), value) {
                         (None, Some(_)) => writeln!(out, "+ {collection}[{key:?}]")?,
                         (Some(_), None) => writeln!(out, "- {collection}[{key:?}]")?,
-                        (Some(old), Some(new)) => writeln!(
-                            out,
-                            "~ {collection}[{key:?}] {}",
-                            field_changes(old, new).join(" ")
-                        )?,
+                        (Some(old), Some(new)) => {
+                            writeln!(out, "~ {collection}[{key:?}] {}", field_changes(old, new).join(" "))?
+                        }
                         (None, None) => {}
                     }
                 }
@@ -123,8 +91,7 @@ fn execute(
         }
         _ => {
             let (tool, args) = if command == "call" {
-                rest.split_once(char::is_whitespace)
-                    .map_or((rest, ""), |(t, a)| (t, a.trim()))
+                rest.split_once(char::is_whitespace).map_or((rest, ""), |(t, a)| (t, a.trim()))
             } else {
                 (command, rest)
             };
@@ -153,11 +120,7 @@ fn execute(
                     if session.digest() != before.digest() {
                         undo.push(before);
                     }
-                    writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string_pretty(&v).unwrap_or_default()
-                    )?;
+                    writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())?;
                     writeln!(out, "digest {}", session.digest())?;
                 }
                 Err(e) => writeln!(out, "error: {e}")?,
@@ -175,12 +138,7 @@ pub fn shell(world: &str) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if interactive {
-        writeln!(
-            out,
-            "worldsmith shell: world {} ({} tools). Type `help`.",
-            world.name(),
-            world.tools().len()
-        )?;
+        writeln!(out, "worldsmith shell: world {} ({} tools). Type `help`.", world.name(), world.tools().len())?;
     }
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();

@@ -16,11 +16,7 @@ use worldsmith_engine::{CheckReport, World};
 pub fn render_check(report: &CheckReport) -> String {
     let mut out = String::new();
     let records: usize = report.collections.iter().map(|(_, n)| n).sum();
-    let sizes: Vec<String> = report
-        .collections
-        .iter()
-        .map(|(c, n)| format!("{c} {n}"))
-        .collect();
+    let sizes: Vec<String> = report.collections.iter().map(|(c, n)| format!("{c} {n}")).collect();
     out.push_str(&format!(
         "world {}: {} collections, {records} records ({})\n",
         report.world,
@@ -30,11 +26,7 @@ pub fn render_check(report: &CheckReport) -> String {
     out.push_str(&format!(
         "digest {}{}\n",
         report.digest,
-        if report.digest_consistent {
-            ""
-        } else {
-            " (INCONSISTENT with a full recomputation)"
-        }
+        if report.digest_consistent { "" } else { " (INCONSISTENT with a full recomputation)" }
     ));
     if report.integrity.is_empty() {
         out.push_str("integrity: ok\n");
@@ -51,18 +43,9 @@ pub fn render_check(report: &CheckReport) -> String {
             worldsmith_engine::manifest::Effect::Read => "read ",
             worldsmith_engine::manifest::Effect::Write => "write",
         };
-        out.push_str(&format!(
-            "  {} {effect} {:<32} {}\n",
-            if t.ok { "ok  " } else { "FAIL" },
-            t.tool,
-            t.outcome
-        ));
+        out.push_str(&format!("  {} {effect} {:<32} {}\n", if t.ok { "ok  " } else { "FAIL" }, t.tool, t.outcome));
     }
-    out.push_str(if report.passed() {
-        "check passed\n"
-    } else {
-        "check FAILED\n"
-    });
+    out.push_str(if report.passed() { "check passed\n" } else { "check FAILED\n" });
     out
 }
 
@@ -74,11 +57,7 @@ pub fn check(args: &CheckArgs) -> Result<Outcome> {
     } else {
         print!("{}", render_check(&report));
     }
-    Ok(if report.passed() {
-        Outcome::Ok
-    } else {
-        Outcome::Problems
-    })
+    Ok(if report.passed() { Outcome::Ok } else { Outcome::Problems })
 }
 
 pub fn call(args: &CallArgs) -> Result<Outcome> {
@@ -92,11 +71,7 @@ pub fn call(args: &CallArgs) -> Result<Outcome> {
         Err(e) => json!({"ok": false, "error": e.to_string(), "digest": session.digest()}),
     };
     write_atomic(Path::new("-"), &pretty_json(&out)?)?;
-    Ok(if result.is_ok() {
-        Outcome::Ok
-    } else {
-        Outcome::Problems
-    })
+    Ok(if result.is_ok() { Outcome::Ok } else { Outcome::Problems })
 }
 
 /// Parses task lines; blank lines are skipped. Returns the tasks with their line numbers,
@@ -110,10 +85,7 @@ pub fn parse_tasks(text: &str, source: &str) -> (Vec<(usize, TaskLine)>, Vec<Str
         }
         match serde_json::from_str::<TaskLine>(line) {
             Ok(t) => tasks.push((i + 1, t)),
-            Err(e) => errors.push(format!(
-                "{source}:{}: skipped a malformed task line: {e}",
-                i + 1
-            )),
+            Err(e) => errors.push(format!("{source}:{}: skipped a malformed task line: {e}", i + 1)),
         }
     }
     (tasks, errors)
@@ -121,11 +93,7 @@ pub fn parse_tasks(text: &str, source: &str) -> (Vec<(usize, TaskLine)>, Vec<Str
 
 /// Replays tasks in parallel; results keep input order. Tasks naming another world are
 /// reported and skipped.
-pub fn replay_tasks(
-    world: &World,
-    tasks: &[(usize, TaskLine)],
-    source: &str,
-) -> (Vec<ReplayResult>, Vec<String>) {
+pub fn replay_tasks(world: &World, tasks: &[(usize, TaskLine)], source: &str) -> (Vec<ReplayResult>, Vec<String>) {
     let mut errors = Vec::new();
     let mine: Vec<&TaskLine> = tasks
         .iter()
@@ -141,10 +109,7 @@ pub fn replay_tasks(
             _ => Some(t),
         })
         .collect();
-    let results = mine
-        .par_iter()
-        .map(|t| worldsmith_engine::replay(world, t))
-        .collect();
+    let results = mine.par_iter().map(|t| worldsmith_engine::replay(world, t)).collect();
     (results, errors)
 }
 
@@ -160,13 +125,10 @@ pub fn replay(args: &ReplayArgs) -> Result<Outcome> {
     let source = args.tasks.display().to_string();
     let text = if args.tasks == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("cannot read tasks from standard input")?;
+        std::io::stdin().read_to_string(&mut s).context("cannot read tasks from standard input")?;
         s
     } else {
-        std::fs::read_to_string(&args.tasks)
-            .with_context(|| format!("cannot read tasks from {source}"))?
+        std::fs::read_to_string(&args.tasks).with_context(|| format!("cannot read tasks from {source}"))?
     };
     let (tasks, mut errors) = parse_tasks(&text, &source);
     let (results, skipped) = replay_tasks(&world, &tasks, &source);
@@ -182,32 +144,18 @@ pub fn replay(args: &ReplayArgs) -> Result<Outcome> {
         world.name()
     );
     for r in results.iter().filter(|r| r.passed == Some(false)).take(5) {
-        eprintln!(
-            "  task {}: {}",
-            r.id,
-            r.mismatch.as_deref().unwrap_or("mismatch")
-        );
+        eprintln!("  task {}: {}", r.id, r.mismatch.as_deref().unwrap_or("mismatch"));
     }
-    Ok(if failed == 0 && errors.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::Problems
-    })
+    Ok(if failed == 0 && errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
 pub fn list() -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     for name in worldsmith_worlds::names() {
-        let world = worlds::load_bundled(name)
-            .map_err(|e| anyhow!("bundled world {name} does not load: {e}"))?;
+        let world = worlds::load_bundled(name).map_err(|e| anyhow!("bundled world {name} does not load: {e}"))?;
         let records = world.initial_state().total_len();
-        writeln!(
-            out,
-            "{name}\t{} tools\t{records} records\t{}",
-            world.tools().len(),
-            world.manifest().description
-        )
-        .or_else(ignore_broken_pipe)?;
+        writeln!(out, "{name}\t{} tools\t{records} records\t{}", world.tools().len(), world.manifest().description)
+            .or_else(ignore_broken_pipe)?;
     }
     Ok(Outcome::Ok)
 }
@@ -222,14 +170,9 @@ pub fn dump(args: &crate::cli::DumpArgs) -> Result<Outcome> {
     let world = worlds::load(&args.world.world)?;
     let state = world.initial_state();
     for name in state.collections() {
-        let records: serde_json::Map<String, Value> = state
-            .scan(name)
-            .map(|(k, r)| (k.to_owned(), (**r).clone()))
-            .collect();
-        write_atomic(
-            &args.out.join(format!("{name}.json")),
-            &pretty_json(&records)?,
-        )?;
+        let records: serde_json::Map<String, Value> =
+            state.scan(name).map(|(k, r)| (k.to_owned(), (**r).clone())).collect();
+        write_atomic(&args.out.join(format!("{name}.json")), &pretty_json(&records)?)?;
     }
     eprintln!(
         "wrote {} collections ({} records) to {}",

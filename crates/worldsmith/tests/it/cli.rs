@@ -3,9 +3,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// Runs the binary with `args` (and `stdin`); returns "exit N", stdout and stderr, with the
@@ -19,12 +17,7 @@ fn run(args: &[&str], stdin: &str, tmp: Option<&Path>) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
+    child.stdin.take().expect("piped").write_all(stdin.as_bytes()).expect("stdin");
     let out = child.wait_with_output().expect("finishes");
     let text = format!(
         "exit {}\n--- stdout\n{}--- stderr\n{}",
@@ -48,37 +41,13 @@ fn check_prints_a_summary() {
 
 #[test]
 fn call_prints_result_and_digest() {
-    insta::assert_snapshot!(run(
-        &[
-            "world",
-            "call",
-            SHOP,
-            "sell",
-            r#"{"item_id": "pen", "quantity": 2}"#
-        ],
-        "",
-        None
-    ));
+    insta::assert_snapshot!(run(&["world", "call", SHOP, "sell", r#"{"item_id": "pen", "quantity": 2}"#], "", None));
 }
 
 #[test]
 fn call_errors_are_clear() {
-    let refused = run(
-        &[
-            "world",
-            "call",
-            SHOP,
-            "sell",
-            r#"{"item_id": "quill", "quantity": 1}"#,
-        ],
-        "",
-        None,
-    );
-    let bad_args = run(
-        &["world", "call", SHOP, "sell", r#"{"item_id": 7, "qty": 1}"#],
-        "",
-        None,
-    );
+    let refused = run(&["world", "call", SHOP, "sell", r#"{"item_id": "quill", "quantity": 1}"#], "", None);
+    let bad_args = run(&["world", "call", SHOP, "sell", r#"{"item_id": 7, "qty": 1}"#], "", None);
     let unknown = run(&["world", "call", SHOP, "sel", "{}"], "", None);
     let not_json = run(&["world", "call", SHOP, "sell", "{item_id: pen}"], "", None);
     insta::assert_snapshot!(format!("{refused}\n{bad_args}\n{unknown}\n{not_json}"));
@@ -86,31 +55,13 @@ fn call_errors_are_clear() {
 
 #[test]
 fn replay_writes_result_lines() {
-    let stdout = run(
-        &[
-            "world",
-            "replay",
-            SHOP,
-            "--tasks",
-            "tests/fixtures/shop/tasks.jsonl",
-        ],
-        "",
-        None,
-    );
+    let stdout = run(&["world", "replay", SHOP, "--tasks", "tests/fixtures/shop/tasks.jsonl"], "", None);
     insta::assert_snapshot!(stdout);
     // Writing to a file gives the same bytes as standard output.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results.jsonl");
     let _ = run(
-        &[
-            "world",
-            "replay",
-            SHOP,
-            "--tasks",
-            "tests/fixtures/shop/tasks.jsonl",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &["world", "replay", SHOP, "--tasks", "tests/fixtures/shop/tasks.jsonl", "--out", out.to_str().unwrap()],
         "",
         None,
     );
@@ -145,42 +96,16 @@ fn broken_worlds_report_file_and_location() {
     std::fs::create_dir_all(world.join("tools")).unwrap();
     std::fs::create_dir_all(world.join("data")).unwrap();
     let manifest = std::fs::read_to_string(fixture("shop/world.json")).unwrap();
-    std::fs::write(
-        world.join("tools/sell.star"),
-        "def sell(item_id, quantity):\n    return item_id +\n",
-    )
-    .unwrap();
-    std::fs::write(
-        world.join("data/items.json"),
-        r#"{"pen": {"name": "Pen", "stock": -1, "status": "lost"}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        world.join("world.json"),
-        manifest.replace("\"effect\": \"read\"", "\"effect\": \"peek\""),
-    )
-    .unwrap();
-    let bad_effect = run(
-        &["world", "check", world.to_str().unwrap()],
-        "",
-        Some(dir.path()),
-    );
+    std::fs::write(world.join("tools/sell.star"), "def sell(item_id, quantity):\n    return item_id +\n").unwrap();
+    std::fs::write(world.join("data/items.json"), r#"{"pen": {"name": "Pen", "stock": -1, "status": "lost"}}"#)
+        .unwrap();
+    std::fs::write(world.join("world.json"), manifest.replace("\"effect\": \"read\"", "\"effect\": \"peek\"")).unwrap();
+    let bad_effect = run(&["world", "check", world.to_str().unwrap()], "", Some(dir.path()));
     std::fs::write(world.join("world.json"), &manifest).unwrap();
-    let bad_script = run(
-        &["world", "check", world.to_str().unwrap()],
-        "",
-        Some(dir.path()),
-    );
-    std::fs::write(
-        world.join("tools/sell.star"),
-        std::fs::read_to_string(fixture("shop/tools/sell.star")).unwrap(),
-    )
-    .unwrap();
-    let bad_data = run(
-        &["world", "check", world.to_str().unwrap()],
-        "",
-        Some(dir.path()),
-    );
+    let bad_script = run(&["world", "check", world.to_str().unwrap()], "", Some(dir.path()));
+    std::fs::write(world.join("tools/sell.star"), std::fs::read_to_string(fixture("shop/tools/sell.star")).unwrap())
+        .unwrap();
+    let bad_data = run(&["world", "check", world.to_str().unwrap()], "", Some(dir.path()));
     insta::assert_snapshot!(format!("{bad_effect}\n{bad_script}\n{bad_data}"));
 }
 

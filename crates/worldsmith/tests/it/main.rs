@@ -1,3 +1,4 @@
 //! Integration tests of the `worldsmith` command line: snapshots of what people read.
 
+mod bundled;
 mod cli;
