@@ -33,6 +33,12 @@ fn main() {
     let mut code = String::from(
         "/// Every bundled world: (name, [(relative path, text)]).\npub static WORLDS: &[(&str, &[(&str, &str)])] = &[\n",
     );
+    let mut sources = String::from(
+        "/// Where each bundled world's files were at build time.\npub static SOURCES: &[(&str, &str)] = &[\n",
+    );
+    let mut external = String::from(
+        "/// Bundled worlds whose data lives outside the repository (`dir_env` in world.json).\npub static EXTERNAL_DATA: &[&str] = &[\n",
+    );
     let mut dirs: Vec<PathBuf> =
         std::fs::read_dir(&worlds).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     dirs.sort();
@@ -44,6 +50,12 @@ fn main() {
         let mut files = Vec::new();
         collect(&dir, &dir, &mut files);
         let _ = writeln!(code, "    ({name:?}, &[");
+        let abs_dir = dir.canonicalize().expect("exists");
+        let _ = writeln!(sources, "    ({name:?}, {:?}),", abs_dir.display().to_string());
+        let manifest = std::fs::read_to_string(dir.join("world.json")).unwrap_or_default();
+        if manifest.contains("\"dir_env\"") {
+            let _ = writeln!(external, "    {name:?},");
+        }
         for f in files {
             println!("cargo:rerun-if-changed={}", f.display());
             let rel = f.strip_prefix(&dir).expect("inside").to_string_lossy().replace('\\', "/");
@@ -53,6 +65,10 @@ fn main() {
         let _ = writeln!(code, "    ]),");
         println!("cargo:rerun-if-changed={}", dir.display());
     }
+    code.push_str("];\n");
+    code.push_str(&sources);
+    code.push_str("];\n");
+    code.push_str(&external);
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("worlds.rs");
     std::fs::write(out, code).expect("write generated code");

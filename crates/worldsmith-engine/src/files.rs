@@ -48,23 +48,32 @@ impl WorldFiles for DirFiles {
     }
 }
 
-/// A world held in memory: path -> text.
+/// A world held in memory: path -> text, optionally backed by a directory for paths that are
+/// not in memory (a bundled world whose data lives on disk).
 #[derive(Debug, Clone, Default)]
 pub struct MemFiles {
     label: String,
     files: BTreeMap<String, String>,
+    disk_root: Option<PathBuf>,
 }
 
 impl MemFiles {
     /// An in-memory world named `label` in messages.
     pub fn new(label: impl Into<String>) -> MemFiles {
-        MemFiles { label: label.into(), files: BTreeMap::new() }
+        MemFiles { label: label.into(), files: BTreeMap::new(), disk_root: None }
     }
 
     /// Adds (or replaces) a file.
     #[must_use]
     pub fn with(mut self, path: impl Into<String>, text: impl Into<String>) -> MemFiles {
         self.files.insert(path.into(), text.into());
+        self
+    }
+
+    /// Reads paths that are not in memory from `root` (relative paths resolve against it).
+    #[must_use]
+    pub fn with_disk_root(mut self, root: impl Into<PathBuf>) -> MemFiles {
+        self.disk_root = Some(root.into());
         self
     }
 
@@ -80,6 +89,12 @@ impl WorldFiles for MemFiles {
     }
 
     fn read(&self, path: &str) -> Result<String, String> {
-        self.files.get(path).cloned().ok_or_else(|| format!("{}: no file {path}", self.label))
+        if let Some(text) = self.files.get(path) {
+            return Ok(text.clone());
+        }
+        match &self.disk_root {
+            Some(root) => DirFiles::new(root).read(path),
+            None => Err(format!("{}: no file {path}", self.label)),
+        }
     }
 }

@@ -29,6 +29,9 @@ pub fn load_bundled(name: &str) -> Result<World> {
         )
     })?;
     let mut mem = MemFiles::new(format!("bundled:{name}"));
+    if let Some(dir) = worldsmith_worlds::source_dir(name) {
+        mem = mem.with_disk_root(dir);
+    }
     for (path, text) in files {
         mem.insert(*path, *text);
     }

@@ -42,7 +42,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let out = &args.out;
     let mut summaries = Vec::new();
     let mut details = String::new();
-    let names: Vec<&str> = worldsmith_worlds::names().collect();
+    let names: Vec<&str> = worldsmith_worlds::default_names().collect();
     for (i, name) in names.iter().enumerate() {
         eprintln!("[{}/{}] {name}: loading, checking, replaying", i + 1, names.len());
         let world = match worlds::load_bundled(name) {

@@ -152,10 +152,16 @@ pub fn replay(args: &ReplayArgs) -> Result<Outcome> {
 pub fn list() -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     for name in worldsmith_worlds::names() {
-        let world = worlds::load_bundled(name).map_err(|e| anyhow!("bundled world {name} does not load: {e}"))?;
-        let records = world.initial_state().total_len();
-        writeln!(out, "{name}\t{} tools\t{records} records\t{}", world.tools().len(), world.manifest().description)
-            .or_else(ignore_broken_pipe)?;
+        let line = match worlds::load_bundled(name) {
+            Ok(world) => {
+                format!("{name}\t{} tools\t{} records", world.tools().len(), world.initial_state().total_len())
+            }
+            Err(e) if worldsmith_worlds::has_external_data(name) => {
+                format!("{name}\t(data not available: {})", format!("{e:#}").lines().last().unwrap_or("").trim())
+            }
+            Err(e) => return Err(anyhow!("bundled world {name} does not load: {e:#}")),
+        };
+        writeln!(out, "{line}").or_else(ignore_broken_pipe)?;
     }
     Ok(Outcome::Ok)
 }

@@ -2,3 +2,4 @@
 
 mod bundled;
 mod cli;
+mod tau_retail;
