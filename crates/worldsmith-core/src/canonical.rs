@@ -41,8 +41,28 @@ fn number_value(n: &Number) -> NumberValue {
     NumberValue::Float(f)
 }
 
+/// Where canonical text goes: a `String`, or straight into a hasher.
+pub trait Sink {
+    /// Appends text.
+    fn push_str(&mut self, s: &str);
+    /// Appends one ASCII character.
+    fn push(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.push_str(c.encode_utf8(&mut buf));
+    }
+}
+
+impl Sink for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+}
+
 /// Appends the canonical text of a number to `out`.
-fn write_number(n: &Number, out: &mut String) {
+fn write_number(n: &Number, out: &mut impl Sink) {
     match number_value(n) {
         NumberValue::Int(i) => out.push_str(&i.to_string()),
         NumberValue::Float(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(f)),
@@ -51,13 +71,20 @@ fn write_number(n: &Number, out: &mut String) {
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
-    // serde_json's string escaping is the canonical one; a `String` never fails to serialize.
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+fn write_string(s: &str, out: &mut impl Sink) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        // Nothing to escape: the common case, without an allocation.
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        // serde_json's string escaping is the canonical one; a `String` never fails to serialize.
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
 }
 
 /// Appends the canonical JSON text of `value` to `out`.
-pub fn write_canonical(value: &Value, out: &mut String) {
+pub fn write_canonical(value: &Value, out: &mut impl Sink) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -10,7 +10,7 @@
 //! a write subtracts the old record's hash and adds the new one, and two states are compared
 //! in O(1).
 
-use crate::canonical::canonical_json;
+use crate::canonical::{Sink, write_canonical};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;
@@ -22,25 +22,43 @@ use std::str::FromStr;
 pub struct Digest(pub u128);
 
 impl Digest {
-    /// The hash of one record: `value` stored under `key` in `collection`.
+    /// The hash of one record: `value` stored under `key` in `collection`. The canonical
+    /// text is streamed into the hasher, never built as a string.
     #[must_use]
     pub fn of_record(collection: &str, key: &str, value: &Value) -> Digest {
-        Digest::of_canonical(collection, key, &canonical_json(value))
+        struct HashSink(blake3::Hasher);
+        impl Sink for HashSink {
+            fn push_str(&mut self, s: &str) {
+                self.0.update(s.as_bytes());
+            }
+        }
+        let mut sink = HashSink(Self::framed(collection, key));
+        write_canonical(value, &mut sink);
+        Self::finish(&sink.0)
     }
 
-    /// The hash of one record whose canonical JSON text is already known.
-    #[must_use]
-    pub fn of_canonical(collection: &str, key: &str, canonical: &str) -> Digest {
+    fn framed(collection: &str, key: &str) -> blake3::Hasher {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&(collection.len() as u64).to_le_bytes());
         hasher.update(collection.as_bytes());
         hasher.update(&(key.len() as u64).to_le_bytes());
         hasher.update(key.as_bytes());
-        hasher.update(canonical.as_bytes());
+        hasher
+    }
+
+    fn finish(hasher: &blake3::Hasher) -> Digest {
         let bytes = hasher.finalize();
         let mut first = [0u8; 16];
         first.copy_from_slice(&bytes.as_bytes()[..16]);
         Digest(u128::from_le_bytes(first))
+    }
+
+    /// The hash of one record whose canonical JSON text is already known.
+    #[must_use]
+    pub fn of_canonical(collection: &str, key: &str, canonical: &str) -> Digest {
+        let mut hasher = Self::framed(collection, key);
+        hasher.update(canonical.as_bytes());
+        Self::finish(&hasher)
     }
 
     /// The 32-digit lowercase hex form.

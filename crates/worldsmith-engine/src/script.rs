@@ -942,7 +942,7 @@ impl Script {
                 }
             }
             .map_err(|e| classify(&e))?;
-            let json = result.to_json_value().map_err(|e| {
+            let json = to_json(result).map_err(|e| {
                 ScriptFailure::Error(format!("`{}` returned a value that is not JSON: {e}", self.function))
             })?;
             let mut writes = Vec::new();
@@ -957,12 +957,13 @@ impl Script {
                 }
                 for (k, v) in by_key {
                     let (collection, key) = k.split_once('\u{0}').unwrap_or((k.as_str(), ""));
-                    let value = if v.is_none() {
-                        None
-                    } else {
-                        Some(v.to_json_value().map_err(|e| {
+                    let value = match (v.is_none(), ctx.state.get(collection, key)) {
+                        (true, None) => continue,
+                        (true, Some(_)) => None,
+                        (false, Some(old)) if same_as_json(v, old) => continue,
+                        (false, _) => Some(to_json(v).map_err(|e| {
                             ScriptFailure::Error(format!("record {collection}[{key:?}] is not JSON: {e}"))
-                        })?)
+                        })?),
                     };
                     writes.push(Write { collection: collection.to_owned(), key: key.to_owned(), value });
                 }
@@ -977,6 +978,80 @@ impl Script {
 enum Invocation<'a> {
     Keywords(&'a serde_json::Map<String, Json>),
     Positional(&'a serde_json::Map<String, Json>),
+}
+
+/// Converts a Starlark value to JSON directly (dicts with string keys, lists, tuples,
+/// strings, ints, floats, bools, None), falling back to starlark's serializer for anything
+/// else (big ints, structs). Faster than the generic serializer, which goes through
+/// `erased_serde`.
+fn to_json(v: Value<'_>) -> anyhow::Result<Json> {
+    if v.is_none() {
+        return Ok(Json::Null);
+    }
+    if let Some(b) = v.unpack_bool() {
+        return Ok(Json::Bool(b));
+    }
+    if let Some(i) = v.unpack_i32() {
+        return Ok(Json::from(i));
+    }
+    if let Some(s) = v.unpack_str() {
+        return Ok(Json::String(s.to_owned()));
+    }
+    if let Some(f) = v.downcast_ref::<starlark::values::float::StarlarkFloat>() {
+        return serde_json::Number::from_f64(f.0)
+            .map(Json::Number)
+            .ok_or_else(|| anyhow::anyhow!("{} is not a JSON number", f.0));
+    }
+    if let Some(d) = DictRef::from_value(v) {
+        let mut map = serde_json::Map::with_capacity(d.len());
+        for (k, x) in d.iter() {
+            let key = k
+                .unpack_str()
+                .ok_or_else(|| anyhow::anyhow!("dict keys must be strings to be JSON, got {}", k.get_type()))?;
+            map.insert(key.to_owned(), to_json(x)?);
+        }
+        return Ok(Json::Object(map));
+    }
+    if let Some(l) = ListRef::from_value(v) {
+        return l.content().iter().map(|x| to_json(*x)).collect::<anyhow::Result<Vec<_>>>().map(Json::Array);
+    }
+    if let Some(t) = TupleRef::from_value(v) {
+        return t.content().iter().map(|x| to_json(*x)).collect::<anyhow::Result<Vec<_>>>().map(Json::Array);
+    }
+    v.to_json_value()
+}
+
+/// Whether a Starlark value equals a JSON value (numbers by value, as `json_eq`), without
+/// building JSON: most records a call reads come back unchanged.
+fn same_as_json(v: Value<'_>, j: &Json) -> bool {
+    match j {
+        Json::Null => v.is_none(),
+        Json::Bool(b) => v.unpack_bool() == Some(*b),
+        Json::String(s) => v.unpack_str() == Some(s.as_str()),
+        Json::Number(n) => {
+            let mine = if let Some(i) = v.unpack_i32() {
+                serde_json::Number::from(i)
+            } else if let Some(f) = v.downcast_ref::<starlark::values::float::StarlarkFloat>() {
+                match serde_json::Number::from_f64(f.0) {
+                    Some(n) => n,
+                    None => return false,
+                }
+            } else {
+                return to_json(v).is_ok_and(|x| json_eq(&x, j));
+            };
+            worldsmith_core::canonical::number_eq(&mine, n)
+        }
+        Json::Array(items) => match ListRef::from_value(v) {
+            Some(l) => l.len() == items.len() && l.content().iter().zip(items).all(|(x, y)| same_as_json(*x, y)),
+            None => false,
+        },
+        Json::Object(map) => match DictRef::from_value(v) {
+            Some(d) => {
+                d.len() == map.len() && map.iter().all(|(k, y)| d.get_str(k).is_some_and(|x| same_as_json(x, y)))
+            }
+            None => false,
+        },
+    }
 }
 
 /// A record a script call wants to write: its new value, or `None` to delete it.

@@ -13,7 +13,7 @@ use rpds::RedBlackTreeMapSync;
 use serde_json::Value;
 use std::sync::Arc;
 use worldsmith_core::Digest;
-use worldsmith_core::canonical::{canonical_json, json_eq};
+use worldsmith_core::canonical::json_eq;
 
 use worldsmith_core::task::ChangedRecords;
 
@@ -128,7 +128,7 @@ impl State {
     /// When the collection does not exist.
     pub fn put(&mut self, collection: &str, key: &str, value: Value) -> Result<Option<Record>, UnknownCollection> {
         let i = self.index(collection).ok_or_else(|| UnknownCollection(collection.to_owned()))?;
-        let hash = Digest::of_canonical(collection, key, &canonical_json(&value));
+        let hash = Digest::of_record(collection, key, &value);
         let c = &mut Arc::make_mut(&mut self.collections)[i];
         let record: Record = Arc::new(value);
         let previous = match c.by_key.get(key).cloned() {
