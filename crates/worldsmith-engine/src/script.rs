@@ -942,10 +942,10 @@ impl Script {
                 }
             }
             .map_err(|e| classify(&e))?;
-            let json = to_json(result).map_err(|e| {
-                ScriptFailure::Error(format!("`{}` returned a value that is not JSON: {e}", self.function))
-            })?;
             let mut writes = Vec::new();
+            // The JSON of a written record the function also returns (a common pattern:
+            // change the order, return the order), so it is converted once.
+            let mut result_json = None;
             if ctx.writable {
                 let touched = module
                     .get(TOUCHED)
@@ -965,9 +965,18 @@ impl Script {
                             ScriptFailure::Error(format!("record {collection}[{key:?}] is not JSON: {e}"))
                         })?),
                     };
+                    if result_json.is_none() && v.ptr_eq(result) {
+                        result_json.clone_from(&value);
+                    }
                     writes.push(Write { collection: collection.to_owned(), key: key.to_owned(), value });
                 }
             }
+            let json = match result_json {
+                Some(json) => json,
+                None => to_json(result).map_err(|e| {
+                    ScriptFailure::Error(format!("`{}` returned a value that is not JSON: {e}", self.function))
+                })?,
+            };
             Ok((json, writes))
         })
     }

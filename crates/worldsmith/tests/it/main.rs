@@ -2,4 +2,5 @@
 
 mod bundled;
 mod cli;
+mod guide;
 mod tau_retail;
