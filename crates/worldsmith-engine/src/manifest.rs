@@ -74,6 +74,10 @@ pub struct CollectionDecl {
     /// not checked.
     #[serde(default)]
     pub foreign_keys: IndexMap<String, String>,
+    /// Fields to index for equality lookups (`list`, `search` and `db.find` filters), as
+    /// dotted paths. Single-valued foreign keys are indexed without being listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<String>,
     /// Whether records may carry fields not listed in `fields` (default true).
     #[serde(default = "yes")]
     pub additional_fields: bool,

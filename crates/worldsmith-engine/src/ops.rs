@@ -121,6 +121,22 @@ fn fields_from_args(
         .collect()
 }
 
+/// The records that may match a set of equality filters: those an index returns for the
+/// first indexed filter, else every record; in insertion order either way. The caller still
+/// applies every filter.
+fn candidates<'s, 'p>(
+    state: &'s State,
+    collection: &str,
+    equalities: impl IntoIterator<Item = (&'p FieldPath, &'p Value)>,
+) -> Vec<(&'s str, &'s crate::state::Record)> {
+    for (path, want) in equalities {
+        if let Some(hits) = state.find_eq(collection, path.as_str(), want) {
+            return hits;
+        }
+    }
+    state.scan(collection).collect()
+}
+
 /// Runs `op` on `state` with validated `args`. Returns the result and the (collection, key)
 /// of every record written. On error the caller discards `state`.
 ///
@@ -148,9 +164,9 @@ pub fn run(
                     compiled.push((FieldPath::parse(field)?, want));
                 }
             }
-            let out: Vec<Value> = state
-                .scan(name)
-                .filter(|(_, r)| compiled.iter().all(|(p, want)| p.values(r).into_iter().any(|got| json_eq(got, want))))
+            let out: Vec<Value> = candidates(state, name, compiled.iter().map(|(p, want)| (p, *want)))
+                .into_iter()
+                .filter(|(_, r)| compiled.iter().all(|(p, want)| p.any(r, &mut |got| json_eq(got, want))))
                 .take(limit.unwrap_or(DEFAULT_LIMIT))
                 .map(|(k, r)| with_key(key_name, k, r))
                 .collect();
@@ -163,12 +179,11 @@ pub fn run(
                     compiled.push((FieldPath::parse(&f.field)?, f.op, want));
                 }
             }
-            let mut hits: Vec<(&str, &Value)> = state
-                .scan(name)
+            let equalities = compiled.iter().filter(|(_, op, _)| *op == FilterOp::Eq).map(|(p, _, want)| (p, *want));
+            let mut hits: Vec<(&str, &Value)> = candidates(state, name, equalities)
+                .into_iter()
                 .filter(|(_, r)| {
-                    compiled
-                        .iter()
-                        .all(|(p, op, want)| p.values(r).into_iter().any(|got| filter_matches(*op, got, want)))
+                    compiled.iter().all(|(p, op, want)| p.any(r, &mut |got| filter_matches(*op, got, want)))
                 })
                 .map(|(k, r)| (k, &**r))
                 .collect();

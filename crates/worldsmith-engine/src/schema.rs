@@ -87,6 +87,12 @@ impl FieldPath {
         go(&self.steps, record, pred)
     }
 
+    /// Whether the path reaches at most one value (it has no `[]` step).
+    #[must_use]
+    pub fn is_single(&self) -> bool {
+        !self.steps.contains(&Step::Each)
+    }
+
     /// The single value the path reaches, when it has no `[]` step.
     #[must_use]
     pub fn value<'a>(&self, record: &'a Value) -> Option<&'a Value> {
@@ -106,6 +112,9 @@ pub struct CollectionSchema {
     pub record_schema: Value,
     /// Field path -> referenced collection.
     pub foreign_keys: Vec<(FieldPath, String)>,
+    /// Fields with a secondary index: the declared `indexes` and every single-valued
+    /// foreign key.
+    pub indexes: Vec<FieldPath>,
     validator: jsonschema::Validator,
 }
 
@@ -159,8 +168,22 @@ impl CollectionSchema {
         let validator = jsonschema::validator_for(&record_schema)
             .map_err(|e| format!("invalid field schema: {}", describe_validation_error(&e)))?;
         let mut foreign_keys = Vec::new();
+        let mut indexes: Vec<FieldPath> = Vec::new();
         for (path, target) in &decl.foreign_keys {
-            foreign_keys.push((FieldPath::parse(path)?, target.clone()));
+            let path = FieldPath::parse(path)?;
+            if path.is_single() {
+                indexes.push(path.clone());
+            }
+            foreign_keys.push((path, target.clone()));
+        }
+        for path in &decl.indexes {
+            let path = FieldPath::parse(path)?;
+            if !path.is_single() {
+                return Err(format!("cannot index `{}`: an index path may not contain `[]`", path.as_str()));
+            }
+            if !indexes.contains(&path) {
+                indexes.push(path);
+            }
         }
         Ok(CollectionSchema {
             name: name.to_owned(),
@@ -168,6 +191,7 @@ impl CollectionSchema {
             description: decl.description.clone(),
             record_schema,
             foreign_keys,
+            indexes,
             validator,
         })
     }
@@ -251,7 +275,14 @@ impl Schema {
     #[must_use]
     pub fn empty_state(&self) -> State {
         let names: Vec<&str> = self.collections.iter().map(|c| c.name.as_str()).collect();
-        State::new(&names)
+        let mut state = State::new(&names);
+        for c in &self.collections {
+            for path in &c.indexes {
+                // Paths were checked when the schema compiled.
+                let _ = state.add_index(&c.name, path.clone());
+            }
+        }
+        state
     }
 
     /// The first record of `state` whose foreign key points at `collection[key]`, as

@@ -311,7 +311,8 @@ impl Query {
 }
 
 /// Keys of the records matching `query`, in insertion order, including this call's inserts
-/// and excluding its deletes, with this call's in-place changes taken into account.
+/// and excluding its deletes, with this call's in-place changes taken into account. An
+/// indexed equality in the query narrows the records looked at.
 fn matching_keys(
     eval: &Evaluator<'_, '_, '_>,
     collection: &str,
@@ -323,27 +324,56 @@ fn matching_keys(
     let limit = limit.unwrap_or(usize::MAX);
     let touched: Vec<String> =
         c.touched.borrow().iter().filter(|(col, _)| col == collection).map(|(_, k)| k.clone()).collect();
-    let mut out = Vec::new();
     let current = |key: &str| -> anyhow::Result<Option<Json>> {
         match remembered(eval, collection, key)? {
-            Some(Some(v)) => Ok(Some(v.to_json_value()?)),
+            Some(Some(v)) => Ok(Some(to_json(v)?)),
             Some(None) => Ok(None),
             None => Ok(c.state.get(collection, key).map(|r| (**r).clone())),
         }
     };
-    for (key, record) in c.state.scan(collection) {
-        if out.len() >= limit {
-            return Ok(out);
+    let is_touched = |key: &str| touched.binary_search_by(|k| k.as_str().cmp(key)).is_ok();
+    let indexed = if query.ignore_case {
+        None
+    } else {
+        query.fields.iter().find_map(|(p, v)| c.state.find_eq(collection, p.as_str(), v))
+    };
+    // (sequence, key) of every hit among the records the state holds.
+    let mut hits: Vec<(u64, String)> = Vec::new();
+    match indexed {
+        Some(records) => {
+            for (key, record) in records {
+                if !is_touched(key) && query.matches(record) {
+                    hits.push((c.state.sequence(collection, key).unwrap_or(u64::MAX), key.to_owned()));
+                }
+            }
+            // Records this call changed may match now (or no longer): look at each of them.
+            for key in &touched {
+                if let Some(seq) = c.state.sequence(collection, key) {
+                    if current(key)?.is_some_and(|r| query.matches(&r)) {
+                        hits.push((seq, key.clone()));
+                    }
+                }
+            }
+            hits.sort_unstable();
         }
-        let hit = if touched.binary_search_by(|k| k.as_str().cmp(key)).is_ok() {
-            current(key)?.is_some_and(|r| query.matches(&r))
-        } else {
-            query.matches(record)
-        };
-        if hit {
-            out.push(key.to_owned());
+        None => {
+            for (key, record) in c.state.scan(collection) {
+                if hits.len() >= limit {
+                    break;
+                }
+                let hit = if is_touched(key) {
+                    current(key)?.is_some_and(|r| query.matches(&r))
+                } else {
+                    query.matches(record)
+                };
+                if hit {
+                    hits.push((0, key.to_owned()));
+                }
+            }
         }
     }
+    let mut out: Vec<String> = hits.into_iter().map(|(_, k)| k).take(limit).collect();
+    // Records inserted by this call come last, in key order.
     for key in touched {
         if out.len() >= limit {
             break;

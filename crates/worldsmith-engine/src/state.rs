@@ -9,11 +9,12 @@
 //! The state digest ([`Digest`]) is maintained on every write: the old record's hash is
 //! subtracted and the new one added, so [`State::digest`] is O(1).
 
+use crate::schema::FieldPath;
 use rpds::RedBlackTreeMapSync;
 use serde_json::Value;
 use std::sync::Arc;
 use worldsmith_core::Digest;
-use worldsmith_core::canonical::json_eq;
+use worldsmith_core::canonical::{canonical_json, json_eq};
 
 use worldsmith_core::task::ChangedRecords;
 
@@ -32,6 +33,21 @@ struct Collection {
     by_seq: RedBlackTreeMapSync<u64, (Arc<str>, Record)>,
     next_seq: u64,
     digest: Digest,
+    indexes: Vec<FieldIndex>,
+}
+
+/// A secondary index on one field: (canonical JSON of the value, sequence) for every record
+/// that has the field, so an equality lookup returns its records in insertion order.
+#[derive(Clone)]
+struct FieldIndex {
+    path: Arc<FieldPath>,
+    entries: RedBlackTreeMapSync<(String, u64), ()>,
+}
+
+impl FieldIndex {
+    fn entry(&self, record: &Value, seq: u64) -> Option<(String, u64)> {
+        self.path.value(record).map(|v| (canonical_json(v), seq))
+    }
 }
 
 /// The records of a world at one moment. Cheap to clone (a fork); see the module docs.
@@ -54,6 +70,56 @@ impl State {
         let names: Vec<Arc<str>> = collections.iter().map(|c| Arc::from(c.as_ref())).collect();
         let collections = vec![Collection::default(); names.len()];
         State { names: names.into(), collections: Arc::new(collections), digest: Digest::default() }
+    }
+
+    /// Adds a secondary index on `path` (a dotted path without `[]`) of `collection`, so
+    /// equality lookups on it ([`State::find_eq`]) do not scan. Existing records are indexed.
+    ///
+    /// # Errors
+    /// When the collection does not exist or the path steps into arrays.
+    pub fn add_index(&mut self, collection: &str, path: FieldPath) -> Result<(), String> {
+        if !path.is_single() {
+            return Err(format!("cannot index `{}`: an index path may not contain `[]`", path.as_str()));
+        }
+        let i = self.index(collection).ok_or_else(|| UnknownCollection(collection.to_owned()).to_string())?;
+        let c = &mut Arc::make_mut(&mut self.collections)[i];
+        if c.indexes.iter().any(|x| x.path.as_str() == path.as_str()) {
+            return Ok(());
+        }
+        let mut index = FieldIndex { path: Arc::new(path), entries: RedBlackTreeMapSync::new_sync() };
+        for (seq, (_, record)) in &c.by_seq {
+            if let Some(e) = index.entry(record, *seq) {
+                index.entries.insert_mut(e, ());
+            }
+        }
+        c.indexes.push(index);
+        Ok(())
+    }
+
+    /// The records whose field at `path` equals `value` (numbers by value), in insertion
+    /// order, when that field is indexed; `None` when it is not (the caller scans).
+    #[must_use]
+    pub fn find_eq(&self, collection: &str, path: &str, value: &Value) -> Option<Vec<(&str, &Record)>> {
+        let c = &self.collections[self.index(collection)?];
+        let index = c.indexes.iter().find(|x| x.path.as_str() == path)?;
+        let wanted = canonical_json(value);
+        let range = (wanted.clone(), 0)..=(wanted, u64::MAX);
+        Some(
+            index.entries.range(range).filter_map(|((_, seq), ())| c.by_seq.get(seq).map(|(k, r)| (&**k, r))).collect(),
+        )
+    }
+
+    /// Whether equality lookups on `path` of `collection` use an index.
+    #[must_use]
+    pub fn is_indexed(&self, collection: &str, path: &str) -> bool {
+        self.index(collection).is_some_and(|i| self.collections[i].indexes.iter().any(|x| x.path.as_str() == path))
+    }
+
+    /// The insertion sequence number of a record (its position in scans).
+    #[must_use]
+    pub fn sequence(&self, collection: &str, key: &str) -> Option<u64> {
+        let c = &self.collections[self.index(collection)?];
+        c.by_key.get(key).map(|slot| slot.seq)
     }
 
     fn index(&self, collection: &str) -> Option<usize> {
@@ -134,6 +200,17 @@ impl State {
         let previous = match c.by_key.get(key).cloned() {
             Some(slot) => {
                 let (k, old) = c.by_seq.get(&slot.seq).cloned().expect("key and sequence maps agree");
+                for index in &mut c.indexes {
+                    let (before, after) = (index.entry(&old, slot.seq), index.entry(&record, slot.seq));
+                    if before != after {
+                        if let Some(e) = before {
+                            index.entries.remove_mut(&e);
+                        }
+                        if let Some(e) = after {
+                            index.entries.insert_mut(e, ());
+                        }
+                    }
+                }
                 c.digest = c.digest - slot.hash + hash;
                 self.digest = self.digest - slot.hash + hash;
                 c.by_key.insert_mut(k.clone(), Slot { seq: slot.seq, hash });
@@ -144,6 +221,11 @@ impl State {
                 let k: Arc<str> = Arc::from(key);
                 let seq = c.next_seq;
                 c.next_seq += 1;
+                for index in &mut c.indexes {
+                    if let Some(e) = index.entry(&record, seq) {
+                        index.entries.insert_mut(e, ());
+                    }
+                }
                 c.digest += hash;
                 self.digest += hash;
                 c.by_key.insert_mut(k.clone(), Slot { seq, hash });
@@ -165,6 +247,11 @@ impl State {
         c.by_key.remove_mut(key);
         let (_, old) = c.by_seq.get(&slot.seq).cloned()?;
         c.by_seq.remove_mut(&slot.seq);
+        for index in &mut c.indexes {
+            if let Some(e) = index.entry(&old, slot.seq) {
+                index.entries.remove_mut(&e);
+            }
+        }
         c.digest -= slot.hash;
         self.digest -= slot.hash;
         Some(old)

@@ -324,7 +324,7 @@ fn world_json_wrong_types_name_the_json_pointer() {
         [diag(
             "world.json",
             "/collections/accounts/kee (line 6, column 32)",
-            "unknown field `kee`, expected one of `key`, `description`, `fields`, `required`, `foreign_keys`, `additional_fields`"
+            "unknown field `kee`, expected one of `key`, `description`, `fields`, `required`, `foreign_keys`, `indexes`, `additional_fields`"
         )]
     );
 

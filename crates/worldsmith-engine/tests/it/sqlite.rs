@@ -95,7 +95,8 @@ fn manifest() -> String {
         "collections": {{"items": {{"key": "sku",
             "fields": {{"name": {{"type": "string"}}, "qty": {{"type": "integer", "minimum": 0}},
                        "price": {{"type": "number", "minimum": 0}}, "kind": {{"enum": ["tool", "toy", "food"]}}}},
-            "required": ["name", "qty", "price", "kind"], "additional_fields": false}}}},
+            "required": ["name", "qty", "price", "kind"], "additional_fields": false,
+            "indexes": ["kind", "qty"]}}}},
         "data": {{"dir": "data"}},
         "tools": [{}]}}"#,
         tools.join(",\n")
