@@ -64,7 +64,25 @@ impl Sink for String {
 /// Appends the canonical text of a number to `out`.
 fn write_number(n: &Number, out: &mut impl Sink) {
     match number_value(n) {
-        NumberValue::Int(i) => out.push_str(&i.to_string()),
+        NumberValue::Int(i) => {
+            // Integers print without allocating: at most 40 digits and a sign.
+            let mut buf = [0u8; 41];
+            let mut n = i.unsigned_abs();
+            let mut at = buf.len();
+            loop {
+                at -= 1;
+                buf[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            if i < 0 {
+                at -= 1;
+                buf[at] = b'-';
+            }
+            out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or("0"));
+        }
         NumberValue::Float(f) if f.is_finite() => out.push_str(ryu::Buffer::new().format_finite(f)),
         // Only reachable with arbitrary-precision numbers too large for a double.
         NumberValue::Float(_) => out.push_str(&n.to_string()),

@@ -10,7 +10,7 @@
 //! a write subtracts the old record's hash and adds the new one, and two states are compared
 //! in O(1).
 
-use crate::canonical::{Sink, write_canonical};
+use crate::canonical::write_canonical;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;
@@ -23,18 +23,21 @@ pub struct Digest(pub u128);
 
 impl Digest {
     /// The hash of one record: `value` stored under `key` in `collection`. The canonical
-    /// text is streamed into the hasher, never built as a string.
+    /// text is built in a reused per-thread buffer and hashed in one update.
     #[must_use]
     pub fn of_record(collection: &str, key: &str, value: &Value) -> Digest {
-        struct HashSink(blake3::Hasher);
-        impl Sink for HashSink {
-            fn push_str(&mut self, s: &str) {
-                self.0.update(s.as_bytes());
-            }
+        thread_local! {
+            static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
-        let mut sink = HashSink(Self::framed(collection, key));
-        write_canonical(value, &mut sink);
-        Self::finish(&sink.0)
+        BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+            Ok(mut text) => {
+                text.clear();
+                write_canonical(value, &mut *text);
+                Digest::of_canonical(collection, key, &text)
+            }
+            // Re-entered (cannot happen today): fall back to a fresh string.
+            Err(_) => Digest::of_canonical(collection, key, &crate::canonical::canonical_json(value)),
+        })
     }
 
     fn framed(collection: &str, key: &str) -> blake3::Hasher {

@@ -5,6 +5,7 @@
 //! - [`canonical`]: canonical JSON (sorted keys, no whitespace, numbers by value) and
 //!   value equality that treats `3` and `3.0` as the same number;
 //! - [`digest`]: the 128-bit order-independent state digest;
+//! - [`rng`]: the seeded random number generator every stage draws from;
 //! - [`task`]: the task line and replay result line formats shared by every command.
 //!
 //! It does no I/O.
@@ -26,6 +27,7 @@
 
 pub mod canonical;
 pub mod digest;
+pub mod rng;
 pub mod task;
 
 pub use digest::Digest;

@@ -34,6 +34,19 @@ fn empty_object() -> Value {
 /// for a record that was deleted. Both levels are sorted, so the JSON form is stable.
 pub type ChangedRecords = BTreeMap<String, BTreeMap<String, Option<Value>>>;
 
+/// What the simulated user knows and wants (ASTRA/AgentScaler's user scenario).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Scenario {
+    /// The user's goal, as they would state it.
+    pub goal: String,
+    /// Facts the user knows and gives when asked (names, ids, emails), by name.
+    #[serde(default)]
+    pub known_facts: BTreeMap<String, Value>,
+    /// A short description of the user's manner.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub persona: String,
+}
+
 /// A task line as the engine reads it (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskLine {
@@ -52,6 +65,23 @@ pub struct TaskLine {
     /// The records the task must change, with their final values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_records: Option<ChangedRecords>,
+    /// `write` (checked by state), `read` (checked by answers and exact calls) or `multi_hop`
+    /// (each hop's answer is the next hop's input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// What the simulated user knows and wants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<Scenario>,
+    /// Values the agent must state to the user (from read results the user asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Value>,
+    /// The gold calls' results, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<CallResult>>,
+    /// Tools from other worlds offered alongside the world's own (OpenAI function format),
+    /// each with its similarity band (`near`, `middle`, `far`) under `"band"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distractors: Vec<Value>,
 }
 
 /// The outcome of one call as it appears in a result line.

@@ -2,6 +2,10 @@
 //! `taskset -c 0 cargo bench -p worldsmith-engine --bench engine`.
 //! `bench/compare.sh` runs these and the Python baseline in one go and prints the ratios.
 
+// The allocator the worldsmith binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use std::hint::black_box;
@@ -35,14 +39,25 @@ fn engine(c: &mut Criterion) {
 
     let args = json!({"customer_id": "C0653", "email": "x@example.com"});
     c.bench_function("call/declarative_write", |b| {
-        b.iter_batched(|| base.fork(), |mut s| black_box(s.execute("set_email", &args).is_ok()), BatchSize::SmallInput);
+        // The session is returned so that dropping it is not timed.
+        b.iter_batched(
+            || base.fork(),
+            |mut s| {
+                black_box(s.execute("set_email", &args).is_ok());
+                s
+            },
+            BatchSize::SmallInput,
+        );
     });
 
     let args = json!({"order_id": "O00005"});
     c.bench_function("call/starlark_write", |b| {
         b.iter_batched(
             || base.fork(),
-            |mut s| black_box(s.execute("cancel_order", &args).is_ok()),
+            |mut s| {
+                black_box(s.execute("cancel_order", &args).is_ok());
+                s
+            },
             BatchSize::SmallInput,
         );
     });

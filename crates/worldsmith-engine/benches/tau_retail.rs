@@ -2,6 +2,10 @@
 //! `bench/tau_retail.sh` runs this and the Python baseline in one go.
 //! Needs the data (`WORLDSMITH_TAU_RETAIL_DATA`, else `../shared/taubench-retail`).
 
+// The allocator the worldsmith binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

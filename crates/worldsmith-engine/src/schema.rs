@@ -87,6 +87,15 @@ impl FieldPath {
         go(&self.steps, record, pred)
     }
 
+    /// The top-level field the path starts with.
+    #[must_use]
+    pub fn first_field(&self) -> Option<&str> {
+        match self.steps.first() {
+            Some(Step::Field(name)) => Some(name),
+            _ => None,
+        }
+    }
+
     /// Whether the path reaches at most one value (it has no `[]` step).
     #[must_use]
     pub fn is_single(&self) -> bool {
@@ -116,6 +125,10 @@ pub struct CollectionSchema {
     /// foreign key.
     pub indexes: Vec<FieldPath>,
     validator: jsonschema::Validator,
+    /// One validator per declared field, to check only the fields a write changed.
+    field_validators: Vec<(String, jsonschema::Validator)>,
+    required: Vec<String>,
+    additional_fields: bool,
 }
 
 impl std::fmt::Debug for CollectionSchema {
@@ -185,7 +198,16 @@ impl CollectionSchema {
                 indexes.push(path);
             }
         }
+        let mut field_validators = Vec::with_capacity(decl.fields.len());
+        for (field, schema) in &decl.fields {
+            let v = jsonschema::validator_for(schema)
+                .map_err(|e| format!("invalid field schema for `{field}`: {}", describe_validation_error(&e)))?;
+            field_validators.push((field.clone(), v));
+        }
         Ok(CollectionSchema {
+            field_validators,
+            required: decl.required.clone(),
+            additional_fields: decl.additional_fields,
             name: name.to_owned(),
             key: decl.key.clone(),
             description: decl.description.clone(),
@@ -203,6 +225,59 @@ impl CollectionSchema {
             return Vec::new();
         }
         self.validator.iter_errors(record).map(|e| (error_pointer(&e), error_message(&e))).collect()
+    }
+
+    /// The first problem of a record written over `old` (`None` for a new record), looking
+    /// only at the top-level fields that changed: their schemas, required fields removed,
+    /// and foreign keys under them. For a new record, or an undeclared field appearing where
+    /// none are allowed, the whole record is checked.
+    #[must_use]
+    pub fn check_change(&self, state: &State, old: Option<&Value>, new: &Value) -> Option<(String, String)> {
+        let (Some(Value::Object(before)), Value::Object(after)) = (old, new) else {
+            return self.check_record(new).into_iter().chain(self.check_references(state, new)).next();
+        };
+        for field in before.keys() {
+            if !after.contains_key(field) && self.required.contains(field) {
+                return Some(("/".to_owned(), format!("{} is a required property", Value::String(field.clone()))));
+            }
+        }
+        let changed: Vec<&String> = after
+            .iter()
+            .filter(|(f, v)| before.get(*f).is_none_or(|w| !worldsmith_core::canonical::json_eq(v, w)))
+            .map(|(f, _)| f)
+            .collect();
+        for field in &changed {
+            match self.field_validators.iter().find(|(f, _)| f == *field) {
+                Some((_, validator)) => {
+                    let value = &after[field.as_str()];
+                    if !validator.is_valid(value) {
+                        if let Some(e) = validator.iter_errors(value).next() {
+                            let inner = e.instance_path().to_string();
+                            let pointer = format!("/{}{inner}", field.replace('~', "~0").replace('/', "~1"));
+                            return Some((pointer, error_message(&e)));
+                        }
+                    }
+                }
+                None if !self.additional_fields => return self.check_record(new).into_iter().next(),
+                None => {}
+            }
+        }
+        for (path, target) in &self.foreign_keys {
+            if !changed.iter().any(|f| path.first_field() == Some(f.as_str())) {
+                continue;
+            }
+            for v in path.values(new) {
+                match v {
+                    Value::Null => {}
+                    Value::String(k) if state.contains(target, k) => {}
+                    Value::Number(n) if state.contains(target, &n.to_string()) => {}
+                    other => {
+                        return Some((format!("/{}", path.as_str()), format!("{other} is not a key of `{target}`")));
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Every foreign key of `record` that points at no record of `state`, as (`/path`,

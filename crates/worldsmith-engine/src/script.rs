@@ -27,6 +27,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 use worldsmith_core::canonical::json_eq;
+use worldsmith_core::rng::SplitMix64;
 
 /// Resource limits of one script call. Exceeding any of them is a tool error that leaves the
 /// state unchanged.
@@ -103,7 +104,7 @@ mod ctx_type {
         pub(super) limits: Limits,
         /// (collection, key) of every record remembered in the module's `__ws_touched` dict.
         pub(super) touched: RefCell<BTreeSet<(String, String)>>,
-        pub(super) rng: Cell<u64>,
+        pub(super) rng: Cell<worldsmith_core::rng::SplitMix64>,
     }
 }
 
@@ -556,24 +557,12 @@ fn db_api(builder: &mut GlobalsBuilder) {
     }
 }
 
-/// splitmix64: small, fast, and identical on every platform.
-fn next_u64(state: &Cell<u64>) -> u64 {
-    let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-    state.set(z);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A uniform integer in `0..n` without modulo bias (`n > 0`).
-fn below(state: &Cell<u64>, n: u64) -> u64 {
-    let zone = u64::MAX - (u64::MAX % n);
-    loop {
-        let x = next_u64(state);
-        if x < zone {
-            return x % n;
-        }
-    }
+fn below(state: &Cell<SplitMix64>, n: u64) -> u64 {
+    let mut rng = state.get();
+    let x = rng.below(n);
+    state.set(rng);
+    x
 }
 
 fn sequence_items<'v>(seq: Value<'v>) -> anyhow::Result<Vec<Value<'v>>> {
@@ -604,8 +593,11 @@ fn rng_api(builder: &mut GlobalsBuilder) {
 
     /// A uniform float in `[0, 1)`.
     fn random<'v>(eval: &mut Evaluator<'v, '_, '_>) -> anyhow::Result<f64> {
-        #[allow(clippy::cast_precision_loss)]
-        Ok((next_u64(&ctx(eval)?.rng) >> 11) as f64 / (1u64 << 53) as f64)
+        let state = &ctx(eval)?.rng;
+        let mut rng = state.get();
+        let x = rng.unit();
+        state.set(rng);
+        Ok(x)
     }
 
     /// One element of a non-empty list or tuple.
@@ -934,7 +926,13 @@ impl Script {
         args: &serde_json::Map<String, Json>,
         limits: Limits,
     ) -> Result<(Json, Vec<Write>), ScriptFailure> {
-        let ctx = Ctx { state: state.clone(), writable, limits, touched: RefCell::default(), rng: Cell::new(0) };
+        let ctx = Ctx {
+            state: state.clone(),
+            writable,
+            limits,
+            touched: RefCell::default(),
+            rng: Cell::new(SplitMix64::new(0)),
+        };
         self.run(&ctx, Invocation::Keywords(args))
     }
 
@@ -947,8 +945,13 @@ impl Script {
         params: &serde_json::Map<String, Json>,
         limits: Limits,
     ) -> Result<Json, ScriptFailure> {
-        let ctx =
-            Ctx { state: state.clone(), writable: false, limits, touched: RefCell::default(), rng: Cell::new(seed) };
+        let ctx = Ctx {
+            state: state.clone(),
+            writable: false,
+            limits,
+            touched: RefCell::default(),
+            rng: Cell::new(SplitMix64::new(seed)),
+        };
         self.run(&ctx, Invocation::Positional(params)).map(|(json, _)| json)
     }
 

@@ -183,9 +183,9 @@ impl Session {
                 }
                 continue;
             };
-            let mut problems = schema.check_record(record);
-            problems.extend(schema.check_references(&next, record));
-            if let Some((pointer, message)) = problems.into_iter().next() {
+            if let Some((pointer, message)) =
+                schema.check_change(&next, self.state.get(collection, key).map(|r| &**r), record)
+            {
                 return Err(ToolError::InvalidWrite {
                     tool: name.to_owned(),
                     message: format!("{collection}[{key:?}]{pointer}: {message}"),

@@ -21,16 +21,20 @@ use worldsmith_core::task::ChangedRecords;
 /// A record as the state stores it: shared and immutable.
 pub type Record = Arc<Value>;
 
+/// A stored record with its key and its hash (its contribution to the digest).
 #[derive(Clone)]
-struct Slot {
-    seq: u64,
+struct Entry {
+    key: Arc<str>,
+    record: Record,
     hash: Digest,
 }
 
 #[derive(Clone, Default)]
 struct Collection {
-    by_key: RedBlackTreeMapSync<Arc<str>, Slot>,
-    by_seq: RedBlackTreeMapSync<u64, (Arc<str>, Record)>,
+    /// Key -> insertion sequence. Never changes when a record is replaced, so a
+    /// replacement updates only `by_seq`.
+    by_key: RedBlackTreeMapSync<Arc<str>, u64>,
+    by_seq: RedBlackTreeMapSync<u64, Entry>,
     next_seq: u64,
     digest: Digest,
     indexes: Vec<FieldIndex>,
@@ -87,8 +91,8 @@ impl State {
             return Ok(());
         }
         let mut index = FieldIndex { path: Arc::new(path), entries: RedBlackTreeMapSync::new_sync() };
-        for (seq, (_, record)) in &c.by_seq {
-            if let Some(e) = index.entry(record, *seq) {
+        for (seq, entry) in &c.by_seq {
+            if let Some(e) = index.entry(&entry.record, *seq) {
                 index.entries.insert_mut(e, ());
             }
         }
@@ -105,7 +109,11 @@ impl State {
         let wanted = canonical_json(value);
         let range = (wanted.clone(), 0)..=(wanted, u64::MAX);
         Some(
-            index.entries.range(range).filter_map(|((_, seq), ())| c.by_seq.get(seq).map(|(k, r)| (&**k, r))).collect(),
+            index
+                .entries
+                .range(range)
+                .filter_map(|((_, seq), ())| c.by_seq.get(seq).map(|e| (&*e.key, &e.record)))
+                .collect(),
         )
     }
 
@@ -119,7 +127,7 @@ impl State {
     #[must_use]
     pub fn sequence(&self, collection: &str, key: &str) -> Option<u64> {
         let c = &self.collections[self.index(collection)?];
-        c.by_key.get(key).map(|slot| slot.seq)
+        c.by_key.get(key).copied()
     }
 
     fn index(&self, collection: &str) -> Option<usize> {
@@ -165,8 +173,8 @@ impl State {
     #[must_use]
     pub fn get(&self, collection: &str, key: &str) -> Option<&Record> {
         let c = &self.collections[self.index(collection)?];
-        let slot = c.by_key.get(key)?;
-        c.by_seq.get(&slot.seq).map(|(_, r)| r)
+        let seq = c.by_key.get(key)?;
+        c.by_seq.get(seq).map(|e| &e.record)
     }
 
     /// Whether a record is stored under `key`.
@@ -178,7 +186,7 @@ impl State {
     /// The records of a collection in insertion order (empty for an unknown collection).
     pub fn scan<'a>(&'a self, collection: &str) -> impl Iterator<Item = (&'a str, &'a Record)> + 'a {
         let c = self.index(collection).map(|i| &self.collections[i]);
-        c.into_iter().flat_map(|c| c.by_seq.values().map(|(k, r)| (&**k, r)))
+        c.into_iter().flat_map(|c| c.by_seq.values().map(|e| (&*e.key, &e.record)))
     }
 
     /// The keys of a collection in sorted order.
@@ -197,11 +205,11 @@ impl State {
         let hash = Digest::of_record(collection, key, &value);
         let c = &mut Arc::make_mut(&mut self.collections)[i];
         let record: Record = Arc::new(value);
-        let previous = match c.by_key.get(key).cloned() {
-            Some(slot) => {
-                let (k, old) = c.by_seq.get(&slot.seq).cloned().expect("key and sequence maps agree");
+        let previous = match c.by_key.get(key).copied() {
+            Some(seq) => {
+                let old = c.by_seq.get(&seq).cloned().expect("key and sequence maps agree");
                 for index in &mut c.indexes {
-                    let (before, after) = (index.entry(&old, slot.seq), index.entry(&record, slot.seq));
+                    let (before, after) = (index.entry(&old.record, seq), index.entry(&record, seq));
                     if before != after {
                         if let Some(e) = before {
                             index.entries.remove_mut(&e);
@@ -211,11 +219,10 @@ impl State {
                         }
                     }
                 }
-                c.digest = c.digest - slot.hash + hash;
-                self.digest = self.digest - slot.hash + hash;
-                c.by_key.insert_mut(k.clone(), Slot { seq: slot.seq, hash });
-                c.by_seq.insert_mut(slot.seq, (k, record));
-                Some(old)
+                c.digest = c.digest - old.hash + hash;
+                self.digest = self.digest - old.hash + hash;
+                c.by_seq.insert_mut(seq, Entry { key: old.key, record, hash });
+                Some(old.record)
             }
             None => {
                 let k: Arc<str> = Arc::from(key);
@@ -228,8 +235,8 @@ impl State {
                 }
                 c.digest += hash;
                 self.digest += hash;
-                c.by_key.insert_mut(k.clone(), Slot { seq, hash });
-                c.by_seq.insert_mut(seq, (k, record));
+                c.by_key.insert_mut(k.clone(), seq);
+                c.by_seq.insert_mut(seq, Entry { key: k, record, hash });
                 None
             }
         };
@@ -243,18 +250,18 @@ impl State {
             return None;
         }
         let c = &mut Arc::make_mut(&mut self.collections)[i];
-        let slot = c.by_key.get(key).cloned()?;
+        let seq = c.by_key.get(key).copied()?;
         c.by_key.remove_mut(key);
-        let (_, old) = c.by_seq.get(&slot.seq).cloned()?;
-        c.by_seq.remove_mut(&slot.seq);
+        let old = c.by_seq.get(&seq).cloned()?;
+        c.by_seq.remove_mut(&seq);
         for index in &mut c.indexes {
-            if let Some(e) = index.entry(&old, slot.seq) {
+            if let Some(e) = index.entry(&old.record, seq) {
                 index.entries.remove_mut(&e);
             }
         }
-        c.digest -= slot.hash;
-        self.digest -= slot.hash;
-        Some(old)
+        c.digest -= old.hash;
+        self.digest -= old.hash;
+        Some(old.record)
     }
 
     /// Recomputes the digest from every record, ignoring the incremental one. Used by tests
@@ -274,7 +281,7 @@ impl State {
     #[must_use]
     pub fn record_hash(&self, collection: &str, key: &str) -> Option<Digest> {
         let c = &self.collections[self.index(collection)?];
-        c.by_key.get(key).map(|slot| slot.hash)
+        c.by_key.get(key).and_then(|seq| c.by_seq.get(seq)).map(|e| e.hash)
     }
 
     /// The records of `other` that differ from `self`: for each changed record its value in
@@ -292,6 +299,8 @@ impl State {
             let a = self.index(name).map_or(&empty, |i| &self.collections[i]);
             let b = other.index(name).map_or(&empty, |i| &other.collections[i]);
             let mut changed = std::collections::BTreeMap::new();
+            let hash_of = |c: &Collection, seq: &u64| c.by_seq.get(seq).map(|e| e.hash);
+            let record_of = |c: &Collection, seq: &u64| c.by_seq.get(seq).map(|e| (*e.record).clone());
             let mut left = a.by_key.iter().peekable();
             let mut right = b.by_key.iter().peekable();
             loop {
@@ -301,8 +310,8 @@ impl State {
                         changed.insert(k.to_string(), None);
                         left.next();
                     }
-                    (None, Some((k, slot))) => {
-                        changed.insert(k.to_string(), b.by_seq.get(&slot.seq).map(|(_, r)| (**r).clone()));
+                    (None, Some((k, seq))) => {
+                        changed.insert(k.to_string(), record_of(b, seq));
                         right.next();
                     }
                     (Some((ka, sa)), Some((kb, sb))) => match ka.cmp(kb) {
@@ -311,12 +320,12 @@ impl State {
                             left.next();
                         }
                         std::cmp::Ordering::Greater => {
-                            changed.insert(kb.to_string(), b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()));
+                            changed.insert(kb.to_string(), record_of(b, sb));
                             right.next();
                         }
                         std::cmp::Ordering::Equal => {
-                            if sa.hash != sb.hash {
-                                changed.insert(kb.to_string(), b.by_seq.get(&sb.seq).map(|(_, r)| (**r).clone()));
+                            if hash_of(a, sa) != hash_of(b, sb) {
+                                changed.insert(kb.to_string(), record_of(b, sb));
                             }
                             left.next();
                             right.next();

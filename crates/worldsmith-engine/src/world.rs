@@ -10,6 +10,7 @@ use crate::script::{Limits, ModuleLoader, Script};
 use crate::session::Session;
 use crate::state::State;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -87,25 +88,25 @@ impl Tool {
     ///
     /// # Errors
     /// Every problem, joined with `; `.
-    pub fn validate_arguments(&self, args: &Value) -> Result<serde_json::Map<String, Value>, String> {
-        let map = match args {
-            Value::Object(m) => m.clone(),
-            Value::Null => serde_json::Map::new(),
+    pub fn validate_arguments<'a>(&self, args: &'a Value) -> Result<Cow<'a, serde_json::Map<String, Value>>, String> {
+        static EMPTY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::Object(serde_json::Map::new()));
+        let (value, map) = match args {
+            Value::Object(m) => (args, Cow::Borrowed(m)),
+            Value::Null => (&*EMPTY, Cow::Owned(serde_json::Map::new())),
             other => return Err(format!("arguments must be a JSON object, got {other}")),
         };
-        let mut problems: Vec<String> = map
-            .keys()
-            .filter(|k| !self.properties.contains(k))
-            .map(|k| format!("unknown argument `{k}` (expected one of: {})", self.properties.join(", ")))
-            .collect();
-        let as_value = Value::Object(map);
-        if !self.validator.is_valid(&as_value) {
-            problems.extend(self.validator.iter_errors(&as_value).map(|e| describe_validation_error(&e)));
+        let mut problems: Vec<String> = Vec::new();
+        for k in map.keys().filter(|k| !self.properties.contains(k)) {
+            problems.push(if self.properties.is_empty() {
+                format!("unknown argument `{k}` (this tool takes no arguments)")
+            } else {
+                format!("unknown argument `{k}` (expected one of: {})", self.properties.join(", "))
+            });
         }
-        match as_value {
-            Value::Object(m) if problems.is_empty() => Ok(m),
-            _ => Err(problems.join("; ")),
+        if !self.validator.is_valid(value) {
+            problems.extend(self.validator.iter_errors(value).map(|e| describe_validation_error(&e)));
         }
+        if problems.is_empty() { Ok(map) } else { Err(problems.join("; ")) }
     }
 }
 

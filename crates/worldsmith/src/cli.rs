@@ -21,6 +21,8 @@ pub enum Command {
     World(WorldCommand),
     /// The main job: check every bundled world, replay its tasks, write a report.
     Run(RunArgs),
+    /// Synthesize tasks from worlds: sampled tool chains, grounded, executed and described.
+    Synth(SynthArgs),
 }
 
 /// `worldsmith world ...`
@@ -101,4 +103,24 @@ pub struct RunArgs {
     /// The output directory (created if needed; rerunning overwrites its files).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `synth`
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Worlds: bundled names or paths containing `/`.
+    #[arg(long, num_args = 1.., required = true)]
+    pub worlds: Vec<String>,
+    /// The output directory: `tasks.jsonl` and `synth_summary.json` (created if needed).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The seed; the same seed gives the same tasks.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Tasks per world.
+    #[arg(long, default_value_t = 50)]
+    pub per_world: usize,
+    /// Distractor tools from other worlds per similarity band (near, middle, far).
+    #[arg(long, default_value_t = 2)]
+    pub distractors: usize,
 }

@@ -3,6 +3,7 @@
 
 mod run;
 mod shell;
+mod synth;
 mod world;
 
 use crate::cli::{Cli, Command, WorldCommand};
@@ -35,6 +36,7 @@ pub fn main() -> ExitCode {
         Command::World(WorldCommand::Tools(args)) => world::tools(&args),
         Command::World(WorldCommand::Dump(args)) => world::dump(&args),
         Command::Run(args) => run::run(&args),
+        Command::Synth(args) => synth::synth(&args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

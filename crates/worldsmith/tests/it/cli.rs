@@ -138,3 +138,18 @@ fn run_is_deterministic_and_complete() {
         );
     }
 }
+
+#[test]
+fn synth_writes_tasks_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("synth");
+    let args = ["synth", "--worlds", SHOP, "--out", out.to_str().unwrap(), "--per-world", "3"];
+    let text = run(&args, "", Some(dir.path()));
+    let tasks = std::fs::read_to_string(out.join("tasks.jsonl")).unwrap();
+    let summary = std::fs::read_to_string(out.join("synth_summary.json")).unwrap();
+    let twice = run(&["synth", "--worlds", SHOP, SHOP, "--out", out.to_str().unwrap()], "", Some(dir.path()));
+    insta::assert_snapshot!(format!("{text}--- tasks.jsonl\n{tasks}--- synth_summary.json\n{summary}\n{twice}"));
+    // The same seed writes the same bytes.
+    let _ = run(&args, "", Some(dir.path()));
+    assert_eq!(std::fs::read_to_string(out.join("tasks.jsonl")).unwrap(), tasks);
+}

@@ -1,0 +1,164 @@
+//! Chains: seeded walks over a world's tool graph, grounded and executed call by call on a
+//! fork of the initial state.
+//!
+//! A walk aims at a task kind. For a multi-hop question it only follows edges out of the
+//! last call, through read tools; for a read question it may also branch from any earlier
+//! call (so the question has several parts); for a write task it may use every tool, and
+//! when the walk is about to end without a write it takes a write successor if there is one.
+//! What the chain turns out to be decides its kind ([`classify`]), not what the walk aimed at.
+
+use crate::ground::{Context, Source, Step};
+use crate::rng::Rng;
+use crate::{Rejection, SynthConfig, TaskKind};
+use worldsmith_core::task::CallResult;
+use worldsmith_engine::Session;
+
+/// Why one attempt produced no task, with details for the summary's examples.
+#[derive(Debug, Clone)]
+pub(crate) struct Reject {
+    pub reason: Rejection,
+    pub detail: String,
+}
+
+impl Reject {
+    pub(crate) fn new(reason: Rejection, detail: impl Into<String>) -> Reject {
+        Reject { reason, detail: detail.into() }
+    }
+}
+
+/// A chain that executed: its steps, per-call results and the session after the last call.
+pub(crate) struct Executed {
+    pub steps: Vec<Step>,
+    pub results: Vec<CallResult>,
+    pub session: Session,
+}
+
+/// Walks, grounds and executes one chain aimed at `target`.
+pub(crate) fn sample(
+    ctx: &Context<'_>,
+    target: TaskKind,
+    config: &SynthConfig,
+    rng: &mut Rng,
+) -> Result<Executed, Reject> {
+    let tools = &ctx.tools;
+    let allowed = |t: usize| target == TaskKind::Write || !tools[t].write;
+    let next_of = |t: usize| -> Vec<usize> {
+        ctx.graph.successors(t).iter().copied().filter(|&s| s != t && allowed(s)).collect()
+    };
+    let min = config.min_calls.max(1);
+    let max = config.max_calls.max(min);
+    let length = rng.range(min, max);
+    let mut starts: Vec<usize> =
+        (0..tools.len()).filter(|&t| allowed(t) && (min <= 1 || !next_of(t).is_empty())).collect();
+    if starts.is_empty() {
+        starts = (0..tools.len()).filter(|&t| allowed(t)).collect();
+    }
+    let Some(&first) = rng.pick(&starts) else {
+        return Err(Reject::new(Rejection::DeadEnd, "no tool to start from"));
+    };
+    let mut session = ctx.world.session();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut results = Vec::new();
+    let mut options = vec![first];
+    let mut repeated = None;
+    loop {
+        // The next call: the first option, in random order, whose grounded call is new.
+        rng.shuffle(&mut options);
+        let mut chosen = None;
+        for &t in &options {
+            let name = &tools[t].name;
+            let (args, sources) = ctx
+                .ground(t, &steps, session.state(), rng)
+                .map_err(|param| Reject::new(Rejection::UngroundedArgument, format!("{name}: `{param}`")))?;
+            if steps.iter().any(|s| s.tool == t && s.args == args) {
+                repeated = Some(format!("{name} {}", serde_json::Value::Object(args)));
+                continue;
+            }
+            chosen = Some((t, args, sources));
+            break;
+        }
+        let Some((current, args, sources)) = chosen else { break };
+        let name = &tools[current].name;
+        let arguments = serde_json::Value::Object(args.clone());
+        match session.execute(name, &arguments) {
+            Ok(output) => {
+                let empty = match &output {
+                    serde_json::Value::Null => true,
+                    serde_json::Value::Array(a) => a.is_empty(),
+                    serde_json::Value::Object(m) => m.is_empty(),
+                    _ => false,
+                };
+                if empty && !tools[current].write {
+                    return Err(Reject::new(Rejection::EmptyResult, format!("{name} {arguments}: {output}")));
+                }
+                results.push(CallResult { ok: true, value: output.clone() });
+                steps.push(Step { tool: current, args, sources, output });
+            }
+            Err(e) => {
+                let reason = if e.is_defect() { Rejection::ToolDefect } else { Rejection::CallRefused };
+                return Err(Reject::new(reason, format!("{name} {arguments}: {e}")));
+            }
+        }
+        if steps.len() >= length {
+            break;
+        }
+        options = next_of(current);
+        let branch = target == TaskKind::Read && rng.chance(0.5);
+        if target != TaskKind::MultiHop && (options.is_empty() || branch) {
+            for s in &steps {
+                for n in next_of(s.tool) {
+                    if !options.contains(&n) {
+                        options.push(n);
+                    }
+                }
+            }
+        }
+        let has_write = steps.iter().any(|s| tools[s.tool].write);
+        if target == TaskKind::Write && !has_write && steps.len() + 1 >= length {
+            let writes: Vec<usize> = options.iter().copied().filter(|&c| tools[c].write).collect();
+            if !writes.is_empty() {
+                options = writes;
+            }
+        }
+        if options.is_empty() {
+            break;
+        }
+    }
+    if steps.len() < min {
+        if let Some(call) = repeated {
+            return Err(Reject::new(Rejection::RepeatedCall, call));
+        }
+        let names: Vec<&str> = steps.iter().map(|s| tools[s.tool].name.as_str()).collect();
+        return Err(Reject::new(
+            Rejection::DeadEnd,
+            format!("{} ends after {} call(s)", names.join(" -> "), steps.len()),
+        ));
+    }
+    Ok(Executed { steps, results, session })
+}
+
+/// The kind of an executed chain: `write` if any call writes; `multi_hop` if every call
+/// after the first takes all its required arguments from the call just before; else `read`.
+pub(crate) fn classify(ctx: &Context<'_>, steps: &[Step]) -> TaskKind {
+    if steps.iter().any(|s| ctx.tools[s.tool].write) {
+        return TaskKind::Write;
+    }
+    let chained = steps.len() >= 2
+        && steps.iter().enumerate().skip(1).all(|(i, s)| {
+            !s.sources.is_empty()
+                && s.sources.values().all(|src| matches!(src, Source::Output { call, .. } if *call + 1 == i))
+        });
+    if chained { TaskKind::MultiHop } else { TaskKind::Read }
+}
+
+/// The read calls whose results no later call uses: what the user asks about.
+pub(crate) fn leaves(ctx: &Context<'_>, steps: &[Step]) -> Vec<usize> {
+    (0..steps.len())
+        .filter(|&i| !ctx.tools[steps[i].tool].write)
+        .filter(|&i| {
+            !steps[i + 1..]
+                .iter()
+                .any(|s| s.sources.values().any(|src| matches!(src, Source::Output { call, .. } if *call == i)))
+        })
+        .collect()
+}

@@ -1,0 +1,190 @@
+//! Task synthesis on the bundled worlds: every task replays, answers come from results,
+//! rejections are counted, and the output is a function of the seed alone.
+
+use serde_json::Value;
+use std::sync::OnceLock;
+use worldsmith_core::canonical::json_eq;
+use worldsmith_core::task::TaskLine;
+use worldsmith_engine::{MemFiles, World};
+use worldsmith_synth::{EdgeSource, SynthConfig, SynthOutput, ToolGraph, synthesize};
+
+fn files(name: &str) -> MemFiles {
+    let mut files = MemFiles::new(format!("bundled:{name}"));
+    if let Some(dir) = worldsmith_worlds::source_dir(name) {
+        files = files.with_disk_root(dir);
+    }
+    for (path, text) in worldsmith_worlds::files(name).expect("bundled") {
+        files.insert(*path, *text);
+    }
+    files
+}
+
+/// The bundled default worlds, loaded once (generators are slow in debug builds).
+fn worlds() -> &'static [World] {
+    static WORLDS: OnceLock<Vec<World>> = OnceLock::new();
+    WORLDS.get_or_init(|| {
+        worldsmith_worlds::default_names()
+            .map(|name| World::load(&files(name)).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    })
+}
+
+fn config(seed: u64, per_world: usize) -> SynthConfig {
+    SynthConfig { seed, tasks_per_world: per_world, ..SynthConfig::default() }
+}
+
+fn jsonl(out: &SynthOutput) -> String {
+    out.tasks.iter().map(|t| serde_json::to_string(t).expect("serializes") + "\n").collect()
+}
+
+/// Whether `needle` occurs anywhere in `haystack` (numbers by value).
+fn occurs(needle: &Value, haystack: &Value) -> bool {
+    json_eq(needle, haystack)
+        || match haystack {
+            Value::Array(items) => items.iter().any(|v| occurs(needle, v)),
+            Value::Object(m) => m.values().any(|v| occurs(needle, v)),
+            _ => false,
+        }
+}
+
+#[test]
+fn bundled_worlds_give_tasks_that_replay_and_answer() {
+    let worlds = worlds();
+    let out = synthesize(worlds, &config(7, 16));
+    let stats = &out.stats;
+    assert_eq!(stats.worlds.len(), worlds.len());
+    for w in &stats.worlds {
+        assert_eq!(w.accepted, 16, "{}: {w:#?}", w.world);
+        assert_eq!(w.edge_source, Some(EdgeSource::Declared));
+        for kind in ["write", "read", "multi_hop"] {
+            assert!(w.kinds.get(kind).copied().unwrap_or(0) > 0, "{}: no {kind} task: {:?}", w.world, w.kinds);
+        }
+        let rejected: usize = w.rejected.values().sum();
+        assert_eq!(w.attempts, w.accepted + rejected + w.surplus, "{}", w.world);
+        assert!(rejected > 0, "{}: rejected chains are counted", w.world);
+        assert!(w.rejected.contains_key("call_refused"), "{}: {:?}", w.world, w.rejected);
+    }
+    assert_eq!(stats.accepted, out.tasks.len());
+    let mut ids = std::collections::BTreeSet::new();
+    for task in &out.tasks {
+        let name = task.world.as_deref().expect("tasks name their world");
+        let world = worlds.iter().find(|w| w.name() == name).expect("a given world");
+        assert!(ids.insert(task.id.to_string()), "duplicate id {}", task.id);
+        assert!((2..=8).contains(&task.actions.len()), "{}: {} calls", task.id, task.actions.len());
+
+        let replayed = worldsmith_engine::replay(world, task);
+        assert_eq!(replayed.passed, Some(true), "{}: {:?}", task.id, replayed.mismatch);
+        let results = task.results.as_ref().expect("results");
+        assert_eq!(results.len(), task.actions.len());
+        for (a, b) in results.iter().zip(&replayed.results) {
+            assert!(a.ok && b.ok && json_eq(&a.value, &b.value), "{}: results differ", task.id);
+        }
+
+        let scenario = task.scenario.as_ref().expect("a scenario");
+        assert!(scenario.goal.len() > 20 && !scenario.persona.is_empty(), "{}: {scenario:?}", task.id);
+        // Every answer is a value some gold call returned.
+        let all = Value::Array(results.iter().map(|r| r.value.clone()).collect());
+        for answer in &task.answers {
+            assert!(occurs(answer, &all), "{}: answer {answer} is not in the results", task.id);
+        }
+        let writes = task
+            .actions
+            .iter()
+            .any(|a| world.tool(&a.name).expect("known tool").effect() == worldsmith_engine::manifest::Effect::Write);
+        match task.kind.as_deref() {
+            Some("write") => {
+                assert!(writes, "{}", task.id);
+                assert!(!task.changed_records.as_ref().expect("changes").is_empty(), "{}", task.id);
+                assert_ne!(task.expected_digest, Some(world.initial_state().digest()), "{}", task.id);
+            }
+            Some("read" | "multi_hop") => {
+                assert!(!writes, "{}", task.id);
+                assert!(!task.answers.is_empty(), "{}: a question needs answers", task.id);
+                assert_eq!(task.expected_digest, Some(world.initial_state().digest()), "{}", task.id);
+            }
+            other => panic!("{}: kind {other:?}", task.id),
+        }
+        // The user knows what the first call needs (the first call's arguments all come from
+        // the state or the user's choices).
+        for (name, value) in task.actions[0].arguments.as_object().expect("an object") {
+            assert!(
+                scenario.known_facts.values().any(|v| json_eq(v, value)),
+                "{}: the user does not know {name} = {value}",
+                task.id
+            );
+        }
+
+        let own: Vec<&str> = world.tools().iter().map(|t| t.name()).collect();
+        let mut offered = std::collections::BTreeSet::new();
+        assert!(
+            !task.distractors.is_empty() && task.distractors.len() <= 6,
+            "{}: {} distractors",
+            task.id,
+            task.distractors.len()
+        );
+        for d in &task.distractors {
+            let name = d["function"]["name"].as_str().expect("a function object");
+            assert!(!own.contains(&name), "{}: distractor {name} clashes with the world's tool", task.id);
+            assert!(offered.insert(name), "{}: distractor {name} offered twice", task.id);
+            assert_ne!(d["world"], Value::String(name.to_owned()));
+            assert_ne!(d["world"].as_str(), Some(world.name()));
+            assert!(matches!(d["band"].as_str(), Some("near" | "middle" | "far")), "{}: {d}", task.id);
+        }
+    }
+}
+
+#[test]
+fn the_seed_alone_decides_the_output() {
+    let worlds = worlds();
+    let a = synthesize(worlds, &config(3, 6));
+    let b = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool")
+        .install(|| synthesize(worlds, &config(3, 6)));
+    assert_eq!(jsonl(&a), jsonl(&b), "same seed, different bytes");
+    assert_eq!(a.stats, b.stats);
+    let c = synthesize(worlds, &config(4, 6));
+    assert_ne!(jsonl(&a), jsonl(&c), "a different seed gives different tasks");
+}
+
+#[test]
+fn task_lines_round_trip() {
+    let out = synthesize(&worlds()[..1], &config(11, 4));
+    assert_eq!(out.tasks.len(), 4);
+    for task in &out.tasks {
+        let line = serde_json::to_string(task).expect("serializes");
+        let back: TaskLine = serde_json::from_str(&line).expect("parses");
+        assert_eq!(&back, task);
+        // One world: no distractors from elsewhere.
+        assert!(task.distractors.is_empty());
+    }
+}
+
+#[test]
+fn a_world_without_edges_gets_data_flow_edges() {
+    let mut files = files("retail");
+    let manifest = worldsmith_worlds::file("retail", "world.json").expect("retail");
+    let mut value: Value = serde_json::from_str(manifest).expect("json");
+    value.as_object_mut().expect("object").remove("edges");
+    files.insert("world.json", value.to_string());
+    let world = World::load(&files).unwrap_or_else(|e| panic!("{e}"));
+    let graph = ToolGraph::of(&world);
+    assert_eq!(graph.source(), EdgeSource::DataFlow);
+    let edges = worldsmith_synth::data_flow_edges(&world);
+    let has = |a: &str, b: &str| edges.iter().any(|(x, y)| x == a && y == b);
+    // A script's outputs come from its example call; a declarative tool's from its collection.
+    assert!(has("find_customer_by_email", "get_customer"), "{edges:?}");
+    assert!(has("get_customer", "list_payment_methods"), "{edges:?}");
+    assert!(has("list_customer_orders", "cancel_order"), "{edges:?}");
+    assert!(!has("get_coupon", "get_order"), "no shared field: {edges:?}");
+    assert!(edges.iter().all(|(a, b)| a != b));
+    assert_eq!(graph.edge_count(), edges.len());
+
+    let out = synthesize(std::slice::from_ref(&world), &config(5, 6));
+    assert_eq!(out.stats.worlds[0].edge_source, Some(EdgeSource::DataFlow));
+    assert_eq!(out.tasks.len(), 6, "{:#?}", out.stats);
+    for task in &out.tasks {
+        assert_eq!(worldsmith_engine::replay(&world, task).passed, Some(true), "{}", task.id);
+    }
+}
