@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -15,7 +15,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
-            collect(root, &path, out);
+            collect(&path, out);
         } else if name.ends_with(".json")
             || name.ends_with(".jsonl")
             || name.ends_with(".star")
@@ -48,7 +48,7 @@ fn main() {
         }
         let name = dir.file_name().and_then(|n| n.to_str()).expect("utf-8 world name").to_owned();
         let mut files = Vec::new();
-        collect(&dir, &dir, &mut files);
+        collect(&dir, &mut files);
         let _ = writeln!(code, "    ({name:?}, &[");
         let abs_dir = dir.canonicalize().expect("exists");
         let _ = writeln!(sources, "    ({name:?}, {:?}),", abs_dir.display().to_string());

@@ -21,15 +21,15 @@ pub fn replay(world: &World, task: &TaskLine) -> ReplayResult {
         .collect();
     let changed = session.changes();
     let mut mismatch = None;
-    if let Some(expected) = &task.expected_digest {
-        if *expected != session.digest() {
-            mismatch = Some(format!("final digest {} differs from the expected {expected}", session.digest()));
-        }
+    if let Some(expected) = &task.expected_digest
+        && *expected != session.digest()
+    {
+        mismatch = Some(format!("final digest {} differs from the expected {expected}", session.digest()));
     }
-    if mismatch.is_none() {
-        if let Some(expected) = &task.changed_records {
-            mismatch = compare_changes(expected, &changed);
-        }
+    if mismatch.is_none()
+        && let Some(expected) = &task.changed_records
+    {
+        mismatch = compare_changes(expected, &changed);
     }
     let checked = task.expected_digest.is_some() || task.changed_records.is_some();
     ReplayResult {

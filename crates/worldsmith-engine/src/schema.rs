@@ -250,12 +250,12 @@ impl CollectionSchema {
             match self.field_validators.iter().find(|(f, _)| f == *field) {
                 Some((_, validator)) => {
                     let value = &after[field.as_str()];
-                    if !validator.is_valid(value) {
-                        if let Some(e) = validator.iter_errors(value).next() {
-                            let inner = e.instance_path().to_string();
-                            let pointer = format!("/{}{inner}", field.replace('~', "~0").replace('/', "~1"));
-                            return Some((pointer, error_message(&e)));
-                        }
+                    if !validator.is_valid(value)
+                        && let Some(e) = validator.iter_errors(value).next()
+                    {
+                        let inner = e.instance_path().to_string();
+                        let pointer = format!("/{}{inner}", field.replace('~', "~0").replace('/', "~1"));
+                        return Some((pointer, error_message(&e)));
                     }
                 }
                 None if !self.additional_fields => return self.check_record(new).into_iter().next(),

@@ -349,10 +349,10 @@ fn matching_keys(
             }
             // Records this call changed may match now (or no longer): look at each of them.
             for key in &touched {
-                if let Some(seq) = c.state.sequence(collection, key) {
-                    if current(key)?.is_some_and(|r| query.matches(&r)) {
-                        hits.push((seq, key.clone()));
-                    }
+                if let Some(seq) = c.state.sequence(collection, key)
+                    && current(key)?.is_some_and(|r| query.matches(&r))
+                {
+                    hits.push((seq, key.clone()));
                 }
             }
             hits.sort_unstable();
@@ -705,12 +705,11 @@ fn python_builtins(builder: &mut GlobalsBuilder) {
         let as_float =
             |v: Value<'v>| UnpackFloat::unpack_value_err(v).map(|u| u.0).map_err(|e| anyhow::anyhow!("pow: {e}"));
         let (fx, fy) = (as_float(x)?, as_float(y)?);
-        if let (Some(a), Some(b)) = (x.unpack_i32(), y.unpack_i32()) {
-            if b >= 0 {
-                if let Some(r) = i64::from(a).checked_pow(u32::try_from(b).unwrap_or(u32::MAX)) {
-                    return Ok(heap.alloc(r));
-                }
-            }
+        if let (Some(a), Some(b)) = (x.unpack_i32(), y.unpack_i32())
+            && b >= 0
+            && let Some(r) = i64::from(a).checked_pow(u32::try_from(b).unwrap_or(u32::MAX))
+        {
+            return Ok(heap.alloc(r));
         }
         if fx == 0.0 && fy < 0.0 {
             return Err(anyhow::anyhow!("0.0 cannot be raised to a negative power"));

@@ -367,14 +367,14 @@ impl World {
                     continue;
                 }
             };
-            if let Some(example) = &decl.example {
-                if !example.is_object() {
-                    diags.push(Diagnostic::new(
-                        "world.json",
-                        format!("{at}/example"),
-                        "an example must be an object of arguments",
-                    ));
-                }
+            if let Some(example) = &decl.example
+                && !example.is_object()
+            {
+                diags.push(Diagnostic::new(
+                    "world.json",
+                    format!("{at}/example"),
+                    "an example must be an object of arguments",
+                ));
             }
             tools.push(Tool {
                 name: decl.name.clone(),

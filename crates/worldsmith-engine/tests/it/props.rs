@@ -360,7 +360,8 @@ fn each_failure_kind_rolls_back() {
     s.call("transfer", &json!({"from": "a1", "to": "a2", "amount": 0.5})).unwrap();
     let before = s.digest();
     assert_ne!(before, w.initial_state().digest());
-    let cases: Vec<(&str, Value, fn(&ToolError) -> bool)> = vec![
+    type Case = (&'static str, Value, fn(&ToolError) -> bool);
+    let cases: Vec<Case> = vec![
         ("nope", json!({}), |e| matches!(e, ToolError::UnknownTool { .. })),
         ("transfer", json!("a1"), |e| matches!(e, ToolError::InvalidArguments { .. })),
         ("transfer", json!({"from": "a1", "to": "a2", "amount": -1}), |e| {

@@ -107,10 +107,10 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             calls,
             failed_calls,
         });
-        if !errors.is_empty() {
-            if let Some(s) = summaries.last_mut() {
-                s.tasks_failed += errors.len();
-            }
+        if !errors.is_empty()
+            && let Some(s) = summaries.last_mut()
+        {
+            s.tasks_failed += errors.len();
         }
     }
     let passed = summaries.iter().all(|s| s.loaded && s.check_passed && s.tasks_failed == 0);
