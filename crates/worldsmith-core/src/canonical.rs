@@ -168,25 +168,17 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The first place where two values differ, as a JSON pointer relative to them, or `None`
-/// when they are equal by [`json_eq`]. Object keys are visited in sorted order, so the answer
-/// does not depend on key order.
-#[must_use]
-pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
-    fn go(a: &Value, b: &Value, path: &mut String) -> bool {
+/// Calls `found` with the JSON pointer (relative to the values) of every place where two
+/// values differ, in sorted key order: a leaf that changed, a field present on one side
+/// only, or an array whose length changed (one place, the array). Stops early when `found`
+/// returns `false`.
+pub fn walk_differences(a: &Value, b: &Value, found: &mut impl FnMut(&str) -> bool) {
+    fn escape(k: &str) -> std::borrow::Cow<'_, str> {
+        if k.contains(['~', '/']) { k.replace('~', "~0").replace('/', "~1").into() } else { k.into() }
+    }
+    // Returns false once `found` asked to stop.
+    fn go(a: &Value, b: &Value, path: &mut String, found: &mut impl FnMut(&str) -> bool) -> bool {
         match (a, b) {
-            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-                for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                    let len = path.len();
-                    path.push('/');
-                    path.push_str(&i.to_string());
-                    if go(p, q, path) {
-                        return true;
-                    }
-                    path.truncate(len);
-                }
-                false
-            }
             (Value::Object(x), Value::Object(y)) => {
                 let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
                 keys.sort_unstable();
@@ -194,24 +186,58 @@ pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
                 for k in keys {
                     let len = path.len();
                     path.push('/');
-                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                    match (x.get(k), y.get(k)) {
-                        (Some(p), Some(q)) => {
-                            if go(p, q, path) {
-                                return true;
-                            }
-                        }
-                        _ => return true,
-                    }
+                    path.push_str(&escape(k));
+                    let more = match (x.get(k), y.get(k)) {
+                        (Some(p), Some(q)) => go(p, q, path, found),
+                        _ => found(path),
+                    };
                     path.truncate(len);
+                    if !more {
+                        return false;
+                    }
                 }
-                false
+                true
             }
-            _ => !json_eq(a, b),
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&i.to_string());
+                    let more = go(p, q, path, found);
+                    path.truncate(len);
+                    if !more {
+                        return false;
+                    }
+                }
+                true
+            }
+            _ => json_eq(a, b) || found(path),
         }
     }
-    let mut path = String::new();
-    go(a, b, &mut path).then_some(path)
+    go(a, b, &mut String::new(), found);
+}
+
+/// The first place where two values differ (see [`walk_differences`]), or `None` when
+/// they are equal by [`json_eq`].
+#[must_use]
+pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
+    let mut first = None;
+    walk_differences(a, b, &mut |at| {
+        first = Some(at.to_owned());
+        false
+    });
+    first
+}
+
+/// Every place where two values differ (see [`walk_differences`]).
+#[must_use]
+pub fn differences(a: &Value, b: &Value) -> Vec<String> {
+    let mut all = Vec::new();
+    walk_differences(a, b, &mut |at| {
+        all.push(at.to_owned());
+        true
+    });
+    all
 }
 
 /// A total order on JSON values consistent with [`json_eq`]: null < booleans < numbers <
@@ -283,6 +309,15 @@ mod tests {
         let c = json!({"b": [2, {"c": 0.25}], "a": 1});
         assert_eq!(first_difference(&a, &c).as_deref(), Some("/b/1/c"));
         assert!(!json_eq(&json!("1"), &json!(1)));
+    }
+
+    #[test]
+    fn differences_list_every_changed_place() {
+        let a = json!({"s": "x", "n": {"a": 1, "b": [1, 2]}, "gone": 1, "l": [1]});
+        let b = json!({"s": "x", "n": {"a": 2, "b": [1, 3]}, "new": 1, "l": [1, 2]});
+        assert_eq!(differences(&a, &b), ["/gone", "/l", "/n/a", "/n/b/1", "/new"]);
+        assert_eq!(first_difference(&a, &b).as_deref(), Some("/gone"));
+        assert!(differences(&a, &a).is_empty());
     }
 
     #[test]

@@ -238,6 +238,27 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The collection the operation works on.
+    #[must_use]
+    pub fn collection(&self) -> &str {
+        match self {
+            Op::Get { collection, .. }
+            | Op::List { collection, .. }
+            | Op::Search { collection, .. }
+            | Op::Create { collection, .. }
+            | Op::Update { collection, .. }
+            | Op::Delete { collection, .. } => collection,
+        }
+    }
+
+    /// Whether the operation writes.
+    #[must_use]
+    pub fn writes(&self) -> bool {
+        matches!(self, Op::Create { .. } | Op::Update { .. } | Op::Delete { .. })
+    }
+}
+
 /// One filter of a search.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

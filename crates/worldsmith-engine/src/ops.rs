@@ -41,25 +41,6 @@ pub fn argument_names(op: &Op, schema: &Schema) -> Vec<String> {
     }
 }
 
-/// The collection an operation works on.
-#[must_use]
-pub fn collection(op: &Op) -> &str {
-    match op {
-        Op::Get { collection, .. }
-        | Op::List { collection, .. }
-        | Op::Search { collection, .. }
-        | Op::Create { collection, .. }
-        | Op::Update { collection, .. }
-        | Op::Delete { collection, .. } => collection,
-    }
-}
-
-/// Whether an operation writes.
-#[must_use]
-pub fn writes(op: &Op) -> bool {
-    matches!(op, Op::Create { .. } | Op::Update { .. } | Op::Delete { .. })
-}
-
 fn key_value(args: &Map<String, Value>, name: &str) -> Result<String, String> {
     match args.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
@@ -148,7 +129,7 @@ pub fn run(
     state: &mut State,
     args: &Map<String, Value>,
 ) -> Result<(Value, Vec<(String, String)>), String> {
-    let name = collection(op);
+    let name = op.collection();
     let key_name = schema.collection(name).map_or("id", |c| c.key.as_str());
     let not_found = |key: &str| format!("{name} `{key}` not found");
     match op {

@@ -14,7 +14,7 @@ use rpds::RedBlackTreeMapSync;
 use serde_json::Value;
 use std::sync::Arc;
 use worldsmith_core::Digest;
-use worldsmith_core::canonical::{canonical_json, json_eq};
+use worldsmith_core::canonical::canonical_json;
 
 use worldsmith_core::task::ChangedRecords;
 
@@ -391,49 +391,6 @@ impl std::fmt::Debug for State {
     }
 }
 
-/// Every JSON pointer (relative to the records) at which two values differ: leaves that
-/// changed, and fields present on one side only. Arrays of different lengths are reported as
-/// one difference at the array.
-#[must_use]
-pub fn field_changes(old: &Value, new: &Value) -> Vec<String> {
-    fn go(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
-        match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-                keys.sort_unstable();
-                keys.dedup();
-                for k in keys {
-                    let len = path.len();
-                    path.push('/');
-                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                    match (x.get(k), y.get(k)) {
-                        (Some(p), Some(q)) => go(p, q, path, out),
-                        _ => out.push(path.clone()),
-                    }
-                    path.truncate(len);
-                }
-            }
-            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-                for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                    let len = path.len();
-                    path.push('/');
-                    path.push_str(&i.to_string());
-                    go(p, q, path, out);
-                    path.truncate(len);
-                }
-            }
-            _ => {
-                if !json_eq(a, b) {
-                    out.push(path.clone());
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    go(old, new, &mut String::new(), &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,12 +414,5 @@ mod tests {
         let diff = fork.diff(&s);
         assert_eq!(diff["a"]["k2"], None);
         assert_eq!(fork.with_changes(&diff).unwrap().digest(), s.digest());
-    }
-
-    #[test]
-    fn field_changes_lists_leaves() {
-        let a = json!({"s": "x", "n": {"a": 1, "b": [1, 2]}, "gone": 1});
-        let b = json!({"s": "x", "n": {"a": 2, "b": [1, 3]}, "new": 1});
-        assert_eq!(field_changes(&a, &b), ["/gone", "/n/a", "/n/b/1", "/new"]);
     }
 }

@@ -323,7 +323,7 @@ impl World {
             };
             let implementation = match (&decl.op, &decl.script) {
                 (Some(op), None) => {
-                    let c = ops::collection(op);
+                    let c = op.collection();
                     if !manifest.collections.contains_key(c) {
                         d(&mut diags, format!("{at}/op/collection"), format!("unknown collection `{c}`"));
                     } else if schema.collection(c).is_some() {
@@ -335,14 +335,14 @@ impl World {
                             }
                         }
                     }
-                    if ops::writes(op) != (decl.effect == Effect::Write) {
+                    if op.writes() != (decl.effect == Effect::Write) {
                         d(
                             &mut diags,
                             format!("{at}/effect"),
                             format!(
                                 "a `{}` operation must have effect `{}`",
                                 op_kind(op),
-                                if ops::writes(op) { "write" } else { "read" }
+                                if op.writes() { "write" } else { "read" }
                             ),
                         );
                     }

@@ -11,7 +11,6 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use worldsmith_engine::World;
-use worldsmith_engine::manifest::Op;
 
 /// Where a graph's edges came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -133,14 +132,7 @@ pub(crate) fn tool_outputs(world: &World, tool: usize) -> BTreeMap<String, BTree
     let mut out: BTreeMap<String, BTreeSet<JsonType>> = BTreeMap::new();
     let decl = &world.manifest().tools[tool];
     if let Some(op) = &decl.op {
-        let collection = match op {
-            Op::Get { collection, .. }
-            | Op::List { collection, .. }
-            | Op::Search { collection, .. }
-            | Op::Create { collection, .. }
-            | Op::Update { collection, .. }
-            | Op::Delete { collection, .. } => collection,
-        };
+        let collection = op.collection();
         if let Some(c) = world.manifest().collections.get(collection) {
             out.entry(c.key.clone()).or_default().insert(JsonType::String);
             for (field, schema) in &c.fields {

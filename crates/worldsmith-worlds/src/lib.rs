@@ -37,6 +37,25 @@ pub fn source_dir(name: &str) -> Option<&'static std::path::Path> {
     SOURCES.iter().find(|(n, _)| *n == name).map(|(_, dir)| std::path::Path::new(*dir))
 }
 
+/// The files of one bundled world as a [`MemFiles`] the engine loads; paths that are not
+/// embedded (external data) are read from the world's source directory.
+#[must_use]
+pub fn mem_files(name: &str) -> Option<worldsmith_engine::MemFiles> {
+    let mut mem = worldsmith_engine::MemFiles::new(format!("bundled:{name}"));
+    if let Some(dir) = source_dir(name) {
+        mem = mem.with_disk_root(dir);
+    }
+    for (path, text) in files(name)? {
+        mem.insert(*path, *text);
+    }
+    Some(mem)
+}
+
+/// Loads a bundled world; `None` when there is no bundled world of that name.
+pub fn load(name: &str) -> Option<Result<worldsmith_engine::World, worldsmith_engine::LoadError>> {
+    mem_files(name).map(|files| worldsmith_engine::World::load(&files))
+}
+
 /// The files of one bundled world: (path relative to the world, text).
 #[must_use]
 pub fn files(name: &str) -> Option<&'static [(&'static str, &'static str)]> {

@@ -2,7 +2,7 @@
 
 use anyhow::{Result, anyhow};
 use std::path::Path;
-use worldsmith_engine::{MemFiles, World};
+use worldsmith_engine::World;
 
 /// Loads the world named by a command-line argument: a path when it contains `/` (or names
 /// an existing directory with a `world.json`), else a bundled world.
@@ -22,20 +22,13 @@ pub fn load(arg: &str) -> Result<World> {
 
 /// Loads a bundled world by name.
 pub fn load_bundled(name: &str) -> Result<World> {
-    let files = worldsmith_worlds::files(name).ok_or_else(|| {
+    let loaded = worldsmith_worlds::load(name).ok_or_else(|| {
         anyhow!(
             "unknown world `{name}`\nhint: bundled worlds are: {}; a path to a world directory must contain `/`",
             bundled_list()
         )
     })?;
-    let mut mem = MemFiles::new(format!("bundled:{name}"));
-    if let Some(dir) = worldsmith_worlds::source_dir(name) {
-        mem = mem.with_disk_root(dir);
-    }
-    for (path, text) in files {
-        mem.insert(*path, *text);
-    }
-    Ok(World::load(&mem)?)
+    Ok(loaded?)
 }
 
 /// The gold tasks shipped with a bundled world (`tasks.jsonl`), if any.

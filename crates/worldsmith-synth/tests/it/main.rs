@@ -9,14 +9,7 @@ use worldsmith_engine::{MemFiles, World};
 use worldsmith_synth::{EdgeSource, SynthConfig, SynthOutput, ToolGraph, synthesize};
 
 fn files(name: &str) -> MemFiles {
-    let mut files = MemFiles::new(format!("bundled:{name}"));
-    if let Some(dir) = worldsmith_worlds::source_dir(name) {
-        files = files.with_disk_root(dir);
-    }
-    for (path, text) in worldsmith_worlds::files(name).expect("bundled") {
-        files.insert(*path, *text);
-    }
-    files
+    worldsmith_worlds::mem_files(name).expect("bundled")
 }
 
 /// The bundled default worlds, loaded once (generators are slow in debug builds).

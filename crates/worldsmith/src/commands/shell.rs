@@ -6,7 +6,7 @@ use crate::worlds;
 use anyhow::Result;
 use serde_json::Value;
 use std::io::{BufRead, IsTerminal, Write};
-use worldsmith_engine::state::field_changes;
+use worldsmith_core::canonical::differences;
 use worldsmith_engine::{Session, State};
 
 const HELP: &str = "commands:
@@ -70,7 +70,7 @@ fn execute(line: &str, session: &mut Session, undo: &mut Vec<State>, out: &mut i
                         (None, Some(_)) => writeln!(out, "+ {collection}[{key:?}]")?,
                         (Some(_), None) => writeln!(out, "- {collection}[{key:?}]")?,
                         (Some(old), Some(new)) => {
-                            writeln!(out, "~ {collection}[{key:?}] {}", field_changes(old, new).join(" "))?
+                            writeln!(out, "~ {collection}[{key:?}] {}", differences(old, new).join(" "))?
                         }
                         (None, None) => {}
                     }

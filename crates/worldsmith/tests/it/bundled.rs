@@ -1,17 +1,10 @@
 //! Every bundled world loads, passes its check, and replays its gold tasks exactly.
 
 use worldsmith_core::task::TaskLine;
-use worldsmith_engine::{MemFiles, World};
+use worldsmith_engine::World;
 
 fn load(name: &str) -> World {
-    let mut files = MemFiles::new(format!("bundled:{name}"));
-    if let Some(dir) = worldsmith_worlds::source_dir(name) {
-        files = files.with_disk_root(dir);
-    }
-    for (path, text) in worldsmith_worlds::files(name).expect("bundled") {
-        files.insert(*path, *text);
-    }
-    World::load(&files).unwrap_or_else(|e| panic!("{e}"))
+    worldsmith_worlds::load(name).expect("bundled").unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
