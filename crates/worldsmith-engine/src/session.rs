@@ -146,16 +146,10 @@ impl Session {
                         ScriptFailure::Limit(message) => ToolError::LimitExceeded { tool: name.to_owned(), message },
                         ScriptFailure::Error(message) => ToolError::Script { tool: name.to_owned(), message },
                     })?;
+                // `writes` holds only records that differ from the state (the script layer
+                // drops the ones a call read but left as they were).
                 let mut written = Vec::new();
                 for w in writes {
-                    let unchanged = match (&w.value, self.state.get(&w.collection, &w.key)) {
-                        (Some(new), Some(old)) => worldsmith_core::canonical::json_eq(new, old),
-                        (None, None) => true,
-                        _ => false,
-                    };
-                    if unchanged {
-                        continue;
-                    }
                     match w.value {
                         Some(v) => {
                             next.put(&w.collection, &w.key, v).map_err(|e| ToolError::InvalidWrite {
