@@ -103,6 +103,12 @@ pub struct RunArgs {
     /// The output directory (created if needed; rerunning overwrites its files).
     #[arg(long)]
     pub out: PathBuf,
+    /// The seed of task synthesis.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Tasks to synthesize per world.
+    #[arg(long, default_value_t = 25)]
+    pub per_world: usize,
 }
 
 /// `synth`

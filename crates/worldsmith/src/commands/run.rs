@@ -10,6 +10,7 @@ use crate::worlds;
 use anyhow::Result;
 use serde::Serialize;
 use std::fmt::Write as _;
+use worldsmith_synth::{SynthConfig, synthesize};
 
 /// One world's line in `summary.json`.
 #[derive(Debug, Serialize)]
@@ -36,6 +37,17 @@ struct Summary {
     format: u32,
     passed: bool,
     worlds: Vec<WorldSummary>,
+    synthesized: SynthSummary,
+}
+
+/// The synthesis part of `summary.json`.
+#[derive(Debug, Serialize)]
+struct SynthSummary {
+    seed: u64,
+    tasks: usize,
+    kinds: std::collections::BTreeMap<String, usize>,
+    rejected_chains: usize,
+    replayed_passed: usize,
 }
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
@@ -43,6 +55,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let mut summaries = Vec::new();
     let mut details = String::new();
     let names: Vec<&str> = worldsmith_worlds::default_names().collect();
+    let mut loaded = Vec::new();
     for (i, name) in names.iter().enumerate() {
         eprintln!("[{}/{}] {name}: loading, checking, replaying", i + 1, names.len());
         let world = match worlds::load_bundled(name) {
@@ -112,9 +125,34 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         {
             s.tasks_failed += errors.len();
         }
+        loaded.push(world);
     }
-    let passed = summaries.iter().all(|s| s.loaded && s.check_passed && s.tasks_failed == 0);
-    let summary = Summary { format: 1, passed, worlds: summaries };
+
+    // Task synthesis over the loaded worlds; every task must replay exactly.
+    eprintln!("synthesizing {} tasks per world (seed {})", args.per_world, args.seed);
+    let config = SynthConfig { seed: args.seed, tasks_per_world: args.per_world, ..SynthConfig::default() };
+    let synthesized = synthesize(&loaded, &config);
+    write_atomic(&out.join("synth").join("tasks.jsonl"), &json_lines(&synthesized.tasks)?)?;
+    write_atomic(&out.join("synth").join("synth_summary.json"), &pretty_json(&synthesized.stats)?)?;
+    let replayed_passed = synthesized
+        .tasks
+        .iter()
+        .filter(|t| {
+            let world = loaded.iter().find(|w| Some(w.name()) == t.world.as_deref());
+            world.is_some_and(|w| worldsmith_engine::replay(w, t).passed == Some(true))
+        })
+        .count();
+    let synth_summary = SynthSummary {
+        seed: args.seed,
+        tasks: synthesized.tasks.len(),
+        kinds: synthesized.stats.kinds.clone(),
+        rejected_chains: synthesized.stats.rejected.values().sum(),
+        replayed_passed,
+    };
+
+    let passed = summaries.iter().all(|s| s.loaded && s.check_passed && s.tasks_failed == 0)
+        && replayed_passed == synthesized.tasks.len();
+    let summary = Summary { format: 1, passed, worlds: summaries, synthesized: synth_summary };
     write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
 
     let mut report = String::from("# worldsmith run\n\n");
@@ -136,8 +174,16 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         );
     }
     report.push('\n');
+    let _ = writeln!(
+        report,
+        "## Synthesized tasks\n\n{} tasks (seed {}), {} of them replayed exactly (`synth/tasks.jsonl`, counts in `synth/synth_summary.json`):\n\n```\n{}```\n",
+        synthesized.tasks.len(),
+        args.seed,
+        replayed_passed,
+        super::synth::table(&synthesized.stats)
+    );
     report.push_str(&details);
-    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per task).\n");
+    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/tasks.jsonl` and `synth/synth_summary.json` (synthesized tasks and their counts).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
     eprintln!("wrote {} ({})", out.join("report.md").display(), if passed { "passed" } else { "FAILED" });
     Ok(if passed { Outcome::Ok } else { Outcome::Problems })

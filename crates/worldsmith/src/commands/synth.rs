@@ -34,7 +34,7 @@ pub fn synth(args: &SynthArgs) -> Result<Outcome> {
 }
 
 /// The summary people read: one row per world, then the rejection reasons.
-fn table(stats: &SynthStats) -> String {
+pub fn table(stats: &SynthStats) -> String {
     let mut s = String::new();
     let kinds = ["write", "read", "multi_hop"];
     let _ = writeln!(

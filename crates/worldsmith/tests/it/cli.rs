@@ -122,7 +122,7 @@ fn run_is_deterministic_and_complete() {
     let _ = run(&["run", "--out", b.to_str().unwrap()], "", Some(dir.path()));
     let report = std::fs::read_to_string(a.join("report.md")).unwrap();
     assert!(report.contains("Result: **passed**"), "{report}");
-    for file in ["report.md", "summary.json"] {
+    for file in ["report.md", "summary.json", "synth/tasks.jsonl", "synth/synth_summary.json"] {
         assert_eq!(
             std::fs::read(a.join(file)).unwrap(),
             std::fs::read(b.join(file)).unwrap(),
