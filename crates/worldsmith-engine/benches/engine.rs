@@ -37,30 +37,22 @@ fn engine(c: &mut Criterion) {
     let args = json!({"customer_id": "C0653"});
     c.bench_function("call/declarative_read", |b| b.iter(|| black_box(session.execute("get_customer", &args).is_ok())));
 
-    let args = json!({"customer_id": "C0653", "email": "x@example.com"});
-    c.bench_function("call/declarative_write", |b| {
-        // The session is returned so that dropping it is not timed.
-        b.iter_batched(
-            || base.fork(),
-            |mut s| {
-                black_box(s.execute("set_email", &args).is_ok());
-                s
-            },
-            BatchSize::SmallInput,
-        );
-    });
-
-    let args = json!({"order_id": "O00005"});
-    c.bench_function("call/starlark_write", |b| {
-        b.iter_batched(
-            || base.fork(),
-            |mut s| {
-                black_box(s.execute("cancel_order", &args).is_ok());
-                s
-            },
-            BatchSize::SmallInput,
-        );
-    });
+    // A write on a fresh fork each iteration; the session is returned so that dropping it
+    // is not timed.
+    let mut bench_write = |name: &str, tool: &str, args: serde_json::Value| {
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || base.fork(),
+                |mut s| {
+                    black_box(s.execute(tool, &args).is_ok());
+                    s
+                },
+                BatchSize::SmallInput,
+            );
+        });
+    };
+    bench_write("call/declarative_write", "set_email", json!({"customer_id": "C0653", "email": "x@example.com"}));
+    bench_write("call/starlark_write", "cancel_order", json!({"order_id": "O00005"}));
 
     c.bench_function("replay_verify_5_calls", |b| b.iter(|| black_box(replay(&world, &task).passed)));
 }
