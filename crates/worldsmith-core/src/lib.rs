@@ -6,7 +6,8 @@
 //!   value equality that treats `3` and `3.0` as the same number;
 //! - [`digest`]: the 128-bit order-independent state digest;
 //! - [`rng`]: the seeded random number generator every stage draws from;
-//! - [`task`]: the task line and replay result line formats shared by every command.
+//! - [`task`]: the task line and replay result line formats shared by every command;
+//! - [`episode`]: the episode and verdict lines of rollout and verification.
 //!
 //! It does no I/O.
 //!
@@ -27,6 +28,7 @@
 
 pub mod canonical;
 pub mod digest;
+pub mod episode;
 pub mod rng;
 pub mod task;
 

@@ -82,6 +82,35 @@ pub struct TaskLine {
     /// each with its similarity band (`near`, `middle`, `far`) under `"band"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub distractors: Vec<Value>,
+    /// Predicates over the final state that must hold (so alternative correct paths pass).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Assertion>,
+}
+
+/// A predicate over one record of the final state.
+///
+/// With `exists: false` the record must be absent; otherwise it must exist and, when
+/// `equals` is given, the value at `pointer` (a JSON pointer into the record, `""` for the
+/// whole record) must equal it (numbers by value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assertion {
+    /// The collection.
+    pub collection: String,
+    /// The record's key.
+    pub key: String,
+    /// A JSON pointer into the record.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pointer: String,
+    /// The value expected at `pointer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Value>,
+    /// Whether the record must exist (default true).
+    #[serde(default = "yes")]
+    pub exists: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The outcome of one call as it appears in a result line.

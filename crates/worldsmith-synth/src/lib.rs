@@ -422,6 +422,7 @@ fn attempt(
         answers: goal.answers,
         results: Some(executed.results),
         distractors: Vec::new(),
+        assertions: Vec::new(),
     };
     // Every task must replay to the same results and final state.
     let replayed = worldsmith_engine::replay(ctx.world, &task);

@@ -1,0 +1,150 @@
+//! The scripted user simulator: states the goal, gives known facts when asked, confirms,
+//! and ends the conversation when the agent is done.
+
+use serde_json::Value;
+use worldsmith_core::task::Scenario;
+
+/// What the user closes the conversation with.
+pub const CLOSING: &str = "Thank you, that is everything I needed.";
+
+/// How many replies a user gives without the agent acting before giving up.
+const PATIENCE: u32 = 4;
+
+/// A scripted user that answers from a scenario.
+#[derive(Debug, Clone)]
+pub struct ScriptedUser<'a> {
+    scenario: &'a Scenario,
+    /// Replies since the agent last called a tool.
+    idle_replies: u32,
+}
+
+/// The user's answer to one agent message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// What the user says.
+    pub text: String,
+    /// Whether the user ends the conversation with it.
+    pub stop: bool,
+}
+
+impl<'a> ScriptedUser<'a> {
+    /// A user who wants `scenario`.
+    #[must_use]
+    pub fn new(scenario: &'a Scenario) -> ScriptedUser<'a> {
+        ScriptedUser { scenario, idle_replies: 0 }
+    }
+
+    /// The user's first message: the goal.
+    #[must_use]
+    pub fn opening(&self) -> String {
+        self.scenario.goal.clone()
+    }
+
+    /// Tells the user the agent called a tool (the conversation is making progress).
+    pub fn agent_acted(&mut self) {
+        self.idle_replies = 0;
+    }
+
+    /// Answers an agent message that calls no tool.
+    pub fn reply(&mut self, agent_text: &str) -> Reply {
+        self.idle_replies += 1;
+        if self.idle_replies > PATIENCE {
+            return Reply { text: "I don't think we are getting anywhere. Goodbye.".to_owned(), stop: true };
+        }
+        let lower = agent_text.to_lowercase();
+        if asks_confirmation(&lower) {
+            return Reply { text: "Yes, please go ahead.".to_owned(), stop: false };
+        }
+        if lower.contains('?') {
+            let asked: Vec<(&String, &Value)> =
+                self.scenario.known_facts.iter().filter(|(name, _)| mentions(&lower, name)).collect();
+            let facts: Vec<(&String, &Value)> =
+                if asked.is_empty() { self.scenario.known_facts.iter().collect() } else { asked };
+            if facts.is_empty() {
+                return Reply { text: "I'm afraid I don't have any more details than that.".to_owned(), stop: false };
+            }
+            let listed: Vec<String> =
+                facts.iter().map(|(name, value)| format!("{} is {}", spoken(name), render(value))).collect();
+            let text = if facts.len() == self.scenario.known_facts.len() && facts.len() > 1 {
+                format!("Here is what I know: {}.", listed.join("; "))
+            } else {
+                format!("Sure: the {}.", listed.join("; the "))
+            };
+            return Reply { text, stop: false };
+        }
+        Reply { text: CLOSING.to_owned(), stop: true }
+    }
+}
+
+/// Whether an agent message asks the user to confirm an action.
+fn asks_confirmation(lower: &str) -> bool {
+    ["shall i", "should i", "go ahead", "confirm", "proceed", "(yes/no)"].iter().any(|p| lower.contains(p))
+}
+
+/// Whether `text` mentions a fact's name (`customer_id` matches "customer id").
+fn mentions(lower: &str, name: &str) -> bool {
+    let spoken = spoken(name).to_lowercase();
+    lower.contains(&spoken) || spoken.split(' ').next_back().is_some_and(|w| w.len() > 2 && lower.contains(w))
+}
+
+/// A fact name as a person says it.
+fn spoken(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+/// A JSON value as a person says it: strings without quotes.
+#[must_use]
+pub fn render(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scenario() -> Scenario {
+        Scenario {
+            goal: "Cancel my order.".to_owned(),
+            known_facts: [("customer_id".to_owned(), json!("C-1")), ("email".to_owned(), json!("a@b.test"))]
+                .into_iter()
+                .collect(),
+            persona: String::new(),
+        }
+    }
+
+    #[test]
+    fn gives_the_fact_asked_for() {
+        let s = scenario();
+        let mut user = ScriptedUser::new(&s);
+        let reply = user.reply("Could you tell me your customer ID?");
+        assert_eq!(reply, Reply { text: "Sure: the customer id is C-1.".to_owned(), stop: false });
+    }
+
+    #[test]
+    fn gives_all_facts_when_the_question_is_vague() {
+        let s = scenario();
+        let mut user = ScriptedUser::new(&s);
+        let reply = user.reply("How can I identify you?");
+        assert!(reply.text.contains("C-1") && reply.text.contains("a@b.test"), "{}", reply.text);
+    }
+
+    #[test]
+    fn confirms_then_stops() {
+        let s = scenario();
+        let mut user = ScriptedUser::new(&s);
+        assert!(!user.reply("I will cancel ORD-1. Shall I go ahead? (yes/no)").stop);
+        assert!(user.reply("Done: the order is cancelled.").stop);
+    }
+
+    #[test]
+    fn gives_up_on_an_agent_that_only_talks() {
+        let s = scenario();
+        let mut user = ScriptedUser::new(&s);
+        let stops: Vec<bool> = (0..5).map(|_| user.reply("Please confirm?").stop).collect();
+        assert_eq!(stops, [false, false, false, false, true]);
+    }
+}
