@@ -1,0 +1,117 @@
+//! Layer 1: well-formed turns and no degenerate repetition.
+
+use std::collections::{BTreeSet, HashMap};
+use worldsmith_core::canonical::json_eq;
+use worldsmith_core::episode::{EndReason, Episode};
+
+/// The longest run of identical consecutive tool calls a sane agent makes.
+const MAX_SAME_CALL_RUN: usize = 3;
+/// A word n-gram repeated this often inside one assistant message is degenerate.
+const NGRAM: usize = 4;
+const MAX_NGRAM_REPEATS: usize = 4;
+/// The same assistant text this often in one episode is degenerate.
+const MAX_SAME_TEXT: usize = 3;
+
+/// The first problem with an episode's form, or `None` when it is well formed.
+pub fn problem(episode: &Episode) -> Option<String> {
+    if episode.end != EndReason::UserStop {
+        let how = match episode.end {
+            EndReason::StepLimit => "the step limit",
+            EndReason::Timeout => "a timeout",
+            _ => "an agent error",
+        };
+        return Some(format!("ended: the episode ended on {how}, not by the user"));
+    }
+    turns(episode).or_else(|| repetition(episode))
+}
+
+/// Roles, order, and the pairing of tool calls with tool results.
+fn turns(episode: &Episode) -> Option<String> {
+    let messages = &episode.messages;
+    let first = messages.iter().position(|m| m.role != "system")?;
+    if messages[first].role != "user" {
+        return Some(format!("turns: message {} is from {}, but a user must open", first + 1, messages[first].role));
+    }
+    let mut pending: BTreeSet<&str> = BTreeSet::new();
+    let mut calls = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let n = i + 1;
+        match m.role.as_str() {
+            "system" if i < first => {}
+            "tool" => {
+                let Some(id) = m.tool_call_id.as_deref() else {
+                    return Some(format!("turns: tool message {n} answers no call"));
+                };
+                if !pending.remove(id) {
+                    return Some(format!("turns: tool message {n} answers `{id}`, which no pending call has"));
+                }
+            }
+            role => {
+                if !pending.is_empty() {
+                    return Some(format!("turns: message {n} comes before every tool call was answered"));
+                }
+                match role {
+                    "user" => {}
+                    "assistant" => {
+                        let text = m.content.as_deref().unwrap_or("").trim();
+                        if text.is_empty() && m.tool_calls.is_empty() {
+                            return Some(format!("turns: assistant message {n} is empty"));
+                        }
+                        for c in &m.tool_calls {
+                            if !pending.insert(c.id.as_str()) {
+                                return Some(format!("turns: call id `{}` is used twice", c.id));
+                            }
+                            calls += 1;
+                        }
+                    }
+                    other => return Some(format!("turns: message {n} has the unknown role `{other}`")),
+                }
+            }
+        }
+    }
+    if !pending.is_empty() {
+        return Some("turns: the episode ends with unanswered tool calls".to_owned());
+    }
+    if calls != episode.calls.len() {
+        return Some(format!("turns: {calls} tool calls in the messages but {} recorded", episode.calls.len()));
+    }
+    None
+}
+
+/// Degenerate repetition: the same call over and over, the same message again and again,
+/// or a phrase looping inside one message.
+fn repetition(episode: &Episode) -> Option<String> {
+    let mut run = 1;
+    for pair in episode.calls.windows(2) {
+        if pair[0].name == pair[1].name && json_eq(&pair[0].arguments, &pair[1].arguments) {
+            run += 1;
+            if run > MAX_SAME_CALL_RUN {
+                return Some(format!(
+                    "repetition: `{}` called {run} times in a row with the same arguments",
+                    pair[0].name
+                ));
+            }
+        } else {
+            run = 1;
+        }
+    }
+    let mut texts: HashMap<&str, usize> = HashMap::new();
+    for m in episode.messages.iter().filter(|m| m.role == "assistant") {
+        let Some(text) = m.content.as_deref() else { continue };
+        let seen = texts.entry(text.trim()).or_default();
+        *seen += 1;
+        if *seen >= MAX_SAME_TEXT {
+            return Some("repetition: the agent says the same thing again and again".to_owned());
+        }
+        let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+        let mut grams: HashMap<&[String], usize> = HashMap::new();
+        for gram in words.windows(NGRAM) {
+            let count = grams.entry(gram).or_default();
+            *count += 1;
+            if *count > MAX_NGRAM_REPEATS {
+                return Some(format!("repetition: \"{}\" loops inside one message", gram.join(" ")));
+            }
+        }
+    }
+    None
+}
