@@ -31,7 +31,7 @@ use agent::{Agent, AgentError, Context, Turn};
 use openai::{OpenAiAgent, OpenAiConfig};
 use rayon::prelude::*;
 use scripted::{Noise, Scripted};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -95,7 +95,7 @@ impl Default for RolloutConfig {
 }
 
 /// Counts over a rollout.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RolloutStats {
     /// Episodes run.
     pub episodes: usize,
@@ -110,9 +110,28 @@ pub struct RolloutStats {
 /// Runs `config.trials` episodes for every (world, task) pair, in input order (task-major).
 #[must_use]
 pub fn rollout(tasks: &[(World, TaskLine)], config: &RolloutConfig) -> (Vec<Episode>, RolloutStats) {
+    rollout_observed(tasks, config, &|_| {})
+}
+
+/// [`rollout`], calling `on_episode` as each episode ends (in any order), e.g. to show
+/// progress.
+#[must_use]
+pub fn rollout_observed(
+    tasks: &[(World, TaskLine)],
+    config: &RolloutConfig,
+    on_episode: &(dyn Fn(&Episode) + Sync),
+) -> (Vec<Episode>, RolloutStats) {
     let jobs: Vec<(&World, &TaskLine, u32)> =
         tasks.iter().flat_map(|(w, t)| (0..config.trials).map(move |trial| (w, t, trial))).collect();
-    let run = || jobs.par_iter().map(|&(world, task, trial)| episode(world, task, trial, config)).collect::<Vec<_>>();
+    let run = || {
+        jobs.par_iter()
+            .map(|&(world, task, trial)| {
+                let e = episode(world, task, trial, config);
+                on_episode(&e);
+                e
+            })
+            .collect::<Vec<_>>()
+    };
     let episodes = if config.concurrency == 0 {
         run()
     } else {

@@ -93,11 +93,10 @@ impl Agent for Scripted {
         if let Some(step) = self.plan.front() {
             if step.write && !self.confirmed {
                 self.confirmed = true;
-                let writes: Vec<String> =
-                    self.plan.iter().filter(|s| s.write).map(|s| describe_call(&s.action)).collect();
+                let writes: Vec<&Action> = self.plan.iter().filter(|s| s.write).map(|s| &s.action).collect();
                 return Ok(Turn::Text(format!(
                     "To do this I will {}. Shall I go ahead? (yes/no)",
-                    writes.join(", then ")
+                    describe_calls(&writes)
                 )));
             }
             let step = self.plan.pop_front().expect("a step");
@@ -139,18 +138,34 @@ fn contains_scalar(haystack: &Value, needle: &Value) -> bool {
     }
 }
 
-/// "call cancel_order with order_id ORD-1".
-fn describe_call(action: &Action) -> String {
-    let args: Vec<String> = action
-        .arguments
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k} {}", render(v))).collect())
-        .unwrap_or_default();
-    if args.is_empty() {
-        format!("call {}", action.name)
-    } else {
-        format!("call {} with {}", action.name, args.join(", "))
+/// "call cancel_order with order_id ORD-1, then call a and b with user_id U-1": calls with
+/// the same arguments are named together, and a repeated call once.
+fn describe_calls(actions: &[&Action]) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for action in actions {
+        let args: Vec<String> = action
+            .arguments
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| format!("{k} {}", render(v))).collect())
+            .unwrap_or_default();
+        let args = args.join(", ");
+        match groups.iter_mut().find(|(a, _)| *a == args) {
+            Some((_, names)) if names.contains(&action.name.as_str()) => {}
+            Some((_, names)) => names.push(&action.name),
+            None => groups.push((args, vec![&action.name])),
+        }
     }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(args, names)| {
+            let names = match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => names.join(""),
+            };
+            if args.is_empty() { format!("call {names}") } else { format!("call {names} with {args}") }
+        })
+        .collect();
+    parts.join(", then ")
 }
 
 /// The gold arguments sent to another tool of the world.
@@ -201,6 +216,14 @@ mod tests {
         }
         let empty = Action { name: "t".to_owned(), arguments: json!({}) };
         assert_eq!(bad_arguments(&empty, &mut rng).arguments, json!({"note": "please hurry"}));
+    }
+
+    #[test]
+    fn calls_with_the_same_arguments_are_described_together() {
+        let a = Action { name: "a".to_owned(), arguments: json!({"id": "U-1"}) };
+        let b = Action { name: "b".to_owned(), arguments: json!({"id": "U-1"}) };
+        let c = Action { name: "c".to_owned(), arguments: json!({}) };
+        assert_eq!(describe_calls(&[&a, &b, &a, &c]), "call a and b with id U-1, then call c");
     }
 
     #[test]

@@ -21,10 +21,10 @@
 mod metrics;
 mod validity;
 
-pub use metrics::{Metrics, PolicyMetrics, Rate, metrics, pass_hat_k};
+pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, metrics, pass_hat_k};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worldsmith_core::canonical::{canonical_json, json_eq};
@@ -33,7 +33,7 @@ use worldsmith_core::task::{Assertion, TaskLine};
 use worldsmith_engine::{State, World};
 
 /// Counts per layer over a set of episodes.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct VerifyStats {
     /// Episodes judged.
     pub episodes: usize,
@@ -78,7 +78,9 @@ pub fn verify_all<'w>(
         stats.episodes += 1;
         if !v.valid {
             let reason = v.reason.as_deref().unwrap_or("invalid");
-            *stats.invalid.entry(reason.split(':').next().unwrap_or(reason).to_owned()).or_default() += 1;
+            // "invalid: turns: ..." is counted under "turns".
+            let category = reason.strip_prefix("invalid: ").unwrap_or(reason);
+            *stats.invalid.entry(category.split(':').next().unwrap_or(category).to_owned()).or_default() += 1;
             continue;
         }
         if let Some(aligned) = v.state_aligned {

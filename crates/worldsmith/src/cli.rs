@@ -23,6 +23,130 @@ pub enum Command {
     Run(RunArgs),
     /// Synthesize tasks from worlds: sampled tool chains, grounded, executed and described.
     Synth(SynthArgs),
+    /// Run episodes: a simulated user, an agent policy and the task's world.
+    Rollout(RolloutArgs),
+    /// Judge episodes: validity, state alignment, exact call match; binary and F1 rewards.
+    Verify(VerifyArgs),
+    /// Export training data from verified episodes.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Measure policies from verdicts: pass^k, success by chain length; metrics.json and charts.
+    Eval(EvalArgs),
+}
+
+/// `worldsmith export ...`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Supervised fine-tuning lines (OpenAI chat format with per-message `weight`), split into
+    /// stage 1 (generated worlds) and stage 2 (bundled worlds).
+    Sft(ExportSftArgs),
+}
+
+/// The agent policies of `rollout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyName {
+    /// Follows the gold calls.
+    Oracle,
+    /// Follows the gold calls with seeded mistakes, recovered some of the time.
+    Noisy,
+    /// An OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY, --model).
+    Openai,
+}
+
+/// `rollout`
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Task lines (JSON Lines), e.g. `synth`'s tasks.jsonl; `-` reads standard input.
+    #[arg(long)]
+    pub tasks: PathBuf,
+    /// The agent policy.
+    #[arg(long, value_enum)]
+    pub policy: PolicyName,
+    /// Worlds the tasks name that are not bundled: paths to world directories (a task's
+    /// `world` is matched against each world's name).
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+    /// Episodes per task.
+    #[arg(long, default_value_t = 1)]
+    pub trials: u32,
+    /// Where to write episode lines; `-` writes standard output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The seed of the noisy policy's mistakes and of endpoint sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The most agent turns per episode.
+    #[arg(long, default_value_t = 30)]
+    pub max_steps: u32,
+    /// The most seconds an episode may take.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// Episodes at once (0: one per core for scripted policies, 8 for `openai`).
+    #[arg(long, default_value_t = 0)]
+    pub concurrency: usize,
+    /// `noisy`: the chance of a mistake at each gold call.
+    #[arg(long, default_value_t = 0.2)]
+    pub mistake_rate: f64,
+    /// `noisy`: the chance of retrying the right call after a mistake.
+    #[arg(long, default_value_t = 0.6)]
+    pub recovery_rate: f64,
+    /// `openai`: the model name (default: $OPENAI_MODEL).
+    #[arg(long, env = "OPENAI_MODEL")]
+    pub model: Option<String>,
+    /// `openai`: the API root (default: $OPENAI_BASE_URL, else http://localhost:8000/v1).
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = "http://localhost:8000/v1")]
+    pub base_url: String,
+    /// `openai`: sampling temperature.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    /// `openai`: the most seconds one request may take.
+    #[arg(long, default_value_t = 120)]
+    pub request_timeout: u64,
+    /// `openai`: retries of a failed request (transport errors, 429, 5xx).
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+}
+
+/// `verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Episode lines (JSON Lines), one or more files.
+    #[arg(long, num_args = 1.., required = true)]
+    pub episodes: Vec<PathBuf>,
+    /// Where to write verdict lines; `-` writes standard output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the counts per layer as JSON here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Worlds the episodes name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+}
+
+/// `export sft`
+#[derive(Debug, Args)]
+pub struct ExportSftArgs {
+    /// Verdict lines from `verify`.
+    #[arg(long)]
+    pub verdicts: PathBuf,
+    /// The episode files the verdicts judge.
+    #[arg(long, num_args = 1.., required = true)]
+    pub episodes: Vec<PathBuf>,
+    /// The output directory: stage1_general.jsonl, stage2_vertical.jsonl, manifest.json.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Verdict lines from `verify`.
+    #[arg(long)]
+    pub verdicts: PathBuf,
+    /// The output directory: metrics.json and SVG charts.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `worldsmith world ...`
@@ -100,15 +224,25 @@ pub struct ReplayArgs {
 /// `run`
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The output directory (created if needed; rerunning overwrites its files).
+    /// The output directory (created if needed). A rerun skips the stages whose inputs and
+    /// settings have not changed, and redoes the rest.
     #[arg(long)]
     pub out: PathBuf,
-    /// The seed of task synthesis.
+    /// The seed of every stage.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Tasks to synthesize per world.
     #[arg(long, default_value_t = 25)]
     pub per_world: usize,
+    /// Noisy-policy episodes per task (pass^k is reported for k up to this).
+    #[arg(long, default_value_t = 4)]
+    pub trials: u32,
+    /// Worlds to run on (bundled names or paths containing `/`); default: the bundled worlds.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+    /// Redo every stage, ignoring what an earlier run left.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 /// `synth`

@@ -1,5 +1,6 @@
 //! The `worldsmith` command line. See `worldsmith --help`.
 
+mod charts;
 mod cli;
 mod commands;
 mod output;

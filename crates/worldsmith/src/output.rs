@@ -1,7 +1,9 @@
-//! Writing outputs: atomically (temporary file, then rename), as JSON or JSON Lines.
+//! Reading inputs and writing outputs: JSON Lines read line by line with a message per
+//! malformed line; outputs written atomically (temporary file, then rename).
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::io::Write;
 use std::path::Path;
 
@@ -45,4 +47,38 @@ pub fn pretty_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let mut out = serde_json::to_vec_pretty(value)?;
     out.push(b'\n');
     Ok(out)
+}
+
+/// Parses JSON Lines; blank lines are skipped. Returns the items with their line numbers,
+/// and a message per malformed line (`source:line: ...`), so one bad line loses nothing else.
+pub fn parse_jsonl<T: DeserializeOwned>(text: &str, source: &str, what: &str) -> (Vec<(usize, T)>, Vec<String>) {
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<T>(line) {
+            Ok(t) => items.push((i + 1, t)),
+            Err(e) => errors.push(format!("{source}:{}: skipped a malformed {what} line: {e}", i + 1)),
+        }
+    }
+    (items, errors)
+}
+
+/// Reads a JSON Lines file (`-` is standard input) with [`parse_jsonl`].
+pub fn read_jsonl<T: DeserializeOwned>(path: &Path, what: &str) -> Result<(Vec<T>, Vec<String>)> {
+    let text = read_text(path)?;
+    let (items, errors) = parse_jsonl(&text, &path.display().to_string(), what);
+    Ok((items.into_iter().map(|(_, t)| t).collect(), errors))
+}
+
+/// Reads a text file, or standard input for `-`.
+pub fn read_text(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read standard input")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }

@@ -1,6 +1,7 @@
 //! Resolving a world argument: a bundled world's name, or a directory.
 
 use anyhow::{Result, anyhow};
+use std::collections::BTreeMap;
 use std::path::Path;
 use worldsmith_engine::World;
 
@@ -31,12 +32,66 @@ pub fn load_bundled(name: &str) -> Result<World> {
     Ok(loaded?)
 }
 
-/// The gold tasks shipped with a bundled world (`tasks.jsonl`), if any.
-pub fn bundled_tasks(name: &str) -> Option<&'static str> {
-    worldsmith_worlds::file(name, "tasks.jsonl")
+/// The gold tasks of a world argument (its `tasks.jsonl`; empty when it has none), with a
+/// name for messages.
+pub fn gold_tasks(arg: &str) -> Result<(String, String)> {
+    if let Some(text) = worldsmith_worlds::file(arg, "tasks.jsonl") {
+        return Ok((format!("bundled:{arg}/tasks.jsonl"), text.to_owned()));
+    }
+    let path = Path::new(arg).join("tasks.jsonl");
+    if !path.is_file() {
+        return Ok((path.display().to_string(), String::new()));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+    Ok((path.display().to_string(), text))
 }
 
 fn bundled_list() -> String {
     let names: Vec<&str> = worldsmith_worlds::names().collect();
     if names.is_empty() { "(none)".to_owned() } else { names.join(", ") }
+}
+
+/// Worlds loaded by command-line argument, each once.
+#[derive(Default)]
+pub struct WorldCache {
+    loaded: BTreeMap<String, World>,
+}
+
+impl WorldCache {
+    /// Loads every distinct argument; returns a message per world that does not load.
+    pub fn load_all<'a>(&mut self, args: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut errors = Vec::new();
+        for arg in args {
+            if self.loaded.contains_key(arg) {
+                continue;
+            }
+            match load(arg) {
+                Ok(w) => {
+                    self.loaded.insert(arg.to_owned(), w);
+                }
+                Err(e) => errors.push(format!("world `{arg}` does not load: {e:#}")),
+            }
+        }
+        errors.dedup();
+        errors
+    }
+
+    /// A loaded world by the argument it was loaded with, or by its name.
+    pub fn get(&self, arg: &str) -> Option<&World> {
+        self.loaded.get(arg)
+    }
+
+    /// Adds a loaded world under its name (so task lines, which name their world, find it).
+    pub fn insert(&mut self, world: World) {
+        self.loaded.insert(world.name().to_owned(), world);
+    }
+
+    /// Loads world arguments (bundled names or paths) and files each under its name.
+    pub fn with_worlds(args: &[String]) -> Result<WorldCache> {
+        let mut cache = WorldCache::default();
+        for arg in args {
+            cache.insert(load(arg)?);
+        }
+        Ok(cache)
+    }
 }

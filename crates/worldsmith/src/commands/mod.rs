@@ -3,10 +3,11 @@
 
 mod run;
 mod shell;
+mod stages;
 mod synth;
 mod world;
 
-use crate::cli::{Cli, Command, WorldCommand};
+use crate::cli::{Cli, Command, ExportCommand, WorldCommand};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -37,6 +38,10 @@ pub fn main() -> ExitCode {
         Command::World(WorldCommand::Dump(args)) => world::dump(&args),
         Command::Run(args) => run::run(&args),
         Command::Synth(args) => synth::synth(&args),
+        Command::Rollout(args) => stages::rollout(&args),
+        Command::Verify(args) => stages::verify(&args),
+        Command::Export(ExportCommand::Sft(args)) => stages::export_sft(&args),
+        Command::Eval(args) => stages::eval(&args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -1,16 +1,33 @@
-//! `worldsmith run`: the main job. For now: check every bundled world, replay its gold
-//! tasks, and write the results and a Markdown report. Later stages (synthesis, rollouts,
-//! verification, export, evaluation) join here as they land.
+//! `worldsmith run`: the main job, every stage in one directory.
+//!
+//! 1. worlds: check every world and replay its gold tasks (`checks/`, `replay/`);
+//! 2. synth: synthesize tasks and replay each (`synth/`);
+//! 3. rollout: oracle episodes (one trial) and noisy episodes (`--trials`) (`episodes/`);
+//! 4. verify: the three layers and the rewards (`verify/`);
+//! 5. export: SFT lines in two stages (`sft/`);
+//! 6. eval: pass^k and success by chain length, with charts (`eval/`);
+//!
+//! then `summary.json` and `report.md`. Stages 3-6 read their inputs from the files the
+//! stage before wrote; each records a key of its inputs and settings in `.resume/`, so a
+//! rerun after an interruption skips the stages that are done and redoes the rest. Every
+//! file is written atomically and is byte-identical for the same seed.
 
 use super::Outcome;
+use super::stages::{self, StageReport};
 use super::world::{parse_tasks, render_check, replay_tasks, tally};
 use crate::cli::RunArgs;
 use crate::output::{json_lines, pretty_json, write_atomic};
 use crate::worlds;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use worldsmith_export::SftStats;
+use worldsmith_rollout::scripted::Noise;
+use worldsmith_rollout::{Policy, RolloutConfig, RolloutStats};
 use worldsmith_synth::{SynthConfig, synthesize};
+use worldsmith_verify::{Metrics, VerifyStats};
 
 /// One world's line in `summary.json`.
 #[derive(Debug, Serialize)]
@@ -38,6 +55,20 @@ struct Summary {
     passed: bool,
     worlds: Vec<WorldSummary>,
     synthesized: SynthSummary,
+    rollout: std::collections::BTreeMap<String, RolloutStats>,
+    verify: VerifyStats,
+    sft: SftStats,
+    /// Per policy: episode success, mean F1 and pass^k.
+    eval: std::collections::BTreeMap<String, PolicyLine>,
+}
+
+/// One policy's headline numbers in `summary.json`.
+#[derive(Debug, Serialize)]
+struct PolicyLine {
+    episodes: usize,
+    success_rate: f64,
+    mean_f1: f64,
+    pass_hat_k: Vec<f64>,
 }
 
 /// The synthesis part of `summary.json`.
@@ -54,15 +85,19 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let out = &args.out;
     let mut summaries = Vec::new();
     let mut details = String::new();
-    let names: Vec<&str> = worldsmith_worlds::default_names().collect();
+    let names: Vec<&str> = if args.worlds.is_empty() {
+        worldsmith_worlds::default_names().collect()
+    } else {
+        args.worlds.iter().map(String::as_str).collect()
+    };
     let mut loaded = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        eprintln!("[{}/{}] {name}: loading, checking, replaying", i + 1, names.len());
-        let world = match worlds::load_bundled(name) {
+    for (i, arg) in names.iter().enumerate() {
+        eprintln!("[{}/{}] {arg}: loading, checking, replaying", i + 1, names.len());
+        let world = match worlds::load(arg) {
             Ok(w) => w,
             Err(e) => {
                 summaries.push(WorldSummary {
-                    world: (*name).to_owned(),
+                    world: (*arg).to_owned(),
                     loaded: false,
                     error: Some(format!("{e:#}")),
                     tools: 0,
@@ -77,14 +112,15 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
                     calls: 0,
                     failed_calls: 0,
                 });
-                let _ = writeln!(details, "## {name}\n\nThe world does not load:\n\n```\n{e:#}\n```\n");
+                let _ = writeln!(details, "## {arg}\n\nThe world does not load:\n\n```\n{e:#}\n```\n");
                 continue;
             }
         };
         let report = worldsmith_engine::check(&world);
+        let name = world.name().to_owned();
         write_atomic(&out.join("checks").join(format!("{name}.json")), &pretty_json(&report)?)?;
-        let source = format!("bundled:{name}/tasks.jsonl");
-        let (tasks, mut errors) = parse_tasks(worlds::bundled_tasks(name).unwrap_or(""), &source);
+        let (source, gold) = worlds::gold_tasks(arg)?;
+        let (tasks, mut errors) = parse_tasks(&gold, &source);
         let (results, skipped) = replay_tasks(&world, &tasks, &source);
         errors.extend(skipped);
         write_atomic(&out.join("replay").join(format!("{name}.jsonl")), &json_lines(&results)?)?;
@@ -105,7 +141,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             let _ = writeln!(details, "- {e}");
         }
         summaries.push(WorldSummary {
-            world: (*name).to_owned(),
+            world: name.clone(),
             loaded: true,
             error: None,
             tools: world.tools().len(),
@@ -132,7 +168,8 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     eprintln!("synthesizing {} tasks per world (seed {})", args.per_world, args.seed);
     let config = SynthConfig { seed: args.seed, tasks_per_world: args.per_world, ..SynthConfig::default() };
     let synthesized = synthesize(&loaded, &config);
-    write_atomic(&out.join("synth").join("tasks.jsonl"), &json_lines(&synthesized.tasks)?)?;
+    let tasks_path = out.join("synth").join("tasks.jsonl");
+    write_atomic(&tasks_path, &json_lines(&synthesized.tasks)?)?;
     write_atomic(&out.join("synth").join("synth_summary.json"), &pretty_json(&synthesized.stats)?)?;
     let replayed_passed = synthesized
         .tasks
@@ -150,14 +187,97 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         replayed_passed,
     };
 
+    // Stages 3-6, each from the files of the one before, skipped when already done.
+    let resume = Resume::new(out, args.fresh, &loaded)?;
+    let mut cache = worlds::WorldCache::default();
+    for w in &loaded {
+        cache.insert(w.clone());
+    }
+    let mut stage_errors = Vec::new();
+    let mut rollouts = std::collections::BTreeMap::new();
+    let mut episode_files = Vec::new();
+    for (policy, trials) in [(Policy::Oracle, 1), (Policy::Noisy(Noise::default()), args.trials)] {
+        let name = policy.name();
+        let file = out.join("episodes").join(format!("{name}.jsonl"));
+        let summary = out.join("episodes").join(format!("{name}.summary.json"));
+        let config = RolloutConfig { policy, trials, seed: args.seed, ..RolloutConfig::default() };
+        let settings = format!("{name} trials={trials} seed={} max_steps={}", args.seed, config.max_steps);
+        let stats: RolloutStats =
+            resume.stage(&format!("rollout-{name}"), &settings, &[&tasks_path], &[&file], &summary, || {
+                eprintln!("rollout: {name}, {trials} trial(s) per task");
+                Ok(keep_errors(stages::rollout_file(&tasks_path, &file, &config, &mut cache)?, &mut stage_errors))
+            })?;
+        rollouts.insert(name, stats);
+        episode_files.push(file);
+    }
+    let verdicts_path = out.join("verify").join("verdicts.jsonl");
+    let inputs: Vec<&Path> = episode_files.iter().map(PathBuf::as_path).collect();
+    let verify_stats: VerifyStats = resume.stage(
+        "verify",
+        "",
+        &inputs,
+        &[&verdicts_path],
+        &out.join("verify").join("verify_summary.json"),
+        || {
+            eprintln!("verify: {} episode files", episode_files.len());
+            Ok(keep_errors(stages::verify_files(&episode_files, &verdicts_path, &mut cache)?, &mut stage_errors))
+        },
+    )?;
+    let mut export_inputs = inputs.clone();
+    export_inputs.push(&verdicts_path);
+    let sft_dir = out.join("sft");
+    let sft_files =
+        [sft_dir.join("stage1_general.jsonl"), sft_dir.join("stage2_vertical.jsonl"), sft_dir.join("manifest.json")];
+    let sft_outputs: Vec<&Path> = sft_files.iter().map(PathBuf::as_path).collect();
+    let sft_stats: SftStats =
+        resume.stage("export-sft", "", &export_inputs, &sft_outputs, &sft_dir.join("stats.json"), || {
+            eprintln!("export: SFT lines");
+            Ok(keep_errors(stages::export_sft_files(&verdicts_path, &episode_files, &sft_dir)?, &mut stage_errors))
+        })?;
+    let eval_dir = out.join("eval");
+    let charts = ["pass_hat_k.svg", "success_by_length.svg", "success_by_world.svg"].map(|c| eval_dir.join(c));
+    let chart_paths: Vec<&Path> = charts.iter().map(PathBuf::as_path).collect();
+    let metrics: Metrics =
+        resume.stage("eval", "", &[&verdicts_path], &chart_paths, &eval_dir.join("metrics.json"), || {
+            eprintln!("eval: metrics and charts");
+            Ok(keep_errors(stages::eval_files(&verdicts_path, &eval_dir)?, &mut stage_errors))
+        })?;
+
+    // The oracle follows the gold calls: every one of its episodes must be kept.
+    let oracle = metrics.policies.get("oracle");
+    let oracle_ok = oracle.is_some_and(|p| p.success.ok == p.episodes) && synthesized.tasks.len() == replayed_passed;
     let passed = summaries.iter().all(|s| s.loaded && s.check_passed && s.tasks_failed == 0)
-        && replayed_passed == synthesized.tasks.len();
-    let summary = Summary { format: 1, passed, worlds: summaries, synthesized: synth_summary };
+        && replayed_passed == synthesized.tasks.len()
+        && oracle_ok
+        && stage_errors.is_empty();
+    let eval = metrics
+        .policies
+        .iter()
+        .map(|(name, p)| {
+            let line = PolicyLine {
+                episodes: p.episodes,
+                success_rate: p.success.rate,
+                mean_f1: p.mean_f1,
+                pass_hat_k: p.pass_hat_k.clone(),
+            };
+            (name.clone(), line)
+        })
+        .collect();
+    let summary = Summary {
+        format: 2,
+        passed,
+        worlds: summaries,
+        synthesized: synth_summary,
+        rollout: rollouts,
+        verify: verify_stats,
+        sft: sft_stats,
+        eval,
+    };
     write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
 
     let mut report = String::from("# worldsmith run\n\n");
-    let _ = writeln!(report, "Result: **{}**\n", if passed { "passed" } else { "FAILED" });
-    report.push_str("| world | tools | records | check | tasks | passed | failed | calls | refused calls |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(report, "Result: **{}** (seed {})\n", if passed { "passed" } else { "FAILED" }, args.seed);
+    report.push_str("## Worlds\n\n| world | tools | records | check | gold tasks | passed | failed | calls | refused calls |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n");
     for s in &summary.worlds {
         let _ = writeln!(
             report,
@@ -176,15 +296,112 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     report.push('\n');
     let _ = writeln!(
         report,
-        "## Synthesized tasks\n\n{} tasks (seed {}), {} of them replayed exactly (`synth/tasks.jsonl`, counts in `synth/synth_summary.json`):\n\n```\n{}```\n",
+        "## Synthesized tasks\n\n{} tasks, {} of them replayed exactly (`synth/tasks.jsonl`, counts in `synth/synth_summary.json`):\n\n```\n{}```\n",
         synthesized.tasks.len(),
-        args.seed,
         replayed_passed,
         super::synth::table(&synthesized.stats)
     );
+    report.push_str("## Episodes\n\nA scripted user states each task's goal, gives known facts when asked, confirms changes and ends the conversation. `oracle` follows the gold calls; `noisy` makes seeded mistakes (a wrong tool, bad arguments, a skipped step) and recovers from some.\n\n```\n");
+    for (name, stats) in &summary.rollout {
+        report.push_str(&stages::rollout_table(name, stats));
+    }
+    let _ = writeln!(report, "```\n\n## Verification\n\n```\n{}```\n", stages::verify_table(&summary.verify));
+    let _ = writeln!(
+        report,
+        "## Training data\n\n{}\nFiles: `sft/stage1_general.jsonl` (generated worlds), `sft/stage2_vertical.jsonl` (bundled worlds), `sft/manifest.json` (the episode of each line).\n",
+        stages::sft_table(&summary.sft)
+    );
+    let _ = writeln!(
+        report,
+        "## Evaluation\n\n```\n{}```\n\n![pass^k](eval/pass_hat_k.svg)\n\n![success by chain length](eval/success_by_length.svg)\n\n![success by world](eval/success_by_world.svg)\n",
+        stages::metrics_table(&metrics)
+    );
+    for e in &stage_errors {
+        let _ = writeln!(report, "- {e}");
+    }
+    report.push_str("\n# Worlds in detail\n\n");
     report.push_str(&details);
-    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/tasks.jsonl` and `synth/synth_summary.json` (synthesized tasks and their counts).\n");
+    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
     eprintln!("wrote {} ({})", out.join("report.md").display(), if passed { "passed" } else { "FAILED" });
     Ok(if passed { Outcome::Ok } else { Outcome::Problems })
+}
+
+/// Moves a stage's skipped-input messages into `errors`; returns its counts.
+fn keep_errors<S>(report: StageReport<S>, errors: &mut Vec<String>) -> S {
+    errors.extend(report.errors);
+    report.stats
+}
+
+/// Stage bookkeeping for resuming: a stage is skipped when `.resume/<stage>` holds the key
+/// of its inputs (their bytes), settings, worlds and the worldsmith binary, and its outputs
+/// and summary file exist.
+struct Resume {
+    dir: PathBuf,
+    fresh: bool,
+    /// The worlds' names and initial digests, and the version.
+    base: String,
+}
+
+impl Resume {
+    fn new(out: &Path, fresh: bool, worlds: &[worldsmith_engine::World]) -> Result<Resume> {
+        // The running binary's hash: a rebuilt worldsmith redoes every stage.
+        let exe = std::env::current_exe().context("cannot find the running executable")?;
+        let bytes = std::fs::read(&exe).with_context(|| format!("cannot read {}", exe.display()))?;
+        let mut base = format!("worldsmith {} {}\n", env!("CARGO_PKG_VERSION"), blake3::hash(&bytes).to_hex());
+        for w in worlds {
+            let _ = writeln!(base, "{} {}", w.name(), w.initial_state().digest());
+        }
+        Ok(Resume { dir: out.join(".resume"), fresh, base })
+    }
+
+    /// Runs `work` (which writes its outputs and returns its counts) unless the stage is
+    /// up to date; either way, returns the counts stored in `summary`.
+    fn stage<S: Serialize + DeserializeOwned>(
+        &self,
+        name: &str,
+        settings: &str,
+        inputs: &[&Path],
+        outputs: &[&Path],
+        summary: &Path,
+        work: impl FnOnce() -> Result<S>,
+    ) -> Result<S> {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.base.as_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(settings.as_bytes());
+        for input in inputs {
+            let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+        let key = hasher.finalize().to_hex().to_string();
+        let stamp = self.dir.join(name);
+        if !self.fresh
+            && std::fs::read_to_string(&stamp).is_ok_and(|k| k == stamp_text(&key, outputs))
+            && let Ok(text) = std::fs::read_to_string(summary)
+            && let Ok(stats) = serde_json::from_str(&text)
+        {
+            eprintln!("{name}: up to date, skipped");
+            return Ok(stats);
+        }
+        let _ = std::fs::remove_file(&stamp);
+        let stats = work()?;
+        write_atomic(summary, &pretty_json(&stats)?)?;
+        write_atomic(&stamp, stamp_text(&key, outputs).as_bytes())?;
+        Ok(stats)
+    }
+}
+
+/// A stage's stamp: its key, then the hash of each output (so a missing, truncated or
+/// edited output makes the stage run again).
+fn stamp_text(key: &str, outputs: &[&Path]) -> String {
+    let mut text = format!("{key}\n");
+    for output in outputs {
+        let hash = std::fs::read(output).map(|b| blake3::hash(&b).to_hex().to_string()).unwrap_or_default();
+        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let _ = writeln!(text, "{hash} {name}");
+    }
+    text
 }

@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use crate::cli::{CallArgs, CheckArgs, ReplayArgs};
-use crate::output::{ignore_broken_pipe, json_lines, pretty_json, write_atomic};
+use crate::output::{ignore_broken_pipe, json_lines, parse_jsonl, pretty_json, write_atomic};
 use crate::worlds;
 use anyhow::{Context, Result, anyhow};
 use rayon::prelude::*;
@@ -74,21 +74,9 @@ pub fn call(args: &CallArgs) -> Result<Outcome> {
     Ok(if result.is_ok() { Outcome::Ok } else { Outcome::Problems })
 }
 
-/// Parses task lines; blank lines are skipped. Returns the tasks with their line numbers,
-/// and a message per malformed line.
+/// Parses task lines (see [`parse_jsonl`]).
 pub fn parse_tasks(text: &str, source: &str) -> (Vec<(usize, TaskLine)>, Vec<String>) {
-    let mut tasks = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<TaskLine>(line) {
-            Ok(t) => tasks.push((i + 1, t)),
-            Err(e) => errors.push(format!("{source}:{}: skipped a malformed task line: {e}", i + 1)),
-        }
-    }
-    (tasks, errors)
+    parse_jsonl(text, source, "task")
 }
 
 /// Replays tasks in parallel; results keep input order. Tasks naming another world are

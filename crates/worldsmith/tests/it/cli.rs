@@ -112,31 +112,89 @@ fn broken_worlds_report_file_and_location() {
     insta::assert_snapshot!(format!("{bad_effect}\n{bad_script}\n{bad_data}"));
 }
 
+/// Runs `worldsmith run --out <out> <extra...>` with `threads` rayon threads; returns
+/// (success, stderr).
+fn main_job(out: &Path, threads: &str, extra: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+        .args(["run", "--out", out.to_str().unwrap()])
+        .args(extra)
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .expect("the binary runs");
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Every file under `dir`, relative, with its bytes, sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                files.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ta), names(&tb));
+    for ((name, x), (_, y)) in ta.iter().zip(&tb) {
+        assert!(x == y, "{name} differs");
+    }
+}
+
 #[test]
-fn run_is_deterministic_and_complete() {
+fn run_is_complete_deterministic_on_any_thread_count_and_resumable() {
     let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("a");
-    let b = dir.path().join("b");
-    let first = run(&["run", "--out", a.to_str().unwrap()], "", Some(dir.path()));
-    assert!(first.starts_with("exit 0"), "{first}");
-    let _ = run(&["run", "--out", b.to_str().unwrap()], "", Some(dir.path()));
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let small = ["--per-world", "6", "--trials", "3"];
+    let (ok, log) = main_job(&a, "2", &small);
+    assert!(ok, "{log}");
     let report = std::fs::read_to_string(a.join("report.md")).unwrap();
     assert!(report.contains("Result: **passed**"), "{report}");
-    for file in ["report.md", "summary.json", "synth/tasks.jsonl", "synth/synth_summary.json"] {
-        assert_eq!(
-            std::fs::read(a.join(file)).unwrap(),
-            std::fs::read(b.join(file)).unwrap(),
-            "{file} differs between runs"
-        );
+    for section in
+        ["## Episodes", "## Verification", "## Training data", "## Evaluation", "pass^3", "eval/pass_hat_k.svg"]
+    {
+        assert!(report.contains(section), "{section} missing from the report");
     }
-    for name in worldsmith_worlds::default_names() {
-        let replay = format!("replay/{name}.jsonl");
-        assert_eq!(
-            std::fs::read(a.join(&replay)).unwrap(),
-            std::fs::read(b.join(&replay)).unwrap(),
-            "{replay} differs"
-        );
+    for file in ["episodes/oracle.jsonl", "episodes/noisy.jsonl", "verify/verdicts.jsonl", "sft/stage2_vertical.jsonl"]
+    {
+        assert!(std::fs::metadata(a.join(file)).unwrap().len() > 0, "{file} is empty");
     }
+    for chart in ["pass_hat_k.svg", "success_by_length.svg", "success_by_world.svg"] {
+        assert!(std::fs::read_to_string(a.join("eval").join(chart)).unwrap().contains("<svg"));
+    }
+    let (ok, log) = main_job(&b, "1", &small);
+    assert!(ok, "{log}");
+    assert_same_tree(&a, &b);
+    // No absolute paths or times in the outputs.
+    for (name, bytes) in tree(&a) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&dir.path().display().to_string()), "{name} holds a temporary path");
+    }
+
+    // An interrupted run: later outputs missing, one truncated. The rerun skips what is
+    // done, redoes the rest, and ends with the same files.
+    std::fs::remove_file(b.join("verify/verdicts.jsonl")).unwrap();
+    let noisy = b.join("episodes/noisy.jsonl");
+    let bytes = std::fs::read(&noisy).unwrap();
+    std::fs::write(&noisy, &bytes[..bytes.len() / 2]).unwrap();
+    let (ok, log) = main_job(&b, "2", &small);
+    assert!(ok, "{log}");
+    assert!(log.contains("rollout-oracle: up to date, skipped"), "{log}");
+    assert!(!log.contains("rollout-noisy: up to date") && !log.contains("verify: up to date"), "{log}");
+    assert_same_tree(&a, &b);
+    let (_, log) = main_job(&b, "2", &small);
+    assert!(log.contains("eval: up to date, skipped"), "{log}");
 }
 
 #[test]

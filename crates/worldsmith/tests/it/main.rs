@@ -2,5 +2,6 @@
 
 mod bundled;
 mod cli;
+mod datasets;
 mod guide;
 mod tau_retail;

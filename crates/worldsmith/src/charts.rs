@@ -1,0 +1,277 @@
+//! SVG charts of evaluation metrics: pass^k, success by gold chain length and pass^1 per world.
+//!
+//! Drawn with `plotters`' SVG backend, which writes text as `<text>` elements, so no font files
+//! are needed. Output is deterministic: the same [`Metrics`] give a byte-identical SVG. Each
+//! policy keeps one colour (its place among the sorted policy names) in every chart, and the
+//! legend to the right of the plot names them. Metrics with nothing to plot give a valid SVG
+//! that says "no data".
+
+use anyhow::{Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::BTreeSet;
+use worldsmith_verify::Metrics;
+
+/// The size of every chart in pixels.
+const SIZE: (u32, u32) = (640, 400);
+/// The font family of all text.
+const FONT: &str = "sans-serif";
+/// The policy colours as 0xRRGGBB (Tableau 10), cycled when there are more policies.
+const PALETTE: [u32; 10] =
+    [0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac];
+/// The longest label (in characters) shown in full in the legend and on category axes.
+const MAX_LABEL: usize = 24;
+
+/// An SVG drawing area.
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A policy's colour by its index among the sorted policy names.
+fn colour(i: usize) -> RGBColor {
+    let [_, r, g, b] = PALETTE[i % PALETTE.len()].to_be_bytes();
+    RGBColor(r, g, b)
+}
+
+/// `s` cut to [`MAX_LABEL`] characters, with an ellipsis when cut.
+fn short(s: &str) -> String {
+    if s.chars().count() <= MAX_LABEL { s.to_owned() } else { s.chars().take(MAX_LABEL - 1).chain(['…']).collect() }
+}
+
+/// A rough pixel width of `s` in the legend font (plotters writes SVG fonts at size / 1.24).
+fn text_width(s: &str) -> u32 {
+    7 * short(s).chars().count() as u32
+}
+
+/// pass^k against k: one line with point markers per policy, y from 0 to 1, x from 1 to the
+/// largest k of any policy. A policy with no pass^k values gets no line (but a legend entry).
+pub fn pass_hat_k_svg(metrics: &Metrics) -> Result<String> {
+    let series: Vec<Vec<(i32, f64)>> = metrics
+        .policies
+        .values()
+        .map(|p| p.pass_hat_k.iter().enumerate().map(|(i, &y)| (i as i32 + 1, y)).collect())
+        .collect();
+    line_chart(metrics, "pass^k: all k tries of a task succeed", "k", "pass^k", &series)
+}
+
+/// Episode success rate (y, "success rate", 0 to 1) against the gold chain length (x, "gold
+/// calls"): one line with point markers per policy, a point at each length it has episodes of.
+pub fn success_by_length_svg(metrics: &Metrics) -> Result<String> {
+    let series: Vec<Vec<(i32, f64)>> = metrics
+        .policies
+        .values()
+        .map(|p| p.by_chain_length.iter().map(|(&len, r)| (len as i32, r.rate)).collect())
+        .collect();
+    line_chart(metrics, "Episode success by gold chain length", "gold calls", "success rate", &series)
+}
+
+/// pass^1 per world and policy as grouped horizontal bars, worlds top to bottom in name order
+/// and one bar per policy with episodes in the world.
+pub fn success_by_world_svg(metrics: &Metrics) -> Result<String> {
+    let worlds: BTreeSet<&str> =
+        metrics.policies.values().flat_map(|p| p.by_world.keys().map(String::as_str)).collect();
+    let worlds: Vec<&str> = worlds.into_iter().collect();
+    // Integer y units (plotters has no label formatting for f64 axes with custom ticks): each
+    // world has a band of `band` units: a bar of BAR units per policy and PAD units either side.
+    const BAR: i32 = 10;
+    const PAD: i32 = 4;
+    let (n, band) = (worlds.len() as i32, BAR * metrics.policies.len() as i32 + 2 * PAD);
+    render(metrics, "pass^1 by world", n > 0, |area| {
+        // World i is drawn in band n - 1 - i (counting from the bottom), so the first is on top.
+        let ticks: Vec<i32> = (0..n).map(|b| b * band + band / 2).collect();
+        let world_label = |y: &i32| worlds.get((n - 1 - y / band) as usize).map(|w| short(w)).unwrap_or_default();
+        let label_width = worlds.iter().map(|w| text_width(w)).max().unwrap_or(0) + 20;
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0.0..1.0, (0..n * band).with_key_points(ticks))
+            .context("laying out the world chart")?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_labels(6)
+            .max_light_lines(1)
+            .x_desc("pass^1")
+            .y_desc("world")
+            .x_label_formatter(&|x| format!("{x:.1}"))
+            .y_label_formatter(&world_label)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .context("drawing the world chart's axes")?;
+        for (j, p) in metrics.policies.values().enumerate() {
+            let bars = (0..n).zip(&worlds).filter_map(|(i, w)| {
+                let value = *p.by_world.get(*w)?.pass_hat_k.first()?;
+                let top = (n - i) * band - PAD - BAR * j as i32;
+                Some(Rectangle::new([(0.0, top - BAR), (value, top)], colour(j).filled()))
+            });
+            chart.draw_series(bars).context("drawing the world bars")?;
+        }
+        Ok(())
+    })
+}
+
+/// A chart of one line with markers per policy (`series` in policy order), integer x and y in 0..1.
+fn line_chart(
+    metrics: &Metrics,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Vec<(i32, f64)>],
+) -> Result<String> {
+    let xs = series.iter().flatten().map(|&(x, _)| x);
+    let (lo, hi) = (xs.clone().min().unwrap_or(0), xs.max().unwrap_or(-1));
+    render(metrics, title, lo <= hi, |area| {
+        // Every integer tick up to about 12 of them, else every `step`th.
+        let step = ((hi - lo) / 12 + 1) as usize;
+        let ticks: Vec<i32> = (lo..=hi).step_by(step).collect();
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d((lo..hi).with_key_points(ticks), 0.0..1.0)
+            .with_context(|| format!("laying out the {x_desc} chart"))?;
+        chart
+            .configure_mesh()
+            .y_labels(6)
+            .max_light_lines(1)
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .y_label_formatter(&|y| format!("{y:.1}"))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .with_context(|| format!("drawing the {x_desc} chart's axes"))?;
+        for (i, points) in series.iter().enumerate() {
+            let c = colour(i);
+            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2))).context("drawing a line")?;
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).context("drawing markers")?;
+        }
+        Ok(())
+    })
+}
+
+/// Draws a chart: a white background, the title, a policy legend on the right, and `draw` on
+/// the rest when `has_data`, else "no data". Returns the SVG.
+fn render(
+    metrics: &Metrics,
+    title: &str,
+    has_data: bool,
+    draw: impl FnOnce(&Area<'_>) -> Result<()>,
+) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).context("filling the chart background")?;
+        let root = root.titled(title, (FONT, 22)).context("drawing the chart title")?;
+        let names = metrics.policies.keys();
+        let legend_width = names.clone().map(|n| text_width(n)).max().map_or(0, |w| w + 40);
+        let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width);
+        for (i, name) in names.enumerate() {
+            let y = 20 + 22 * i as i32;
+            legend.draw(&Rectangle::new([(8, y), (20, y + 12)], colour(i).filled())).context("drawing the legend")?;
+            legend.draw(&Text::new(short(name), (26, y - 1), (FONT, 15))).context("drawing the legend")?;
+        }
+        if has_data {
+            draw(&plot)?;
+        } else {
+            let (w, h) = plot.dim_in_pixel();
+            let style =
+                TextStyle::from((FONT, 20)).color(&RGBColor(110, 110, 110)).pos(Pos::new(HPos::Center, VPos::Center));
+            plot.draw(&Text::new("no data", (w as i32 / 2, h as i32 / 2), style)).context("drawing \"no data\"")?;
+        }
+        root.present().context("finishing the SVG")?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use worldsmith_verify::{PolicyMetrics, Rate};
+
+    fn rate(n: usize, ok: usize) -> Rate {
+        Rate { n, ok, rate: ok as f64 / n as f64 }
+    }
+
+    fn policy(scale: f64, worlds: &[&str]) -> PolicyMetrics {
+        let mut p = PolicyMetrics {
+            tasks: 4,
+            episodes: 16,
+            success: rate(16, 10),
+            mean_f1: 0.7,
+            pass_hat_k: vec![0.8 * scale, 0.6 * scale, 0.5 * scale, 0.45 * scale],
+            by_chain_length: [(1, rate(6, 5)), (2, rate(6, 3)), (4, rate(4, 1))].into_iter().collect(),
+            by_world: BTreeMap::new(),
+            by_kind: [("lookup".to_string(), rate(16, 10))].into_iter().collect(),
+        };
+        // `WorldMetrics` is not exported: fill in defaults.
+        for w in worlds {
+            let world = p.by_world.entry(w.to_string()).or_default();
+            world.tasks = 2;
+            world.success = rate(8, 5);
+            world.pass_hat_k = vec![0.6 * scale, 0.4];
+        }
+        p
+    }
+
+    fn metrics(policies: &[(&str, PolicyMetrics)]) -> Metrics {
+        Metrics { format: 1, policies: policies.iter().map(|(n, p)| (n.to_string(), p.clone())).collect() }
+    }
+
+    type Chart = fn(&Metrics) -> Result<String>;
+    const CHARTS: [Chart; 3] = [pass_hat_k_svg, success_by_length_svg, success_by_world_svg];
+
+    #[test]
+    fn charts_name_every_policy_and_are_deterministic() {
+        let one = metrics(&[("oracle", policy(1.0, &["bank"]))]);
+        let several = metrics(&[
+            ("oracle", policy(1.0, &["airline", "bank", "retail"])),
+            ("random", policy(0.3, &["bank", "telecom"])),
+            ("gpt-small", policy(0.7, &["airline"])),
+        ]);
+        for m in [one, several] {
+            for chart in CHARTS {
+                let svg = chart(&m).unwrap();
+                assert!(svg.starts_with("<svg"), "{svg}");
+                assert!(svg.trim_end().ends_with("</svg>"), "{svg}");
+                for name in m.policies.keys() {
+                    assert!(svg.contains(name.as_str()), "{name} missing from {svg}");
+                }
+                assert!(!svg.contains("no data"));
+                assert_eq!(svg, chart(&m).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn charts_of_empty_metrics_say_no_data() {
+        for chart in CHARTS {
+            let svg = chart(&Metrics::default()).unwrap();
+            assert!(svg.starts_with("<svg") && svg.contains("no data"), "{svg}");
+        }
+    }
+
+    #[test]
+    fn a_policy_without_pass_hat_k_is_still_charted() {
+        let mut empty = policy(1.0, &["bank"]);
+        empty.pass_hat_k.clear();
+        empty.by_world.values_mut().for_each(|w| w.pass_hat_k.clear());
+        let m = metrics(&[("oracle", policy(1.0, &["bank"])), ("idle", empty.clone())]);
+        for chart in CHARTS {
+            let svg = chart(&m).unwrap();
+            assert!(svg.contains("oracle") && svg.contains("idle"), "{svg}");
+        }
+        let only_empty = metrics(&[("idle", empty)]);
+        let svg = pass_hat_k_svg(&only_empty).unwrap();
+        assert!(svg.contains("no data") && svg.contains("idle"), "{svg}");
+    }
+
+    #[test]
+    fn long_names_are_shortened() {
+        assert_eq!(short("oracle"), "oracle");
+        let long = "a".repeat(40);
+        assert_eq!(short(&long).chars().count(), MAX_LABEL);
+    }
+}
