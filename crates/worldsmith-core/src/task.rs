@@ -85,6 +85,21 @@ pub struct TaskLine {
     /// Predicates over the final state that must hold (so alternative correct paths pass).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,
+    /// For multi-hop questions: the linked sub-questions, in order (ASTRA's QA
+    /// decomposition); each hop's answer is the next hop's input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<Hop>,
+}
+
+/// One sub-question of a multi-hop task and its rule-checkable answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hop {
+    /// The sub-question.
+    pub question: String,
+    /// Its answers (values the call's result holds).
+    pub answers: Vec<Value>,
+    /// The index of the gold call that answers it.
+    pub call: usize,
 }
 
 /// A predicate over one record of the final state.

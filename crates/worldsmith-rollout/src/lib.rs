@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use user::ScriptedUser;
+use user::{LlmUser, ScriptedUser, User};
 use worldsmith_core::episode::{CallOutcome, EPISODE_FORMAT, EndReason, Episode, Message, ToolCall};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::task::{Scenario, TaskLine};
@@ -79,6 +79,8 @@ pub struct RolloutConfig {
     pub episode_timeout: Duration,
     /// Episodes run at once; 0 means one per core.
     pub concurrency: usize,
+    /// The user simulator: scripted (`None`) or played by this chat endpoint.
+    pub llm_user: Option<OpenAiConfig>,
 }
 
 impl Default for RolloutConfig {
@@ -90,6 +92,7 @@ impl Default for RolloutConfig {
             max_steps: 30,
             episode_timeout: Duration::from_secs(600),
             concurrency: 0,
+            llm_user: None,
         }
     }
 }
@@ -214,14 +217,33 @@ fn converse(world: &World, task: &TaskLine, trial: u32, config: &RolloutConfig, 
     let started = std::time::Instant::now();
     let no_scenario = Scenario::default();
     let scenario = task.scenario.as_ref().unwrap_or(&no_scenario);
-    let mut user = ScriptedUser::new(scenario);
+    let mut scripted = ScriptedUser::new(scenario);
+    let mut llm;
+    let user: &mut dyn User = match &config.llm_user {
+        None => &mut scripted,
+        Some(chat) => {
+            let seed = SplitMix64::for_stream(config.seed, &format!("user/{}/{trial}", id_text(&task.id))).next_u64();
+            llm = LlmUser::new(chat, scenario, seed >> 1, started + config.episode_timeout);
+            &mut llm
+        }
+    };
     let tools = offered_tools(world, task);
-    let mut messages = vec![Message::text("system", system_prompt(world)), Message::text("user", user.opening())];
+    let mut messages = vec![Message::text("system", system_prompt(world))];
     let mut calls: Vec<CallOutcome> = Vec::new();
     let mut session = world.session();
     let mut end = EndReason::StepLimit;
     let mut error = None;
+    match user.opening() {
+        Ok(text) => messages.push(Message::text("user", text)),
+        Err(e) => {
+            end = EndReason::AgentError;
+            error = Some(e.to_string());
+        }
+    }
     for step in 0..config.max_steps {
+        if error.is_some() {
+            break;
+        }
         if started.elapsed() > config.episode_timeout {
             end = EndReason::Timeout;
             break;
@@ -257,7 +279,18 @@ fn converse(world: &World, task: &TaskLine, trial: u32, config: &RolloutConfig, 
             }
             Ok(Turn::Text(text)) => {
                 messages.push(Message::text("assistant", text.clone()));
-                let reply = user.reply(&text);
+                let reply = match user.reply(&text) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        end = if matches!(e, AgentError::Timeout(_)) {
+                            EndReason::Timeout
+                        } else {
+                            EndReason::AgentError
+                        };
+                        error = Some(e.to_string());
+                        break;
+                    }
+                };
                 messages.push(Message::text("user", reply.text));
                 if reply.stop {
                     end = EndReason::UserStop;

@@ -1,8 +1,31 @@
-//! The scripted user simulator: states the goal, gives known facts when asked, confirms,
-//! and ends the conversation when the agent is done.
+//! User simulators. [`ScriptedUser`] states the goal, gives known facts when asked,
+//! confirms, and ends the conversation when the agent is done. [`LlmUser`] (optional) asks a
+//! chat model to play the user from the same scenario.
 
-use serde_json::Value;
+use crate::agent::AgentError;
+use serde_json::{Value, json};
+use std::time::Instant;
 use worldsmith_core::task::Scenario;
+use worldsmith_llm::{ChatClient, ChatConfig, LlmError};
+
+/// The marker an LLM user ends the conversation with.
+pub const STOP: &str = "###STOP###";
+
+/// A simulated user.
+pub trait User {
+    /// The user's first message.
+    ///
+    /// # Errors
+    /// A model-backed user could not answer.
+    fn opening(&mut self) -> Result<String, AgentError>;
+    /// Answers an agent message that calls no tool.
+    ///
+    /// # Errors
+    /// A model-backed user could not answer.
+    fn reply(&mut self, agent_text: &str) -> Result<Reply, AgentError>;
+    /// Tells the user the agent called a tool (the conversation is making progress).
+    fn agent_acted(&mut self) {}
+}
 
 /// What the user closes the conversation with.
 pub const CLOSING: &str = "Thank you, that is everything I needed.";
@@ -40,11 +63,6 @@ impl<'a> ScriptedUser<'a> {
         self.scenario.goal.clone()
     }
 
-    /// Tells the user the agent called a tool (the conversation is making progress).
-    pub fn agent_acted(&mut self) {
-        self.idle_replies = 0;
-    }
-
     /// Answers an agent message that calls no tool.
     pub fn reply(&mut self, agent_text: &str) -> Reply {
         self.idle_replies += 1;
@@ -73,6 +91,83 @@ impl<'a> ScriptedUser<'a> {
             return Reply { text, stop: false };
         }
         Reply { text: CLOSING.to_owned(), stop: true }
+    }
+}
+
+impl User for ScriptedUser<'_> {
+    fn opening(&mut self) -> Result<String, AgentError> {
+        Ok(ScriptedUser::opening(self))
+    }
+
+    fn reply(&mut self, agent_text: &str) -> Result<Reply, AgentError> {
+        Ok(ScriptedUser::reply(self, agent_text))
+    }
+
+    fn agent_acted(&mut self) {
+        self.idle_replies = 0;
+    }
+}
+
+/// A user played by a chat model from the scenario, tau-bench style: the model sees the
+/// agent's messages as `user` turns and its own as `assistant` turns, and ends the
+/// conversation by writing [`STOP`].
+pub struct LlmUser {
+    client: ChatClient,
+    seed: u64,
+    deadline: Instant,
+    transcript: Vec<Value>,
+}
+
+impl LlmUser {
+    /// A user for one episode, answering until `deadline`.
+    #[must_use]
+    pub fn new(config: &ChatConfig, scenario: &Scenario, seed: u64, deadline: Instant) -> LlmUser {
+        let facts: Vec<String> = scenario.known_facts.iter().map(|(k, v)| format!("- {k}: {}", render(v))).collect();
+        let system = format!(
+            "You are a customer talking to a support assistant. Your goal: {}\nWhat you know (give it only when asked):\n{}\nYour manner: {}\nWrite one short message at a time, as the customer. Never invent facts you were not given. Confirm proposed actions that match your goal. When your goal is met, or cannot be met, write {STOP} alone.",
+            scenario.goal,
+            if facts.is_empty() { "- nothing beyond the goal".to_owned() } else { facts.join("\n") },
+            scenario.persona,
+        );
+        LlmUser {
+            client: ChatClient::new(config.clone()),
+            seed,
+            deadline,
+            transcript: vec![json!({"role": "system", "content": system})],
+        }
+    }
+
+    fn ask(&mut self) -> Result<String, AgentError> {
+        let config = self.client.config();
+        let body = json!({
+            "model": config.model,
+            "messages": self.transcript,
+            "temperature": config.temperature,
+            "seed": self.seed,
+        });
+        let response = self.client.complete(&body, Some(self.deadline)).map_err(|e| match e {
+            LlmError::Timeout => AgentError::Timeout(0),
+            LlmError::Endpoint(m) => AgentError::Endpoint(format!("user simulator: {m}")),
+        })?;
+        let text = worldsmith_llm::message_text(&response)
+            .ok_or_else(|| AgentError::Endpoint("user simulator: the answer has no text".to_owned()))?;
+        self.transcript.push(json!({"role": "assistant", "content": text}));
+        Ok(text)
+    }
+}
+
+impl User for LlmUser {
+    fn opening(&mut self) -> Result<String, AgentError> {
+        self.transcript.push(json!({"role": "user", "content": "Hi! How can I help you today?"}));
+        self.ask()
+    }
+
+    fn reply(&mut self, agent_text: &str) -> Result<Reply, AgentError> {
+        self.transcript.push(json!({"role": "user", "content": agent_text}));
+        let text = self.ask()?;
+        let stop = text.contains(STOP);
+        let text = text.replace(STOP, "").trim().to_owned();
+        Ok(Reply { text: if text.is_empty() && stop { CLOSING.to_owned() } else { text }, stop })
     }
 }
 

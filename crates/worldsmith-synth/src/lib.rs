@@ -67,11 +67,13 @@ pub mod graph;
 mod chain;
 mod distract;
 mod ground;
+pub mod paraphrase;
 mod rng;
 mod text;
 
 pub use distract::{FAR, NEAR};
 pub use graph::{EdgeSource, ToolGraph, data_flow_edges};
+pub use paraphrase::{ParaphraseStats, paraphrase};
 pub use text::PERSONAS;
 
 use rayon::prelude::*;
@@ -246,6 +248,9 @@ pub struct SynthStats {
     pub rejected: BTreeMap<String, usize>,
     /// Per world, in input order.
     pub worlds: Vec<WorldStats>,
+    /// What the optional LLM paraphrase did (absent when it did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paraphrase: Option<ParaphraseStats>,
 }
 
 /// The tasks and what happened making them.
@@ -411,6 +416,7 @@ fn attempt(
             names.push(a.name.clone());
         }
     }
+    let hops = if kind == TaskKind::MultiHop { text::hops(ctx, steps, &goal) } else { Vec::new() };
     let task = TaskLine {
         id: Value::Null,
         world: Some(ctx.world.name().to_owned()),
@@ -423,6 +429,7 @@ fn attempt(
         results: Some(executed.results),
         distractors: Vec::new(),
         assertions: Vec::new(),
+        hops,
     };
     // Every task must replay to the same results and final state.
     let replayed = worldsmith_engine::replay(ctx.world, &task);

@@ -13,7 +13,7 @@ use crate::rng::Rng;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worldsmith_core::canonical::json_eq;
-use worldsmith_core::task::Scenario;
+use worldsmith_core::task::{Hop, Scenario};
 
 /// The simulated users' manners.
 pub const PERSONAS: &[&str] = &[
@@ -420,6 +420,41 @@ pub(crate) fn question(
         }
         _ => None,
     }
+}
+
+/// ASTRA's question-answer decomposition of a multi-hop chain: one sub-question per call
+/// but the last, whose answer is the value the next call takes from that call's result
+/// ("What is the order id of ...?"), then the goal's own question and answers. Each hop's
+/// answer is the next hop's input.
+pub(crate) fn hops(ctx: &Context<'_>, steps: &[Step], goal: &Goal) -> Vec<Hop> {
+    let mut facts = Facts::default();
+    let mut hops = Vec::new();
+    for i in 0..steps.len().saturating_sub(1) {
+        let next = &steps[i + 1];
+        let fed: Vec<&String> = next
+            .sources
+            .iter()
+            .filter(|(_, src)| matches!(src, Source::Output { call, .. } if *call == i))
+            .map(|(param, _)| param)
+            .collect();
+        if fed.is_empty() {
+            continue;
+        }
+        // Each value is described by how it is picked out of the result ("the order placed
+        // on 2026-10-29 of customer C-1"); the question asks for its identifier.
+        let asked: Vec<String> =
+            fed.iter().map(|p| format!("the {} of {}", words(p), describe(ctx, steps, i + 1, p, &mut facts))).collect();
+        let question = format!("What is {}?", join(&asked));
+        let answers: Vec<Value> = fed.iter().map(|p| next.args[p.as_str()].clone()).collect();
+        // A hop whose question already states its answer ("the customer id of customer
+        // C-1") teaches nothing.
+        if answers.iter().all(|a| question.contains(&render(a))) {
+            continue;
+        }
+        hops.push(Hop { question, answers, call: i });
+    }
+    hops.push(Hop { question: goal.scenario.goal.clone(), answers: goal.answers.clone(), call: steps.len() - 1 });
+    hops
 }
 
 /// The goal sentences of a chain: a request per write and a question per leaf read.

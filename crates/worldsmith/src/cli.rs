@@ -53,6 +53,15 @@ pub enum PolicyName {
     Openai,
 }
 
+/// The user simulators of `rollout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UserName {
+    /// Answers from the task's scenario by rules.
+    Scripted,
+    /// A chat model plays the user from the scenario.
+    Llm,
+}
+
 /// `rollout`
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
@@ -62,6 +71,10 @@ pub struct RolloutArgs {
     /// The agent policy.
     #[arg(long, value_enum)]
     pub policy: PolicyName,
+    /// The user simulator: `scripted` (answers from the scenario) or `llm` (a chat model
+    /// plays the user, through the same endpoint settings).
+    #[arg(long, value_enum, default_value = "scripted")]
+    pub user: UserName,
     /// Worlds the tasks name that are not bundled: paths to world directories (a task's
     /// `world` is matched against each world's name).
     #[arg(long, num_args = 1..)]
@@ -90,19 +103,27 @@ pub struct RolloutArgs {
     /// `noisy`: the chance of retrying the right call after a mistake.
     #[arg(long, default_value_t = 0.6)]
     pub recovery_rate: f64,
-    /// `openai`: the model name (default: $OPENAI_MODEL).
+    /// The endpoint of the `openai` policy.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}
+
+/// An OpenAI-compatible chat endpoint, for the optional LLM steps.
+#[derive(Debug, Args)]
+pub struct EndpointArgs {
+    /// The model name (default: $OPENAI_MODEL). The API key comes from $OPENAI_API_KEY.
     #[arg(long, env = "OPENAI_MODEL")]
     pub model: Option<String>,
-    /// `openai`: the API root (default: $OPENAI_BASE_URL, else http://localhost:8000/v1).
+    /// The API root (default: $OPENAI_BASE_URL, else http://localhost:8000/v1).
     #[arg(long, env = "OPENAI_BASE_URL", default_value = "http://localhost:8000/v1")]
     pub base_url: String,
-    /// `openai`: sampling temperature.
+    /// Sampling temperature.
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f64,
-    /// `openai`: the most seconds one request may take.
+    /// The most seconds one request may take.
     #[arg(long, default_value_t = 120)]
     pub request_timeout: u64,
-    /// `openai`: retries of a failed request (transport errors, 429, 5xx).
+    /// Retries of a failed request (transport errors, 429, 5xx), with exponential back-off.
     #[arg(long, default_value_t = 3)]
     pub retries: u32,
 }
@@ -263,4 +284,11 @@ pub struct SynthArgs {
     /// Distractor tools from other worlds per similarity band (near, middle, far).
     #[arg(long, default_value_t = 2)]
     pub distractors: usize,
+    /// Rewrite each goal in its persona's voice with an LLM (rewrites that lose a fact or
+    /// reveal an answer are refused; the template stays).
+    #[arg(long)]
+    pub paraphrase: bool,
+    /// The endpoint for `--paraphrase`.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 }

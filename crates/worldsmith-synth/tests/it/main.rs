@@ -181,3 +181,28 @@ fn a_world_without_edges_gets_data_flow_edges() {
         assert_eq!(worldsmith_engine::replay(&world, task).passed, Some(true), "{}", task.id);
     }
 }
+
+#[test]
+fn multi_hop_tasks_decompose_into_linked_hops() {
+    let out = synthesize(worlds(), &config(7, 12));
+    let multi: Vec<&TaskLine> = out.tasks.iter().filter(|t| t.kind.as_deref() == Some("multi_hop")).collect();
+    assert!(multi.len() >= 4, "{} multi-hop tasks", multi.len());
+    for t in multi {
+        let hops = &t.hops;
+        let last = hops.last().expect("at least the goal's hop");
+        assert_eq!(last.answers, t.answers, "{}", t.id);
+        assert_eq!(last.call, t.actions.len() - 1);
+        let results = t.results.as_ref().expect("results");
+        for hop in hops {
+            for a in &hop.answers {
+                // A hop's answer is in its call's result, and is an argument of the next call.
+                assert!(occurs(a, &results[hop.call].value), "{}: {a} not in call {}", t.id, hop.call);
+                if hop.call + 1 < t.actions.len() {
+                    assert!(occurs(a, &t.actions[hop.call + 1].arguments), "{}: {a} not passed on", t.id);
+                }
+            }
+            assert!(hop.question.ends_with('?'));
+        }
+    }
+    assert!(out.tasks.iter().filter(|t| t.kind.as_deref() != Some("multi_hop")).all(|t| t.hops.is_empty()));
+}

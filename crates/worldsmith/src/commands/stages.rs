@@ -2,7 +2,7 @@
 //! files, so `run` chains the very same functions.
 
 use super::Outcome;
-use crate::cli::{EvalArgs, ExportSftArgs, PolicyName, RolloutArgs, VerifyArgs};
+use crate::cli::{EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RolloutArgs, UserName, VerifyArgs};
 use crate::output::{json_lines, pretty_json, read_jsonl, write_atomic};
 use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
@@ -14,7 +14,6 @@ use std::time::Duration;
 use worldsmith_core::episode::{Episode, Verdict};
 use worldsmith_core::task::TaskLine;
 use worldsmith_export::SftStats;
-use worldsmith_rollout::openai::OpenAiConfig;
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig, RolloutStats};
 use worldsmith_verify::{Metrics, VerifyStats};
@@ -46,6 +45,22 @@ fn progress(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
+/// The chat endpoint of command-line arguments; `what` names the step that needs a model.
+pub fn chat_config(args: &EndpointArgs, what: &str) -> Result<worldsmith_llm::ChatConfig> {
+    let Some(model) = args.model.clone() else {
+        bail!(
+            "{what} needs a model\nhint: pass --model NAME or set OPENAI_MODEL (and OPENAI_BASE_URL, OPENAI_API_KEY)"
+        );
+    };
+    Ok(worldsmith_llm::ChatConfig {
+        api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
+        temperature: args.temperature,
+        request_timeout: Duration::from_secs(args.request_timeout),
+        retries: args.retries,
+        ..worldsmith_llm::ChatConfig::new(args.base_url.clone(), model)
+    })
+}
+
 pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
     let policy = match args.policy {
         PolicyName::Oracle => Policy::Oracle,
@@ -57,22 +72,11 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
             }
             Policy::Noisy(Noise { mistake_rate: args.mistake_rate, recovery_rate: args.recovery_rate })
         }
-        PolicyName::Openai => {
-            let Some(model) = args.model.clone() else {
-                bail!("the openai policy needs a model\nhint: pass --model NAME or set OPENAI_MODEL");
-            };
-            Policy::OpenAi(OpenAiConfig {
-                api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
-                temperature: args.temperature,
-                request_timeout: Duration::from_secs(args.request_timeout),
-                retries: args.retries,
-                ..OpenAiConfig::new(args.base_url.clone(), model)
-            })
-        }
+        PolicyName::Openai => Policy::OpenAi(chat_config(&args.endpoint, "the openai policy")?),
     };
-    let concurrency = match (args.concurrency, args.policy) {
-        (0, PolicyName::Openai) => 8,
-        (n, _) => n,
+    let concurrency = match (args.concurrency, args.policy, args.user) {
+        (0, PolicyName::Openai, _) | (0, _, UserName::Llm) => 8,
+        (n, _, _) => n,
     };
     let config = RolloutConfig {
         policy,
@@ -81,6 +85,10 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
         max_steps: args.max_steps,
         episode_timeout: Duration::from_secs(args.timeout),
         concurrency,
+        llm_user: match args.user {
+            UserName::Scripted => None,
+            UserName::Llm => Some(chat_config(&args.endpoint, "the llm user simulator")?),
+        },
     };
     let mut worlds = WorldCache::with_worlds(&args.worlds)?;
     let report = rollout_file(&args.tasks, &args.out, &config, &mut worlds)?;

@@ -24,7 +24,25 @@ pub fn synth(args: &SynthArgs) -> Result<Outcome> {
         distractors_per_band: args.distractors,
         ..SynthConfig::default()
     };
-    let out = synthesize(&loaded, &config);
+    let mut out = synthesize(&loaded, &config);
+    if args.paraphrase {
+        let client = worldsmith_llm::ChatClient::new(super::stages::chat_config(&args.endpoint, "--paraphrase")?);
+        eprintln!("paraphrasing {} goals with {}", out.tasks.len(), client.config().model);
+        let rewrite = |prompt: &str| -> Result<String, String> {
+            let body = serde_json::json!({
+                "model": client.config().model,
+                "messages": [{"role": "user", "content": prompt}],
+                "temperature": client.config().temperature,
+                "seed": args.seed,
+            });
+            let response = client.complete(&body, None).map_err(|e| e.to_string())?;
+            worldsmith_llm::message_text(&response).ok_or_else(|| "the answer has no text".to_owned())
+        };
+        let stats = worldsmith_synth::paraphrase(&mut out.tasks, &rewrite);
+        let refused: Vec<String> = stats.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!("paraphrased {} of {} goals; refused: {}", stats.rewritten, stats.asked, refused.join(", "));
+        out.stats.paraphrase = Some(stats);
+    }
     write_atomic(&args.out.join("tasks.jsonl"), &json_lines(&out.tasks)?)?;
     write_atomic(&args.out.join("synth_summary.json"), &pretty_json(&out.stats)?)?;
     eprint!("{}", table(&out.stats));

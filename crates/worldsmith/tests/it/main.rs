@@ -4,4 +4,5 @@ mod bundled;
 mod cli;
 mod datasets;
 mod guide;
+mod llm;
 mod tau_retail;
