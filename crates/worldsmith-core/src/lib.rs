@@ -7,7 +7,8 @@
 //! - [`digest`]: the 128-bit order-independent state digest;
 //! - [`rng`]: the seeded random number generator every stage draws from;
 //! - [`task`]: the task line and replay result line formats shared by every command;
-//! - [`episode`]: the episode and verdict lines of rollout and verification.
+//! - [`episode`]: the episode and verdict lines of rollout and verification;
+//! - [`tool`]: the ToolSpec lines of `tools.jsonl` (ingest's output, the graph's input).
 //!
 //! It does no I/O.
 //!
@@ -31,5 +32,6 @@ pub mod digest;
 pub mod episode;
 pub mod rng;
 pub mod task;
+pub mod tool;
 
 pub use digest::Digest;

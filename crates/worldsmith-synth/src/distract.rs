@@ -7,11 +7,11 @@
 //! from each band. A candidate whose name equals a tool of the task's world, or of a
 //! distractor already drawn, is skipped: an agent cannot be offered two tools of one name.
 
-use crate::embed::{Embedder, Embedding, min_max_normalise, tool_text};
 use crate::rng::Rng;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use worldsmith_engine::World;
+use worldsmith_graph::embed::{Embedder, Embedding, min_max_normalise, tool_text};
 
 /// Normalised similarity above which a distractor is `near`.
 pub const NEAR: f64 = 0.85;

@@ -16,7 +16,7 @@
 //! What survives becomes a [`TaskLine`]: the gold calls, each call's result, the expected
 //! final digest and changed records, the answers the user asked for, a user scenario from
 //! templates (goal, known facts, persona), and distractor tools from the other worlds
-//! ([`embed`] scores them). Every write is a request in the goal; every read whose result no
+//! ([`worldsmith_graph::embed`] scores them). Every write is a request in the goal; every read whose result no
 //! later call needs is a question, whose answers are values from that result (so write
 //! tasks may have answers too).
 //!
@@ -61,7 +61,6 @@
 //! }
 //! ```
 
-pub mod embed;
 pub mod graph;
 
 mod chain;

@@ -21,6 +21,8 @@ pub enum Command {
     World(WorldCommand),
     /// The main job: check every bundled world, replay its tasks, write a report.
     Run(RunArgs),
+    /// Discover domains in a tool pool: similarity graph, Leiden communities, data-flow edges.
+    Graph(GraphArgs),
     /// Synthesize tasks from worlds: sampled tool chains, grounded, executed and described.
     Synth(SynthArgs),
     /// Run episodes: a simulated user, an agent policy and the task's world.
@@ -291,4 +293,40 @@ pub struct SynthArgs {
     /// The endpoint for `--paraphrase`.
     #[command(flatten)]
     pub endpoint: EndpointArgs,
+}
+
+/// `graph`
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The tool pool (`tools.jsonl`, ToolSpec lines).
+    pub tools: PathBuf,
+    /// The output directory: domains.jsonl and summary.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The least cosine similarity of two tools' parameter vectors for an edge (Eq. 1).
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Each tool's most similar tools considered for edges.
+    #[arg(long, default_value_t = 20)]
+    pub neighbours: usize,
+    /// A term in more than this fraction of tools (and more than 50) does not make two
+    /// tools neighbours by itself.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_df: f64,
+    /// Leiden's modularity resolution (higher: more, smaller domains).
+    #[arg(long, default_value_t = 1.0)]
+    pub resolution: f64,
+    /// The seed of community detection.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Smaller communities are merged into their best-connected neighbour, or dropped.
+    #[arg(long, default_value_t = 3)]
+    pub min_size: usize,
+    /// Larger communities are split by running Leiden again inside them.
+    #[arg(long, default_value_t = 50)]
+    pub max_size: usize,
+    /// Report NMI and ARI between the domains and these provenance fields: provider,
+    /// service, category, format, source, method.
+    #[arg(long, num_args = 1..)]
+    pub labels: Vec<String>,
 }

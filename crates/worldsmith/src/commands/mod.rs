@@ -1,6 +1,7 @@
 //! One module per subcommand, and the entry point that maps outcomes to exit codes:
 //! 0 ok, 1 the work found problems, 2 usage or internal error.
 
+mod graph;
 mod run;
 mod shell;
 mod stages;
@@ -37,6 +38,7 @@ pub fn main() -> ExitCode {
         Command::World(WorldCommand::Tools(args)) => world::tools(&args),
         Command::World(WorldCommand::Dump(args)) => world::dump(&args),
         Command::Run(args) => run::run(&args),
+        Command::Graph(args) => graph::graph(&args),
         Command::Synth(args) => synth::synth(&args),
         Command::Rollout(args) => stages::rollout(&args),
         Command::Verify(args) => stages::verify(&args),

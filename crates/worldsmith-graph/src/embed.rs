@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use worldsmith_synth::embed::{Embedder, tool_text};
+//! use worldsmith_graph::embed::{Embedder, tool_text};
 //!
 //! let params = json!({"type": "object", "properties": {"orderId": {"type": "string"}}});
 //! let docs = [
@@ -154,10 +154,48 @@ pub fn tool_text(name: &str, description: &str, parameters: &Value) -> String {
     text
 }
 
+/// The text of a tool's parameter list, as AgentScaler embeds it: each parameter's name,
+/// JSON type and description (top-level properties, then one level into object and array
+/// parameters).
+#[must_use]
+pub fn parameter_text(parameters: &Value) -> String {
+    let mut text = String::new();
+    fn walk(schema: &Value, depth: usize, text: &mut String) {
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+        for (param, s) in props {
+            text.push(' ');
+            text.push_str(param);
+            if let Some(t) = s.get("type") {
+                let t = match t {
+                    Value::String(t) => t.clone(),
+                    Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
+                    _ => String::new(),
+                };
+                text.push(' ');
+                text.push_str(&t);
+            }
+            if let Some(d) = s.get("description").and_then(Value::as_str) {
+                text.push(' ');
+                text.push_str(d);
+            }
+            if depth < 1 {
+                walk(s, depth + 1, text);
+                if let Some(items) = s.get("items") {
+                    walk(items, depth + 1, text);
+                }
+            }
+        }
+    }
+    walk(parameters, 0, &mut text);
+    text
+}
+
 /// TF-IDF weights fitted on a pool of documents.
 #[derive(Debug, Clone, Default)]
 pub struct Embedder {
     vocabulary: BTreeMap<String, (u32, f64)>,
+    /// Terms by index.
+    terms: Vec<String>,
 }
 
 /// An L2-normalised sparse vector (term index -> weight), sorted by index.
@@ -186,8 +224,15 @@ impl Embedder {
             .map(|(i, (t, d))| {
                 (t, (u32::try_from(i).unwrap_or(u32::MAX), ((1 + n) as f64 / (1 + d) as f64).ln() + 1.0))
             })
-            .collect();
-        Embedder { vocabulary }
+            .collect::<BTreeMap<String, (u32, f64)>>();
+        let terms = vocabulary.keys().cloned().collect();
+        Embedder { vocabulary, terms }
+    }
+
+    /// The term with this index.
+    #[must_use]
+    pub fn term(&self, index: u32) -> Option<&str> {
+        self.terms.get(index as usize).map(String::as_str)
     }
 
     /// The number of distinct terms.
@@ -248,6 +293,12 @@ impl Embedding {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The (term index, weight) entries, sorted by index.
+    #[must_use]
+    pub fn entries(&self) -> &[(u32, f64)] {
+        &self.0
     }
 }
 

@@ -1,0 +1,323 @@
+//! Domain discovery: AgentScaler's tool graph and its communities.
+//!
+//! 1. Each tool's parameter list (names, types, descriptions; its name and description when
+//!    it has no parameters) becomes a TF-IDF vector ([`embed`]: offline, identifier-aware,
+//!    no model weights).
+//! 2. An undirected edge joins two tools whose cosine similarity reaches the threshold (the
+//!    paper's Eq. 1), among each tool's `k` nearest ([`knn`]: an inverted index, no O(n^2)
+//!    memory).
+//! 3. Leiden communities (modularity, seeded) are sized by rules ([`community`]): large ones
+//!    split at a higher resolution, small ones merged into their best-connected neighbour or
+//!    dropped.
+//! 4. Inside each domain, directed data-flow edges: A -> B when A returns a field B requires
+//!    ([`dataflow`]).
+//!
+//! The result is a list of [`Domain`]s (`domains.jsonl`) and a [`GraphSummary`]. The same
+//! tools, settings and seed give the same domains on any thread count.
+
+pub mod community;
+pub mod dataflow;
+pub mod embed;
+pub mod knn;
+
+use community::{CommunityConfig, CommunityStats};
+use embed::{Embedder, Embedding, parameter_text};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use worldsmith_core::tool::ToolSpec;
+
+/// The version of the `domains.jsonl` and `summary.json` formats.
+pub const GRAPH_FORMAT: u32 = 1;
+
+/// How the graph is built and cut.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraphConfig {
+    /// The least cosine similarity for an edge.
+    pub threshold: f64,
+    /// Each tool's most similar tools considered for edges.
+    pub neighbours: usize,
+    /// A term in more than this fraction of tools (and more than 50) does not make two
+    /// tools neighbours by itself.
+    pub max_df: f64,
+    /// Community detection and size rules.
+    pub communities: CommunityConfig,
+}
+
+impl Default for GraphConfig {
+    fn default() -> GraphConfig {
+        GraphConfig {
+            threshold: 0.5,
+            neighbours: 20,
+            max_df: 0.01,
+            communities: CommunityConfig { resolution: 1.0, seed: 0, min_size: 3, max_size: 50 },
+        }
+    }
+}
+
+/// One domain: a community of tools and their directed data-flow edges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    /// `dom-0001`, numbered by size (largest first).
+    pub id: String,
+    /// A readable name from the domain's most characteristic terms (`pet-owner-adoption`).
+    pub name: String,
+    /// The tools' ids, in pool order.
+    pub tools: Vec<String>,
+    /// Directed data-flow edges `[from_id, to_id]`.
+    pub edges: Vec<(String, String)>,
+    /// Counts.
+    pub stats: DomainStats,
+}
+
+/// A domain's counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DomainStats {
+    /// Tools.
+    pub tools: usize,
+    /// Similarity edges inside the domain.
+    pub similarity_edges: usize,
+    /// Data-flow edges.
+    pub data_flow_edges: usize,
+    /// Distinct providers.
+    pub providers: usize,
+    /// The provider with the most tools.
+    pub top_provider: String,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GraphSummary {
+    /// [`GRAPH_FORMAT`].
+    pub format: u32,
+    /// Tools read.
+    pub tools: usize,
+    /// Tools with a non-empty vector.
+    pub embedded: usize,
+    /// The settings.
+    pub threshold: f64,
+    /// The settings.
+    pub neighbours: usize,
+    /// The settings.
+    pub resolution: f64,
+    /// The settings.
+    pub seed: u64,
+    /// Undirected similarity edges.
+    pub similarity_edges: usize,
+    /// What community detection and the size rules did.
+    pub communities: CommunityStats,
+    /// Domains kept.
+    pub domains: usize,
+    /// Tools in a domain.
+    pub tools_in_domains: usize,
+    /// Domain sizes: min, median, 90th percentile, max.
+    pub size: SizeSummary,
+    /// Newman-Girvan modularity of the domains on the similarity graph.
+    pub modularity: f64,
+    /// Directed data-flow edges inside domains.
+    pub data_flow_edges: usize,
+    /// Agreement with provenance fields, when asked (`--labels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, LabelAgreement>,
+}
+
+/// The distribution of domain sizes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SizeSummary {
+    /// Smallest.
+    pub min: usize,
+    /// Median.
+    pub median: usize,
+    /// 90th percentile.
+    pub p90: usize,
+    /// Largest.
+    pub max: usize,
+    /// Domains per size bucket (`3-4`, `5-9`, `10-19`, `20-49`, `50+`).
+    pub histogram: BTreeMap<String, usize>,
+}
+
+/// How well domains agree with a provenance field, over the tools in domains.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelAgreement {
+    /// Normalised mutual information (0 to 1).
+    pub nmi: f64,
+    /// Adjusted Rand index (about 0 for chance, 1 for identical).
+    pub ari: f64,
+    /// Distinct values of the field among those tools.
+    pub classes: usize,
+}
+
+/// The text a tool is embedded by: its parameter list, or its name and description when it
+/// has no parameters.
+#[must_use]
+pub fn tool_vector_text(tool: &ToolSpec) -> String {
+    let params = parameter_text(&tool.parameters);
+    if params.trim().is_empty() { embed::tool_text(&tool.name, &tool.description, &tool.parameters) } else { params }
+}
+
+/// Discovers the domains of a tool pool (see the crate documentation). `progress` is called
+/// with the number of tools whose neighbours are found, now and then.
+#[must_use]
+pub fn discover(
+    tools: &[ToolSpec],
+    config: &GraphConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> (Vec<Domain>, GraphSummary) {
+    let texts: Vec<String> = tools.par_iter().map(tool_vector_text).collect();
+    let embedder = Embedder::fit(texts.iter().map(String::as_str));
+    let vectors: Vec<Embedding> = texts.par_iter().map(|t| embedder.embed(t)).collect();
+    drop(texts);
+    let n = tools.len();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let max_df = ((config.max_df * n as f64).ceil() as usize).max(50);
+    let edges = knn::similarity_edges(&vectors, config.threshold, config.neighbours, max_df, progress);
+    let (parts, community_stats) = community::communities(n, &edges, &config.communities);
+    let modularity = community::modularity(n, &edges, &parts);
+
+    let mut owner: Vec<Option<usize>> = vec![None; n];
+    for (c, p) in parts.iter().enumerate() {
+        for &m in p {
+            owner[m as usize] = Some(c);
+        }
+    }
+    let mut inner_edges = vec![0usize; parts.len()];
+    for &(a, b, _) in &edges {
+        if let (Some(x), Some(y)) = (owner[a as usize], owner[b as usize])
+            && x == y
+        {
+            inner_edges[x] += 1;
+        }
+    }
+    let mut names_taken: BTreeSet<String> = BTreeSet::new();
+    let mut domains = Vec::with_capacity(parts.len());
+    let flows: Vec<Vec<(u32, u32)>> = parts.par_iter().map(|p| dataflow::edges(tools, p)).collect();
+    for (c, (members, flow)) in parts.iter().zip(flows).enumerate() {
+        let mut name = domain_name(&embedder, &vectors, members);
+        if !names_taken.insert(name.clone()) {
+            let mut k = 2;
+            while !names_taken.insert(format!("{name}-{k}")) {
+                k += 1;
+            }
+            name = format!("{name}-{k}");
+        }
+        let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+        for &m in members {
+            *providers.entry(tools[m as usize].provenance.provider.as_str()).or_default() += 1;
+        }
+        let top_provider = providers
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(p, _)| (*p).to_owned())
+            .unwrap_or_default();
+        domains.push(Domain {
+            id: format!("dom-{:04}", c + 1),
+            name,
+            tools: members.iter().map(|&m| tools[m as usize].id.clone()).collect(),
+            edges: flow.iter().map(|&(a, b)| (tools[a as usize].id.clone(), tools[b as usize].id.clone())).collect(),
+            stats: DomainStats {
+                tools: members.len(),
+                similarity_edges: inner_edges[c],
+                data_flow_edges: flow.len(),
+                providers: providers.len(),
+                top_provider,
+            },
+        });
+    }
+    let summary = GraphSummary {
+        format: GRAPH_FORMAT,
+        tools: n,
+        embedded: vectors.iter().filter(|v| !v.is_empty()).count(),
+        threshold: config.threshold,
+        neighbours: config.neighbours,
+        resolution: config.communities.resolution,
+        seed: config.communities.seed,
+        similarity_edges: edges.len(),
+        communities: community_stats,
+        domains: domains.len(),
+        tools_in_domains: parts.iter().map(Vec::len).sum(),
+        size: sizes(&parts),
+        modularity,
+        data_flow_edges: domains.iter().map(|d| d.stats.data_flow_edges).sum(),
+        labels: BTreeMap::new(),
+    };
+    (domains, summary)
+}
+
+/// The domain's three most characteristic terms: summed TF-IDF weight over its tools.
+fn domain_name(embedder: &Embedder, vectors: &[Embedding], members: &[u32]) -> String {
+    let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
+    for &m in members {
+        for &(t, w) in vectors[m as usize].entries() {
+            *weight.entry(t).or_default() += w;
+        }
+    }
+    let mut ranked: Vec<(u32, f64)> = weight.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let words: Vec<&str> = ranked.iter().take(3).filter_map(|(t, _)| embedder.term(*t)).collect();
+    if words.is_empty() { "misc".to_owned() } else { words.join("-") }
+}
+
+fn sizes(parts: &[Vec<u32>]) -> SizeSummary {
+    let mut s: Vec<usize> = parts.iter().map(Vec::len).collect();
+    s.sort_unstable();
+    let at = |q: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let i = ((s.len() as f64 - 1.0) * q).round() as usize;
+        s.get(i).copied().unwrap_or(0)
+    };
+    let mut histogram = BTreeMap::new();
+    for &size in &s {
+        let bucket = match size {
+            0..=4 => "3-4",
+            5..=9 => "5-9",
+            10..=19 => "10-19",
+            20..=49 => "20-49",
+            _ => "50+",
+        };
+        *histogram.entry(bucket.to_owned()).or_default() += 1;
+    }
+    SizeSummary { min: at(0.0), median: at(0.5), p90: at(0.9), max: at(1.0), histogram }
+}
+
+/// A provenance field of a tool, as a label: `provider`, `service`, `format`, `source`,
+/// `method`, or `category` (the first of `categories`). `None` for an unknown field.
+#[must_use]
+pub fn label_of(tool: &ToolSpec, field: &str) -> Option<String> {
+    let p = &tool.provenance;
+    Some(match field {
+        "provider" => p.provider.clone(),
+        "service" => p.service.clone().unwrap_or_else(|| p.provider.clone()),
+        "format" => p.format.clone(),
+        "source" => p.source.clone(),
+        "method" => p.method.clone().unwrap_or_default(),
+        "category" | "categories" => p.categories.first().cloned().unwrap_or_else(|| "uncategorized".to_owned()),
+        _ => return None,
+    })
+}
+
+/// NMI and ARI between the domains and a provenance field over the tools in domains, or
+/// `None` for an unknown field.
+#[must_use]
+pub fn agreement(tools: &[ToolSpec], domains: &[Domain], field: &str) -> Option<LabelAgreement> {
+    let by_id: BTreeMap<&str, &ToolSpec> = tools.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut classes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut truth = Vec::new();
+    let mut found = Vec::new();
+    for (d, domain) in domains.iter().enumerate() {
+        for id in &domain.tools {
+            let tool = by_id.get(id.as_str())?;
+            let label = label_of(tool, field)?;
+            let next = classes.len();
+            truth.push(*classes.entry(label).or_insert(next));
+            found.push(d);
+        }
+    }
+    if found.is_empty() {
+        return label_of(tools.first()?, field).map(|_| LabelAgreement::default());
+    }
+    Some(LabelAgreement {
+        nmi: leiden_rs::nmi(&found, &truth),
+        ari: leiden_rs::ari(&found, &truth),
+        classes: classes.len(),
+    })
+}

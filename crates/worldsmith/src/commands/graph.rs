@@ -1,0 +1,100 @@
+//! `worldsmith graph`: domains of a tool pool, written as `DIR/domains.jsonl` and
+//! `DIR/summary.json`, with a table on stderr.
+
+use super::Outcome;
+use crate::cli::GraphArgs;
+use crate::output::{json_lines, pretty_json, read_jsonl, write_atomic};
+use anyhow::{Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use worldsmith_core::tool::ToolSpec;
+use worldsmith_graph::community::CommunityConfig;
+use worldsmith_graph::{GraphConfig, GraphSummary, agreement, discover, label_of};
+
+pub fn graph(args: &GraphArgs) -> Result<Outcome> {
+    if !(0.0..=1.0).contains(&args.threshold) {
+        bail!("--threshold must be between 0 and 1, not {}", args.threshold);
+    }
+    if args.min_size > args.max_size {
+        bail!("--min-size ({}) is larger than --max-size ({})", args.min_size, args.max_size);
+    }
+    let started = std::time::Instant::now();
+    let (lines, mut errors) = read_jsonl::<ToolSpec>(&args.tools, "tool")?;
+    let mut seen = BTreeSet::new();
+    let mut tools = Vec::with_capacity(lines.len());
+    for t in lines {
+        if seen.insert(t.id.clone()) {
+            tools.push(t);
+        } else {
+            errors.push(format!("tool id `{}` appears twice; the second is skipped", t.id));
+        }
+    }
+    if let Some(field) = args.labels.iter().find(|f| tools.first().is_some_and(|t| label_of(t, f).is_none())) {
+        bail!("unknown label field `{field}`\nhint: use provider, service, category, format, source or method");
+    }
+    eprintln!("read {} tools in {:.1} s", tools.len(), started.elapsed().as_secs_f64());
+    let config = GraphConfig {
+        threshold: args.threshold,
+        neighbours: args.neighbours,
+        max_df: args.max_df,
+        communities: CommunityConfig {
+            resolution: args.resolution,
+            seed: args.seed,
+            min_size: args.min_size,
+            max_size: args.max_size,
+        },
+    };
+    let bar = ProgressBar::new(tools.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("neighbours [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let (domains, mut summary) = discover(&tools, &config, &|done| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    for field in &args.labels {
+        if let Some(a) = agreement(&tools, &domains, field) {
+            summary.labels.insert(field.clone(), a);
+        }
+    }
+    write_atomic(&args.out.join("domains.jsonl"), &json_lines(&domains)?)?;
+    write_atomic(&args.out.join("summary.json"), &pretty_json(&summary)?)?;
+    for e in errors.iter().take(20) {
+        eprintln!("warning: {e}");
+    }
+    eprint!("{}", table(&summary));
+    eprintln!(
+        "wrote {} and {} in {:.1} s",
+        args.out.join("domains.jsonl").display(),
+        args.out.join("summary.json").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
+}
+
+/// The summary people read.
+fn table(s: &GraphSummary) -> String {
+    let mut t = String::new();
+    let c = &s.communities;
+    let _ = writeln!(t, "tools                {:>8} ({} with a vector)", s.tools, s.embedded);
+    let _ = writeln!(
+        t,
+        "similarity edges     {:>8} (cosine >= {}, {} nearest)",
+        s.similarity_edges, s.threshold, s.neighbours
+    );
+    let _ = writeln!(t, "communities found    {:>8} (resolution {}, seed {})", c.found, s.resolution, s.seed);
+    let _ = writeln!(t, "  isolated tools     {:>8}", c.isolated);
+    let _ = writeln!(t, "  split              {:>8} ({} still oversized)", c.split, c.oversized);
+    let _ = writeln!(t, "  merged small       {:>8}", c.merged);
+    let _ = writeln!(t, "  dropped small      {:>8} ({} tools)", c.dropped, c.dropped_tools);
+    let _ = writeln!(
+        t,
+        "domains              {:>8} ({} tools; size min {}, median {}, p90 {}, max {})",
+        s.domains, s.tools_in_domains, s.size.min, s.size.median, s.size.p90, s.size.max
+    );
+    let _ = writeln!(t, "modularity           {:>8.3}", s.modularity);
+    let _ = writeln!(t, "data-flow edges      {:>8}", s.data_flow_edges);
+    for (field, a) in &s.labels {
+        let _ = writeln!(t, "agreement with {field:<8} NMI {:.3}, ARI {:.3} ({} classes)", a.nmi, a.ari, a.classes);
+    }
+    t
+}
