@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Discover domains in a tool pool: similarity graph, Leiden communities, data-flow edges.
     Graph(GraphArgs),
+    /// Turn discovered domains into executable, self-checked worlds.
+    Materialize(MaterializeArgs),
     /// Synthesize tasks from worlds: sampled tool chains, grounded, executed and described.
     Synth(SynthArgs),
     /// Run episodes: a simulated user, an agent policy and the task's world.
@@ -329,4 +331,31 @@ pub struct GraphArgs {
     /// service, category, format, source, method.
     #[arg(long, num_args = 1..)]
     pub labels: Vec<String>,
+}
+
+/// `materialize`
+#[derive(Debug, Args)]
+pub struct MaterializeArgs {
+    /// The tool pool (`tools.jsonl`).
+    #[arg(long)]
+    pub tools: PathBuf,
+    /// The domains (`domains.jsonl` from `graph`).
+    #[arg(long)]
+    pub domains: PathBuf,
+    /// The output directory: one world per kept domain, plus materialize_summary.json and
+    /// materialize_report.jsonl.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Records generated per collection.
+    #[arg(long, default_value_t = 20)]
+    pub records: usize,
+    /// The data seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Domains with fewer tools are skipped.
+    #[arg(long, default_value_t = 3)]
+    pub min_tools: usize,
+    /// The share of a world's tools that must pass the self-check for it to be kept.
+    #[arg(long, default_value_t = 0.9)]
+    pub pass_rate: f64,
 }

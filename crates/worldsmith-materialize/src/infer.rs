@@ -1,0 +1,485 @@
+//! Schema inference and tool classification: which collection each tool works on, the
+//! collections' keys, fields and foreign keys, and the declarative operation of each tool.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use worldsmith_core::tool::ToolSpec;
+
+/// A field of a collection: its JSON type and, when known, format and enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// `string`, `number`, `integer`, `boolean`, `array` or `object`.
+    pub kind: String,
+    /// The JSON Schema `format`, if any.
+    pub format: Option<String>,
+    /// Allowed values, if an enum of scalars.
+    pub choices: Vec<Value>,
+}
+
+/// An inferred collection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collection {
+    /// The collection's name (`pets`).
+    pub name: String,
+    /// The key's name (`petId`).
+    pub key: String,
+    /// Whether keys are integers (written as decimal strings).
+    pub numeric_key: bool,
+    /// Fields by name, in discovery order.
+    pub fields: IndexMap<String, Field>,
+    /// Field -> referenced collection.
+    pub foreign_keys: BTreeMap<String, String>,
+}
+
+/// What a tool does to its collection. `key` is always the argument holding a record key;
+/// `fields` are arguments that become record fields; `filters` are (field, argument) pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Return the record under `key`.
+    Get {
+        /// The key argument.
+        key: String,
+    },
+    /// Return records, filtered by (field, argument) pairs.
+    List {
+        /// (field, argument) pairs.
+        filters: Vec<(String, String)>,
+    },
+    /// Insert a record from these arguments (`key` when the caller names the new key).
+    Create {
+        /// The key argument, when the caller names the key.
+        key: Option<String>,
+        /// Arguments that become fields.
+        fields: Vec<String>,
+    },
+    /// Change these fields of the record under `key`.
+    Update {
+        /// The key argument.
+        key: String,
+        /// Arguments that become fields.
+        fields: Vec<String>,
+    },
+    /// Remove the record under `key`.
+    Delete {
+        /// The key argument.
+        key: String,
+    },
+    /// An action on the record under `key` that fits no CRUD verb: recorded in its
+    /// `last_action` field.
+    Touch {
+        /// The key argument.
+        key: String,
+    },
+}
+
+/// A tool planned for a world.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The tool's index in the pool.
+    pub tool: usize,
+    /// Its name in the world: the pool's name, with `_2`, `_3`... on a clash.
+    pub name: String,
+    /// The collection it works on.
+    pub collection: String,
+    /// What it does.
+    pub action: Action,
+    /// Its parameters, simplified to plain JSON Schema.
+    pub parameters: Value,
+}
+
+const READ_VERBS: &[&str] = &[
+    "get", "list", "search", "find", "fetch", "read", "show", "query", "retrieve", "lookup", "describe", "check",
+    "count",
+];
+const CREATE_VERBS: &[&str] =
+    &["create", "add", "post", "new", "insert", "register", "make", "upload", "submit", "book", "send"];
+const UPDATE_VERBS: &[&str] =
+    &["update", "set", "edit", "modify", "change", "patch", "put", "replace", "rename", "assign"];
+const DELETE_VERBS: &[&str] = &["delete", "remove", "cancel", "destroy", "drop", "unregister", "revoke", "clear"];
+
+/// Words of an identifier: `getPetById` -> `get pet by id`.
+fn words(name: &str) -> Vec<String> {
+    worldsmith_graph::embed::tokenize(name)
+}
+
+/// A collection name from a word or path segment: lower case, `[a-z0-9_]`, starting with a
+/// letter.
+fn collection_name(raw: &str) -> String {
+    let mut s: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    s = s.trim_matches('_').to_owned();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    if s.is_empty() || !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        s = format!("r_{s}");
+    }
+    s.chars().take(48).collect()
+}
+
+fn singular(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if name.ends_with("ss") {
+        name.to_owned()
+    } else {
+        name.strip_suffix('s').unwrap_or(name).to_owned()
+    }
+}
+
+/// A parameter or field name without case and separators.
+fn norm(name: &str) -> String {
+    worldsmith_graph::dataflow::normalise(name)
+}
+
+/// The JSON type of a schema (`null` ignored in type lists).
+fn kind_of(schema: &Value) -> String {
+    match schema.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Array(ts)) => {
+            ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string").to_owned()
+        }
+        _ if schema.get("properties").is_some() => "object".to_owned(),
+        _ if schema.get("items").is_some() => "array".to_owned(),
+        _ => "string".to_owned(),
+    }
+}
+
+fn field_of(schema: &Value) -> Field {
+    let kind = kind_of(schema);
+    let choices: Vec<Value> = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .map(|e| e.iter().filter(|v| !v.is_null() && !v.is_array() && !v.is_object()).cloned().collect())
+        .unwrap_or_default();
+    Field { kind, format: schema.get("format").and_then(Value::as_str).map(str::to_owned), choices }
+}
+
+/// A plain JSON Schema for a field or parameter: type (nullable), enum, description,
+/// array item type.
+fn plain_schema(schema: &Value, nullable: bool) -> Value {
+    let f = field_of(schema);
+    let mut out = Map::new();
+    out.insert("type".into(), if nullable { json!([f.kind, "null"]) } else { json!(f.kind) });
+    if !f.choices.is_empty() && f.choices.iter().all(|c| kind_matches(&f.kind, c)) {
+        let mut choices = f.choices.clone();
+        if nullable {
+            choices.push(Value::Null);
+        }
+        out.insert("enum".into(), Value::Array(choices));
+    }
+    if let Some(d) = schema.get("description").and_then(Value::as_str) {
+        out.insert("description".into(), json!(d.chars().take(300).collect::<String>()));
+    }
+    if f.kind == "array" {
+        let item = schema.get("items").map(kind_of).unwrap_or_else(|| "string".to_owned());
+        if matches!(item.as_str(), "string" | "number" | "integer" | "boolean") {
+            out.insert("items".into(), json!({"type": item}));
+        }
+    }
+    Value::Object(out)
+}
+
+fn kind_matches(kind: &str, v: &Value) -> bool {
+    match kind {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        _ => false,
+    }
+}
+
+/// A tool's simplified parameters: plain property schemas, `required` kept for properties
+/// that exist.
+fn plain_parameters(tool: &ToolSpec) -> Value {
+    let props = tool.parameters.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut out = Map::new();
+    for (name, schema) in &props {
+        out.insert(name.clone(), plain_schema(schema, false));
+    }
+    let required: Vec<Value> = tool
+        .parameters
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| r.as_str().is_some_and(|r| props.contains_key(r)))
+        .cloned()
+        .collect();
+    json!({"type": "object", "properties": out, "required": required})
+}
+
+/// Where a tool works: (collection, key parameter, parent (collection, parameter)).
+fn resource(tool: &ToolSpec) -> (String, Option<String>, Option<(String, String)>) {
+    if let Some(path) = &tool.provenance.path {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let param = |s: &str| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned);
+        if let Some(i) = segments.iter().rposition(|s| param(s).is_none()) {
+            let name = collection_name(segments[i]);
+            let key = segments.get(i + 1).and_then(|s| param(s));
+            let parent = match (i.checked_sub(1).and_then(|j| segments.get(j)).and_then(|s| param(s)), i.checked_sub(2))
+            {
+                (Some(p), Some(j)) if param(segments[j]).is_none() => Some((collection_name(segments[j]), p)),
+                _ => None,
+            };
+            return (name, key, parent);
+        }
+    }
+    // A function tool: the last noun of its name (`get_current_weather` -> `weathers`).
+    let w = words(&tool.name);
+    let is_verb = |x: &str| [READ_VERBS, CREATE_VERBS, UPDATE_VERBS, DELETE_VERBS].iter().any(|v| v.contains(&x));
+    let nouns: Vec<&String> =
+        w.iter().skip_while(|x| is_verb(x)).filter(|x| !matches!(x.as_str(), "by" | "all" | "id")).collect();
+    let noun = nouns.last().map_or_else(|| "item".to_owned(), |n| (*n).clone());
+    (collection_name(&format!("{}s", singular(&noun))), None, None)
+}
+
+/// The verb class of a tool: from its HTTP method, else the first verb of its name.
+fn verb(tool: &ToolSpec) -> &'static str {
+    let first_word = words(&tool.name).into_iter().next().unwrap_or_default();
+    let by_name = if DELETE_VERBS.contains(&first_word.as_str()) {
+        "delete"
+    } else if UPDATE_VERBS.contains(&first_word.as_str()) {
+        "update"
+    } else if CREATE_VERBS.contains(&first_word.as_str()) {
+        "create"
+    } else if READ_VERBS.contains(&first_word.as_str()) {
+        "read"
+    } else {
+        // `block_card`, `place_order`: a verb that changes something.
+        "action"
+    };
+    match tool.provenance.method.as_deref() {
+        Some("get" | "head" | "options") => "read",
+        Some("delete") => "delete",
+        Some("put" | "patch") => "update",
+        Some("post") if matches!(by_name, "read" | "update" | "delete" | "action") && first_word != "post" => {
+            // POST used for searches and actions.
+            if READ_VERBS.contains(&first_word.as_str()) { "read" } else { "action" }
+        }
+        Some("post") => "create",
+        _ => by_name,
+    }
+}
+
+/// Plans the collections and tools of a domain (`members` are pool indices).
+pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Planned>) {
+    let mut collections: IndexMap<String, Collection> = IndexMap::new();
+    let mut shapes = Vec::new();
+    // A collection's key is named by the first path parameter that addresses it.
+    let resources: Vec<_> = members.iter().map(|&i| resource(&tools[i])).collect();
+    let mut key_names: BTreeMap<String, String> = BTreeMap::new();
+    for (name, key_param, _) in &resources {
+        if let Some(k) = key_param {
+            key_names.entry(name.clone()).or_insert_with(|| k.clone());
+        }
+    }
+    for (&i, (name, key_param, parent)) in members.iter().zip(resources) {
+        let tool = &tools[i];
+        let params = plain_parameters(tool);
+        let key_schema = key_param.as_ref().and_then(|k| params["properties"].get(k));
+        let entry = collections.entry(name.clone()).or_insert_with(|| Collection {
+            name: name.clone(),
+            key: key_names.get(&name).cloned().unwrap_or_else(|| format!("{}_id", singular(&name))),
+            numeric_key: false,
+            fields: IndexMap::new(),
+            foreign_keys: BTreeMap::new(),
+        });
+        if let Some(s) = key_schema
+            && matches!(kind_of(s).as_str(), "integer" | "number")
+        {
+            entry.numeric_key = true;
+        }
+        // Fields from the response (object, or array items) and from body parameters.
+        if let Some(response) = &tool.response {
+            let record = response.get("items").unwrap_or(response);
+            if let Some(props) = record.get("properties").and_then(Value::as_object) {
+                for (f, s) in props {
+                    entry.fields.entry(f.clone()).or_insert_with(|| field_of(s));
+                }
+            }
+        }
+        let locations = &tool.provenance.locations;
+        if let Some(props) = tool.parameters.get("properties").and_then(Value::as_object) {
+            for (p, s) in props {
+                let location = locations.get(p).map(String::as_str);
+                let is_body =
+                    matches!(location, Some("body")) || (location.is_none() && tool.provenance.path.is_none());
+                if is_body && Some(p) != key_param.as_ref() {
+                    entry.fields.entry(p.clone()).or_insert_with(|| field_of(s));
+                }
+            }
+        }
+        if let Some((_, p)) = &parent {
+            entry.fields.entry(p.clone()).or_insert(Field { kind: "string".into(), format: None, choices: Vec::new() });
+        }
+        shapes.push((i, name, key_param, parent, params));
+    }
+    // Foreign keys: a string field named like another collection's key or `<singular>_id`.
+    let keys: Vec<(String, String, String)> = collections
+        .values()
+        .map(|c| (c.name.clone(), norm(&c.key), format!("{}id", norm(&singular(&c.name)))))
+        .collect();
+    for c in collections.values_mut() {
+        for (f, field) in &c.fields {
+            if field.kind != "string" && field.kind != "integer" {
+                continue;
+            }
+            let n = norm(f);
+            if let Some((target, _, _)) = keys.iter().find(|(t, k, s)| *t != c.name && (n == *k || n == *s)) {
+                c.foreign_keys.insert(f.clone(), target.clone());
+            }
+        }
+    }
+    let mut planned = Vec::new();
+    for (i, name, key_param, parent, params) in shapes {
+        let tool = &tools[i];
+        let c = &collections[&name];
+        let prop_names: Vec<String> =
+            params["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let required: Vec<String> =
+            params["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+        // The key argument: the path parameter after the resource, else a required
+        // id-like parameter naming this collection's key.
+        let key_arg = key_param.clone().or_else(|| {
+            required
+                .iter()
+                .find(|p| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(&name))))
+                .cloned()
+        });
+        let field_args: Vec<String> =
+            prop_names.iter().filter(|p| Some(*p) != key_arg.as_ref() && c.fields.contains_key(*p)).cloned().collect();
+        let action = match (verb(tool), &key_arg) {
+            ("read", Some(k)) => Action::Get { key: k.clone() },
+            ("read", None) => {
+                let mut filters: Vec<(String, String)> = field_args.iter().map(|f| (f.clone(), f.clone())).collect();
+                if let Some((_, p)) = &parent
+                    && !filters.iter().any(|(f, _)| f == p)
+                {
+                    filters.push((p.clone(), p.clone()));
+                }
+                Action::List { filters }
+            }
+            ("create", k) => Action::Create { key: k.clone(), fields: field_args },
+            ("action", None) => Action::Create { key: None, fields: field_args },
+            ("update", Some(k)) if !field_args.is_empty() => Action::Update { key: k.clone(), fields: field_args },
+            ("update" | "action", Some(k)) => Action::Touch { key: k.clone() },
+            ("delete", Some(k)) => Action::Delete { key: k.clone() },
+            ("update" | "delete", None) => Action::Create { key: None, fields: field_args },
+            _ => Action::List { filters: Vec::new() },
+        };
+        let mut tool_name = tool.name.clone();
+        let mut n = 2;
+        while planned.iter().any(|p: &Planned| p.name == tool_name) {
+            let suffix = format!("_{n}");
+            tool_name = format!("{}{suffix}", tool.name.chars().take(64 - suffix.len()).collect::<String>());
+            n += 1;
+        }
+        planned.push(Planned { tool: i, name: tool_name, collection: name, action, parameters: params });
+    }
+    (collections.into_values().collect(), planned)
+}
+
+/// A plain JSON Schema for a collection field (nullable: generated records and partial
+/// writes may leave it empty).
+pub fn field_schema(field: &Field) -> Value {
+    let mut schema = json!({"type": field.kind});
+    if !field.choices.is_empty() && field.choices.iter().all(|c| kind_matches(&field.kind, c)) {
+        schema["enum"] = Value::Array(field.choices.clone());
+    }
+    plain_schema(&schema, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(name: &str, method: &str, path: &str, params: Value, response: Option<Value>) -> ToolSpec {
+        let locations: BTreeMap<String, String> = params["properties"]
+            .as_object()
+            .map(|m| {
+                m.keys()
+                    .map(|k| (k.clone(), if path.contains(&format!("{{{k}}}")) { "path" } else { "body" }.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        serde_json::from_value(json!({
+            "id": name, "name": name, "description": name, "parameters": params, "response": response,
+            "provenance": {"source": "x", "provider": "p", "path": path, "method": method, "locations": locations}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_rest_resource_becomes_a_collection_with_crud_tools() {
+        let pet = json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "status": {"type": "string", "enum": ["available", "sold"]}}});
+        let tools = vec![
+            tool(
+                "listPets",
+                "get",
+                "/pets",
+                json!({"type": "object", "properties": {}}),
+                Some(json!({"type": "array", "items": pet})),
+            ),
+            tool(
+                "getPet",
+                "get",
+                "/pets/{petId}",
+                json!({"type": "object", "properties": {"petId": {"type": "integer"}}, "required": ["petId"]}),
+                Some(pet.clone()),
+            ),
+            tool(
+                "addPet",
+                "post",
+                "/pets",
+                json!({"type": "object", "properties": {"name": {"type": "string"}, "status": {"type": "string"}}, "required": ["name"]}),
+                Some(pet.clone()),
+            ),
+            tool(
+                "deletePet",
+                "delete",
+                "/pets/{petId}",
+                json!({"type": "object", "properties": {"petId": {"type": "integer"}}, "required": ["petId"]}),
+                None,
+            ),
+            tool(
+                "feedPet",
+                "post",
+                "/pets/{petId}/feed",
+                json!({"type": "object", "properties": {"petId": {"type": "integer"}}, "required": ["petId"]}),
+                None,
+            ),
+        ];
+        let (collections, planned) = plan(&tools, &[0, 1, 2, 3, 4]);
+        let pets = collections.iter().find(|c| c.name == "pets").unwrap();
+        assert_eq!(pets.key, "petId");
+        assert!(pets.numeric_key);
+        assert!(pets.fields.contains_key("name") && pets.fields.contains_key("status"));
+        let actions: Vec<&Action> = planned.iter().map(|p| &p.action).collect();
+        assert_eq!(actions[0], &Action::List { filters: vec![] });
+        assert_eq!(actions[1], &Action::Get { key: "petId".into() });
+        assert_eq!(actions[2], &Action::Create { key: None, fields: vec!["name".into(), "status".into()] });
+        assert_eq!(actions[3], &Action::Delete { key: "petId".into() });
+        // `POST /pets/{petId}/feed` works on the `feed` resource: no key, so a create.
+        assert!(matches!(actions[4], Action::Create { .. }));
+    }
+
+    #[test]
+    fn function_tools_take_their_collection_from_the_name() {
+        let t = tool(
+            "get_current_weather",
+            "",
+            "",
+            json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+            None,
+        );
+        let mut t = t;
+        t.provenance.path = None;
+        t.provenance.method = None;
+        assert_eq!(resource(&t).0, "weathers");
+        assert_eq!(collection_name("Pet-Store v2"), "pet_store_v2");
+        assert_eq!(collection_name("2fa"), "r_2fa");
+    }
+}
