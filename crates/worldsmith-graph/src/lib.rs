@@ -253,7 +253,10 @@ fn domain_name(embedder: &Embedder, vectors: &[Embedding], members: &[u32]) -> S
     }
     let mut ranked: Vec<(u32, f64)> = weight.into_iter().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let words: Vec<&str> = ranked.iter().take(3).filter_map(|(t, _)| embedder.term(*t)).collect();
+    // JSON type names say nothing about a domain.
+    const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object", "null"];
+    let words: Vec<&str> =
+        ranked.iter().filter_map(|(t, _)| embedder.term(*t)).filter(|w| !TYPES.contains(w)).take(3).collect();
     if words.is_empty() { "misc".to_owned() } else { words.join("-") }
 }
 

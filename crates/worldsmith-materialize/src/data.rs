@@ -142,7 +142,12 @@ pub fn generate(collections: &[Collection], n: usize, seed: u64) -> BTreeMap<Str
                     let targets = &all_keys[target.as_str()];
                     key_value(&targets[rng.below(targets.len() as u64) as usize], &field.kind)
                 } else if *name == c.key || name == "id" {
-                    key_value(key, &field.kind)
+                    // The record's own id, in the field's type (a number field of a
+                    // collection with text keys gets the record's position).
+                    match key_value(key, &field.kind) {
+                        Value::String(_) if matches!(field.kind.as_str(), "integer" | "number") => json!(k + 1),
+                        v => v,
+                    }
                 } else {
                     value(name, field, k + 1, &mut rng)
                 };

@@ -217,6 +217,13 @@ fn resource(tool: &ToolSpec) -> (String, Option<String>, Option<(String, String)
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let param = |s: &str| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned);
         if let Some(i) = segments.iter().rposition(|s| param(s).is_none()) {
+            // `POST /pets/{petId}/adopt`: an action on the parent record, not a collection.
+            let writes = !matches!(tool.provenance.method.as_deref(), Some("get" | "head" | "options") | None);
+            if writes && i + 1 == segments.len() && i >= 2 && !segments[i].ends_with('s') {
+                if let (Some(p), None) = (param(segments[i - 1]), param(segments[i - 2])) {
+                    return (collection_name(segments[i - 2]), Some(p), None);
+                }
+            }
             let name = collection_name(segments[i]);
             let key = segments.get(i + 1).and_then(|s| param(s));
             let parent = match (i.checked_sub(1).and_then(|j| segments.get(j)).and_then(|s| param(s)), i.checked_sub(2))
@@ -312,8 +319,10 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
                 }
             }
         }
-        if let Some((_, p)) = &parent {
-            entry.fields.entry(p.clone()).or_insert(Field { kind: "string".into(), format: None, choices: Vec::new() });
+        if let Some((_, p)) = &parent
+            && let Some(schema) = tool.parameters.get("properties").and_then(|props| props.get(p))
+        {
+            entry.fields.entry(p.clone()).or_insert_with(|| field_of(schema));
         }
         shapes.push((i, name, key_param, parent, params));
     }
@@ -343,7 +352,7 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
             params["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
         // The key argument: the path parameter after the resource, else a required
         // id-like parameter naming this collection's key.
-        let key_arg = key_param.clone().or_else(|| {
+        let key_arg = key_param.clone().filter(|k| prop_names.contains(k)).or_else(|| {
             required
                 .iter()
                 .find(|p| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(&name))))
@@ -356,6 +365,7 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
             ("read", None) => {
                 let mut filters: Vec<(String, String)> = field_args.iter().map(|f| (f.clone(), f.clone())).collect();
                 if let Some((_, p)) = &parent
+                    && prop_names.contains(p)
                     && !filters.iter().any(|(f, _)| f == p)
                 {
                     filters.push((p.clone(), p.clone()));
@@ -462,8 +472,8 @@ mod tests {
         assert_eq!(actions[1], &Action::Get { key: "petId".into() });
         assert_eq!(actions[2], &Action::Create { key: None, fields: vec!["name".into(), "status".into()] });
         assert_eq!(actions[3], &Action::Delete { key: "petId".into() });
-        // `POST /pets/{petId}/feed` works on the `feed` resource: no key, so a create.
-        assert!(matches!(actions[4], Action::Create { .. }));
+        // `POST /pets/{petId}/feed` is an action on the pet.
+        assert_eq!(actions[4], &Action::Touch { key: "petId".into() });
     }
 
     #[test]

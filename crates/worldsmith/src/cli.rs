@@ -268,6 +268,10 @@ pub struct RunArgs {
     /// Redo every stage, ignoring what an earlier run left.
     #[arg(long)]
     pub fresh: bool,
+    /// A tool pool (`tools.jsonl`): its domains are discovered (`graph/`) and materialized
+    /// (`generated/`), and the generated worlds join the run.
+    #[arg(long)]
+    pub tools: Option<PathBuf>,
 }
 
 /// `synth`

@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::path::Path;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::community::CommunityConfig;
 use worldsmith_graph::{GraphConfig, GraphSummary, agreement, discover, label_of};
@@ -20,20 +21,6 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
         bail!("--min-size ({}) is larger than --max-size ({})", args.min_size, args.max_size);
     }
     let started = std::time::Instant::now();
-    let (lines, mut errors) = read_jsonl::<ToolSpec>(&args.tools, "tool")?;
-    let mut seen = BTreeSet::new();
-    let mut tools = Vec::with_capacity(lines.len());
-    for t in lines {
-        if seen.insert(t.id.clone()) {
-            tools.push(t);
-        } else {
-            errors.push(format!("tool id `{}` appears twice; the second is skipped", t.id));
-        }
-    }
-    if let Some(field) = args.labels.iter().find(|f| tools.first().is_some_and(|t| label_of(t, f).is_none())) {
-        bail!("unknown label field `{field}`\nhint: use provider, service, category, format, source or method");
-    }
-    eprintln!("read {} tools in {:.1} s", tools.len(), started.elapsed().as_secs_f64());
     let config = GraphConfig {
         threshold: args.threshold,
         neighbours: args.neighbours,
@@ -45,19 +32,7 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
             max_size: args.max_size,
         },
     };
-    let bar = ProgressBar::new(tools.len() as u64);
-    if let Ok(style) = ProgressStyle::with_template("neighbours [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let (domains, mut summary) = discover(&tools, &config, &|done| bar.set_position(done as u64));
-    bar.finish_and_clear();
-    for field in &args.labels {
-        if let Some(a) = agreement(&tools, &domains, field) {
-            summary.labels.insert(field.clone(), a);
-        }
-    }
-    write_atomic(&args.out.join("domains.jsonl"), &json_lines(&domains)?)?;
-    write_atomic(&args.out.join("summary.json"), &pretty_json(&summary)?)?;
+    let (summary, errors) = graph_files(&args.tools, &args.out, &config, &args.labels)?;
     for e in errors.iter().take(20) {
         eprintln!("warning: {e}");
     }
@@ -71,8 +46,46 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
     Ok(if errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
+/// Discovers the domains of the pool in `tools` and writes `out/domains.jsonl` and
+/// `out/summary.json` (with NMI/ARI for each of `labels`); returns the summary and a
+/// message per skipped input line.
+pub fn graph_files(
+    tools: &Path,
+    out: &Path,
+    config: &GraphConfig,
+    labels: &[String],
+) -> Result<(GraphSummary, Vec<String>)> {
+    let (lines, mut errors) = read_jsonl::<ToolSpec>(tools, "tool")?;
+    let mut seen = BTreeSet::new();
+    let mut pool = Vec::with_capacity(lines.len());
+    for t in lines {
+        if seen.insert(t.id.clone()) {
+            pool.push(t);
+        } else {
+            errors.push(format!("tool id `{}` appears twice; the second is skipped", t.id));
+        }
+    }
+    if let Some(field) = labels.iter().find(|f| pool.first().is_some_and(|t| label_of(t, f).is_none())) {
+        bail!("unknown label field `{field}`\nhint: use provider, service, category, format, source or method");
+    }
+    let bar = ProgressBar::new(pool.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("neighbours [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let (domains, mut summary) = discover(&pool, config, &|done| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    for field in labels {
+        if let Some(a) = agreement(&pool, &domains, field) {
+            summary.labels.insert(field.clone(), a);
+        }
+    }
+    write_atomic(&out.join("domains.jsonl"), &json_lines(&domains)?)?;
+    write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
+    Ok((summary, errors))
+}
+
 /// The summary people read.
-fn table(s: &GraphSummary) -> String {
+pub fn table(s: &GraphSummary) -> String {
     let mut t = String::new();
     let c = &s.communities;
     let _ = writeln!(t, "tools                {:>8} ({} with a vector)", s.tools, s.embedded);

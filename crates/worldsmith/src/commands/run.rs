@@ -54,12 +54,22 @@ struct Summary {
     format: u32,
     passed: bool,
     worlds: Vec<WorldSummary>,
+    /// Domains and generated worlds, when the run was given a tool pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated: Option<GeneratedSummary>,
     synthesized: SynthSummary,
     rollout: std::collections::BTreeMap<String, RolloutStats>,
     verify: VerifyStats,
     sft: SftStats,
     /// Per policy: episode success, mean F1 and pass^k.
     eval: std::collections::BTreeMap<String, PolicyLine>,
+}
+
+/// The tool pool's part of `summary.json`.
+#[derive(Debug, Serialize)]
+struct GeneratedSummary {
+    graph: worldsmith_graph::GraphSummary,
+    materialize: worldsmith_materialize::MaterializeSummary,
 }
 
 /// One policy's headline numbers in `summary.json`.
@@ -85,13 +95,37 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let out = &args.out;
     let mut summaries = Vec::new();
     let mut details = String::new();
-    let names: Vec<&str> = if args.worlds.is_empty() {
-        worldsmith_worlds::default_names().collect()
+    let mut names: Vec<String> = if args.worlds.is_empty() {
+        worldsmith_worlds::default_names().map(str::to_owned).collect()
     } else {
-        args.worlds.iter().map(String::as_str).collect()
+        args.worlds.clone()
     };
+    let mut generated = None;
+    if let Some(tools) = &args.tools {
+        eprintln!("graph: domains of {}", tools.display());
+        let (graph, graph_errors) =
+            super::graph::graph_files(tools, &out.join("graph"), &worldsmith_graph::GraphConfig::default(), &[])?;
+        eprintln!("materialize: {} domains", graph.domains);
+        let config = worldsmith_materialize::MaterializeConfig { seed: args.seed, ..Default::default() };
+        let generated_dir = out.join("generated");
+        let (summary, errors) = super::materialize::materialize_files(
+            tools,
+            &out.join("graph").join("domains.jsonl"),
+            &generated_dir,
+            &config,
+        )?;
+        let mut kept: Vec<String> = std::fs::read_dir(&generated_dir)
+            .with_context(|| format!("cannot list {}", generated_dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("world.json").is_file())
+            .map(|p| p.display().to_string())
+            .collect();
+        kept.sort();
+        names.extend(kept);
+        generated = Some((graph, summary, [graph_errors, errors].concat()));
+    }
     let mut loaded = Vec::new();
-    for (i, arg) in names.iter().enumerate() {
+    for (i, arg) in names.iter().map(String::as_str).enumerate() {
         eprintln!("[{}/{}] {arg}: loading, checking, replaying", i + 1, names.len());
         let world = match worlds::load(arg) {
             Ok(w) => w,
@@ -263,10 +297,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             (name.clone(), line)
         })
         .collect();
+    let generated_summary = generated
+        .as_ref()
+        .map(|(graph, materialize, _)| GeneratedSummary { graph: graph.clone(), materialize: materialize.clone() });
     let summary = Summary {
         format: 2,
         passed,
         worlds: summaries,
+        generated: generated_summary,
         synthesized: synth_summary,
         rollout: rollouts,
         verify: verify_stats,
@@ -294,6 +332,17 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         );
     }
     report.push('\n');
+    if let Some((graph, materialize, errors)) = &generated {
+        let _ = writeln!(
+            report,
+            "## Generated worlds\n\nThe tool pool's domains (`graph/domains.jsonl`, `graph/summary.json`):\n\n```\n{}```\n\nMaterialized into `generated/` (`materialize_summary.json`, one line per domain in `materialize_report.jsonl`); the kept worlds are in the tables above and below:\n\n```\n{}```\n",
+            super::graph::table(graph),
+            super::materialize::table(materialize)
+        );
+        for e in errors.iter().take(20) {
+            let _ = writeln!(report, "- skipped: {e}");
+        }
+    }
     let _ = writeln!(
         report,
         "## Synthesized tasks\n\n{} tasks, {} of them replayed exactly (`synth/tasks.jsonl`, counts in `synth/synth_summary.json`):\n\n```\n{}```\n",

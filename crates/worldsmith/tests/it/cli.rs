@@ -211,3 +211,28 @@ fn synth_writes_tasks_and_a_summary() {
     let _ = run(&args, "", Some(dir.path()));
     assert_eq!(std::fs::read_to_string(out.join("tasks.jsonl")).unwrap(), tasks);
 }
+
+#[test]
+fn run_on_a_tool_pool_discovers_materializes_and_trains_on_generated_worlds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let pool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../worldsmith-materialize/tests/fixtures/petstore.jsonl");
+    let (ok, log) = main_job(&out, "2", &["--tools", pool.to_str().unwrap(), "--per-world", "4", "--trials", "2"]);
+    assert!(ok, "{log}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let kept = summary["generated"]["materialize"]["kept"].as_u64().unwrap();
+    assert!(kept >= 1, "{summary}");
+    let generated: Vec<&serde_json::Value> = summary["worlds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["world"].as_str().unwrap().starts_with("dom-"))
+        .collect();
+    assert_eq!(generated.len() as u64, kept);
+    assert!(generated.iter().all(|w| w["check_passed"] == true));
+    // Episodes in generated worlds are stage 1 training data.
+    let stage1 = std::fs::read_to_string(out.join("sft/stage1_general.jsonl")).unwrap();
+    assert!(!stage1.is_empty(), "no stage 1 lines");
+    assert!(std::fs::read_to_string(out.join("report.md")).unwrap().contains("## Generated worlds"));
+}
