@@ -219,10 +219,13 @@ fn resource(tool: &ToolSpec) -> (String, Option<String>, Option<(String, String)
         if let Some(i) = segments.iter().rposition(|s| param(s).is_none()) {
             // `POST /pets/{petId}/adopt`: an action on the parent record, not a collection.
             let writes = !matches!(tool.provenance.method.as_deref(), Some("get" | "head" | "options") | None);
-            if writes && i + 1 == segments.len() && i >= 2 && !segments[i].ends_with('s') {
-                if let (Some(p), None) = (param(segments[i - 1]), param(segments[i - 2])) {
-                    return (collection_name(segments[i - 2]), Some(p), None);
-                }
+            if writes
+                && i + 1 == segments.len()
+                && i >= 2
+                && !segments[i].ends_with('s')
+                && let (Some(p), None) = (param(segments[i - 1]), param(segments[i - 2]))
+            {
+                return (collection_name(segments[i - 2]), Some(p), None);
             }
             let name = collection_name(segments[i]);
             let key = segments.get(i + 1).and_then(|s| param(s));
