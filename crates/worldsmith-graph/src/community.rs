@@ -3,8 +3,8 @@
 //! - a community above `max_size` is split by running Leiden again on its own subgraph at a
 //!   higher resolution (doubling, up to four times);
 //! - a community below `min_size` is merged into the community it has the most edge weight
-//!   to, or dropped when it has no edge outside itself; tools without any edge are dropped
-//!   as isolated.
+//!   to among those it can join without passing `max_size`, or dropped when there is none;
+//!   tools without any edge are dropped as isolated.
 
 use crate::knn::Edge;
 use leiden_rs::{GraphDataBuilder, Leiden, LeidenConfig, Partition};
@@ -136,7 +136,12 @@ pub fn communities(n: usize, edges: &[Edge], config: &CommunityConfig) -> (Vec<V
                 }
             }
         }
-        let best = weight.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        // A merge never makes a community larger than the maximum.
+        let room = config.max_size.saturating_sub(parts[c].len());
+        let best = weight
+            .into_iter()
+            .filter(|&(o, _)| parts[o].len() <= room)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         let members = std::mem::take(&mut parts[c]);
         match best {
             Some((target, _)) => {
@@ -238,6 +243,17 @@ mod tests {
         strong.push((2, 8, 0.9));
         let (parts, _) = communities(n, &strong, &CommunityConfig { max_size: 6, ..config() });
         assert!(parts.iter().all(|p| p.len() <= 6), "{parts:?}");
+    }
+
+    #[test]
+    fn merging_never_passes_the_maximum() {
+        let (n, mut edges) = two_cliques(5);
+        // A pair that would join the first clique, but a clique of 5 plus 2 is above 6.
+        edges.push((4, 11, 0.3));
+        edges.push((11, 12, 0.95));
+        let (parts, stats) = communities(n + 2, &edges, &CommunityConfig { min_size: 3, max_size: 6, ..config() });
+        assert!(parts.iter().all(|p| (3..=6).contains(&p.len())), "{parts:?}");
+        assert_eq!((stats.dropped, stats.dropped_tools), (1, 2), "{stats:?}");
     }
 
     #[test]

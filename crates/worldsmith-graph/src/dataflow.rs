@@ -5,6 +5,7 @@
 //! `GET /pets/{petId}` requires `petId`. So a result field `id` of a tool whose path ends in
 //! the resource `pets` is also offered as `petId`.
 
+use crate::ToolProfile;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use worldsmith_core::tool::ToolSpec;
@@ -85,14 +86,14 @@ fn feeds(produced: &(String, String), needed: &(String, String)) -> bool {
 }
 
 /// The data-flow edges among `members` (indices into `tools`), as (from, to) pairs in order.
-pub fn edges(tools: &[ToolSpec], members: &[u32]) -> Vec<(u32, u32)> {
-    let produced: Vec<BTreeSet<(String, String)>> = members.iter().map(|&m| produced(&tools[m as usize])).collect();
-    let needed: Vec<BTreeSet<(String, String)>> = members.iter().map(|&m| required(&tools[m as usize])).collect();
+pub fn edges(tools: &[ToolProfile], members: &[u32]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
-    for (a, out_a) in members.iter().zip(&produced) {
-        for (b, need_b) in members.iter().zip(&needed) {
+    for &a in members {
+        let out_a = &tools[a as usize].produced;
+        for &b in members {
+            let need_b = &tools[b as usize].required;
             if a != b && need_b.iter().any(|n| out_a.iter().any(|p| feeds(p, n))) {
-                out.push((*a, *b));
+                out.push((a, b));
             }
         }
     }
@@ -132,7 +133,7 @@ mod tests {
             json!({"type": "object", "properties": {"owner_id": {"type": "string"}}, "required": ["owner_id"]}),
             None,
         );
-        let tools = [list, get, by_name];
+        let tools: Vec<ToolProfile> = [list, get, by_name].iter().map(ToolProfile::of).collect();
         assert_eq!(edges(&tools, &[0, 1, 2]), vec![(0, 1)]);
         assert_eq!(resource_noun("/users/{id}/categories"), Some("category".to_owned()));
         assert_eq!(normalise("Pet_ID"), "petid");

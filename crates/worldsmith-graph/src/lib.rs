@@ -25,7 +25,7 @@ use embed::{Embedder, Embedding, parameter_text};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use worldsmith_core::tool::ToolSpec;
+use worldsmith_core::tool::{Provenance, ToolSpec};
 
 /// The version of the `domains.jsonl` and `summary.json` formats.
 pub const GRAPH_FORMAT: u32 = 1;
@@ -147,6 +147,39 @@ pub struct LabelAgreement {
     pub classes: usize,
 }
 
+/// What discovery needs of a tool. Its schemas, which can be large, are reduced to the text
+/// it is embedded by and the fields data-flow edges match, so a pool of 100,000 tools fits in
+/// memory without its specs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolProfile {
+    /// The tool's id.
+    pub id: String,
+    /// The text its vector is made of ([`tool_vector_text`]).
+    pub text: String,
+    /// The fields its result offers ([`dataflow::produced`]).
+    pub produced: Vec<(String, String)>,
+    /// The arguments it requires ([`dataflow::required`]).
+    pub required: Vec<(String, String)>,
+    /// Where it came from (without parameter locations).
+    pub provenance: Provenance,
+}
+
+impl ToolProfile {
+    /// The profile of a tool.
+    #[must_use]
+    pub fn of(tool: &ToolSpec) -> ToolProfile {
+        let mut provenance = tool.provenance.clone();
+        provenance.locations.clear();
+        ToolProfile {
+            id: tool.id.clone(),
+            text: tool_vector_text(tool),
+            produced: dataflow::produced(tool).into_iter().collect(),
+            required: dataflow::required(tool).into_iter().collect(),
+            provenance,
+        }
+    }
+}
+
 /// The text a tool is embedded by: its parameter list, or its name and description when it
 /// has no parameters.
 #[must_use]
@@ -159,14 +192,12 @@ pub fn tool_vector_text(tool: &ToolSpec) -> String {
 /// with the number of tools whose neighbours are found, now and then.
 #[must_use]
 pub fn discover(
-    tools: &[ToolSpec],
+    tools: &[ToolProfile],
     config: &GraphConfig,
     progress: &(dyn Fn(usize) + Sync),
 ) -> (Vec<Domain>, GraphSummary) {
-    let texts: Vec<String> = tools.par_iter().map(tool_vector_text).collect();
-    let embedder = Embedder::fit(texts.iter().map(String::as_str));
-    let vectors: Vec<Embedding> = texts.par_iter().map(|t| embedder.embed(t)).collect();
-    drop(texts);
+    let embedder = Embedder::fit(tools.iter().map(|t| t.text.as_str()));
+    let vectors: Vec<Embedding> = tools.par_iter().map(|t| embedder.embed(&t.text)).collect();
     let n = tools.len();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
     let max_df = ((config.max_df * n as f64).ceil() as usize).max(50);
@@ -285,8 +316,7 @@ fn sizes(parts: &[Vec<u32>]) -> SizeSummary {
 /// A provenance field of a tool, as a label: `provider`, `service`, `format`, `source`,
 /// `method`, or `category` (the first of `categories`). `None` for an unknown field.
 #[must_use]
-pub fn label_of(tool: &ToolSpec, field: &str) -> Option<String> {
-    let p = &tool.provenance;
+pub fn label_of(p: &Provenance, field: &str) -> Option<String> {
     Some(match field {
         "provider" => p.provider.clone(),
         "service" => p.service.clone().unwrap_or_else(|| p.provider.clone()),
@@ -301,22 +331,22 @@ pub fn label_of(tool: &ToolSpec, field: &str) -> Option<String> {
 /// NMI and ARI between the domains and a provenance field over the tools in domains, or
 /// `None` for an unknown field.
 #[must_use]
-pub fn agreement(tools: &[ToolSpec], domains: &[Domain], field: &str) -> Option<LabelAgreement> {
-    let by_id: BTreeMap<&str, &ToolSpec> = tools.iter().map(|t| (t.id.as_str(), t)).collect();
+pub fn agreement(tools: &[ToolProfile], domains: &[Domain], field: &str) -> Option<LabelAgreement> {
+    let by_id: BTreeMap<&str, &ToolProfile> = tools.iter().map(|t| (t.id.as_str(), t)).collect();
     let mut classes: BTreeMap<String, usize> = BTreeMap::new();
     let mut truth = Vec::new();
     let mut found = Vec::new();
     for (d, domain) in domains.iter().enumerate() {
         for id in &domain.tools {
             let tool = by_id.get(id.as_str())?;
-            let label = label_of(tool, field)?;
+            let label = label_of(&tool.provenance, field)?;
             let next = classes.len();
             truth.push(*classes.entry(label).or_insert(next));
             found.push(d);
         }
     }
     if found.is_empty() {
-        return label_of(tools.first()?, field).map(|_| LabelAgreement::default());
+        return label_of(&tools.first()?.provenance, field).map(|_| LabelAgreement::default());
     }
     Some(LabelAgreement {
         nmi: leiden_rs::nmi(&found, &truth),

@@ -6,15 +6,15 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::embed::Embedder;
-use worldsmith_graph::{GraphConfig, agreement, discover, knn};
+use worldsmith_graph::{GraphConfig, ToolProfile, agreement, discover, knn};
 
-fn pool() -> Vec<ToolSpec> {
+fn pool() -> Vec<ToolProfile> {
     let mut tools = Vec::new();
     for name in worldsmith_worlds::default_names() {
         let world = worldsmith_worlds::load(name).unwrap().unwrap();
         for t in world.tools() {
             tools.push(
-                serde_json::from_value(json!({
+                serde_json::from_value::<ToolSpec>(json!({
                     "id": format!("{name}/{}", t.name()), "name": t.name(), "description": t.description(),
                     "parameters": t.parameters(), "response": null,
                     "provenance": {"source": name, "provider": name, "categories": [name]}
@@ -23,7 +23,7 @@ fn pool() -> Vec<ToolSpec> {
             );
         }
     }
-    tools
+    tools.iter().map(ToolProfile::of).collect()
 }
 
 #[test]

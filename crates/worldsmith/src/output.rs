@@ -60,25 +60,78 @@ pub fn parse_jsonl<T: DeserializeOwned>(text: &str, source: &str, what: &str) ->
         }
         match serde_json::from_str::<T>(line) {
             Ok(t) => items.push((i + 1, t)),
-            Err(e) => errors.push(format!("{source}:{}: skipped a malformed {what} line: {e}", i + 1)),
+            Err(e) => errors.push(malformed_line(source, i + 1, what, &e)),
         }
     }
     (items, errors)
 }
 
-/// Reads a JSON Lines file (`-` is standard input) with [`parse_jsonl`].
-pub fn read_jsonl<T: DeserializeOwned>(path: &Path, what: &str) -> Result<(Vec<T>, Vec<String>)> {
-    let text = read_text(path)?;
-    let (items, errors) = parse_jsonl(&text, &path.display().to_string(), what);
-    Ok((items.into_iter().map(|(_, t)| t).collect(), errors))
+fn malformed_line(source: &str, line: usize, what: &str, e: &serde_json::Error) -> String {
+    format!("{source}:{line}: skipped a malformed {what} line: {e}")
 }
 
-/// Reads a text file, or standard input for `-`.
-pub fn read_text(path: &Path) -> Result<String> {
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read standard input")?;
-        return Ok(text);
+/// Reads a JSON Lines file (`-` is standard input) with [`parse_jsonl`].
+pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path, what: &str) -> Result<(Vec<T>, Vec<String>)> {
+    read_jsonl_map(path, what, |t| t)
+}
+
+/// Reads a JSON Lines file (`-` is standard input) a block of lines at a time, parsing in
+/// parallel and keeping only what `map` makes of each item, so a file larger than memory's
+/// comfort (a pool of 100,000 tools is about 1 GB) is never held whole. Items stay in file
+/// order; errors are [`parse_jsonl`]'s.
+pub fn read_jsonl_map<T, U, F>(path: &Path, what: &str, map: F) -> Result<(Vec<U>, Vec<String>)>
+where
+    T: DeserializeOwned,
+    U: Send,
+    F: Fn(T) -> U + Sync,
+{
+    use rayon::prelude::*;
+    use std::io::BufRead;
+    const BLOCK_BYTES: usize = 32 << 20;
+    let source = path.display().to_string();
+    let mut reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {source}"))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+    };
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    let mut block: Vec<(usize, String)> = Vec::new();
+    let mut block_bytes = 0;
+    let mut number = 0;
+    let flush = |block: &mut Vec<(usize, String)>, items: &mut Vec<U>, errors: &mut Vec<String>| {
+        let parsed: Vec<Result<U, String>> = block
+            .par_iter()
+            .map(|(n, line)| {
+                serde_json::from_str::<T>(line).map(&map).map_err(|e| malformed_line(&source, *n, what, &e))
+            })
+            .collect();
+        for p in parsed {
+            match p {
+                Ok(u) => items.push(u),
+                Err(e) => errors.push(e),
+            }
+        }
+        block.clear();
+    };
+    loop {
+        let mut line = String::new();
+        let read = reader.read_line(&mut line).with_context(|| format!("cannot read {source}"))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        block_bytes += line.len();
+        block.push((number, line));
+        if block_bytes >= BLOCK_BYTES {
+            flush(&mut block, &mut items, &mut errors);
+            block_bytes = 0;
+        }
     }
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    flush(&mut block, &mut items, &mut errors);
+    Ok((items, errors))
 }

@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use crate::cli::GraphArgs;
-use crate::output::{json_lines, pretty_json, read_jsonl, write_atomic};
+use crate::output::{json_lines, pretty_json, read_jsonl_map, write_atomic};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeSet;
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::community::CommunityConfig;
-use worldsmith_graph::{GraphConfig, GraphSummary, agreement, discover, label_of};
+use worldsmith_graph::{GraphConfig, GraphSummary, ToolProfile, agreement, discover, label_of};
 
 pub fn graph(args: &GraphArgs) -> Result<Outcome> {
     if !(0.0..=1.0).contains(&args.threshold) {
@@ -55,7 +55,7 @@ pub fn graph_files(
     config: &GraphConfig,
     labels: &[String],
 ) -> Result<(GraphSummary, Vec<String>)> {
-    let (lines, mut errors) = read_jsonl::<ToolSpec>(tools, "tool")?;
+    let (lines, mut errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| ToolProfile::of(&t))?;
     let mut seen = BTreeSet::new();
     let mut pool = Vec::with_capacity(lines.len());
     for t in lines {
@@ -65,7 +65,7 @@ pub fn graph_files(
             errors.push(format!("tool id `{}` appears twice; the second is skipped", t.id));
         }
     }
-    if let Some(field) = labels.iter().find(|f| pool.first().is_some_and(|t| label_of(t, f).is_none())) {
+    if let Some(field) = labels.iter().find(|f| pool.first().is_some_and(|t| label_of(&t.provenance, f).is_none())) {
         bail!("unknown label field `{field}`\nhint: use provider, service, category, format, source or method");
     }
     let bar = ProgressBar::new(pool.len() as u64);

@@ -3,8 +3,9 @@
 
 use super::Outcome;
 use crate::cli::MaterializeArgs;
-use crate::output::{json_lines, pretty_json, read_jsonl, write_atomic};
+use crate::output::{json_lines, pretty_json, read_jsonl, read_jsonl_map, write_atomic};
 use anyhow::{Result, bail};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 use worldsmith_core::tool::ToolSpec;
@@ -37,9 +38,12 @@ pub fn materialize_files(
     out: &Path,
     config: &MaterializeConfig,
 ) -> Result<(MaterializeSummary, Vec<String>)> {
-    let (pool, mut errors) = read_jsonl::<ToolSpec>(tools, "tool")?;
-    let (domain_lines, domain_errors) = read_jsonl::<Domain>(domains, "domain")?;
-    errors.extend(domain_errors);
+    let (domain_lines, mut errors) = read_jsonl::<Domain>(domains, "domain")?;
+    // Only the tools of some domain are kept in memory: a pool can be much larger.
+    let wanted: BTreeSet<&str> = domain_lines.iter().flat_map(|d| d.tools.iter().map(String::as_str)).collect();
+    let (pool, tool_errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| wanted.contains(t.id.as_str()).then_some(t))?;
+    errors.extend(tool_errors);
+    let pool: Vec<ToolSpec> = pool.into_iter().flatten().collect();
     let (worlds, reports, summary) = worldsmith_materialize::materialize(&pool, &domain_lines, config);
     for w in &worlds {
         for (path, text) in &w.files {
