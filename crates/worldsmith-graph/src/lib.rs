@@ -2,7 +2,8 @@
 //!
 //! 1. Each tool's parameter list (names, types, descriptions; its name and description when
 //!    it has no parameters) becomes a TF-IDF vector ([`embed`]: offline, identifier-aware,
-//!    no model weights).
+//!    no model weights), or, with the `neural` feature, a MiniLM sentence embedding
+//!    (`neural`: all-MiniLM-L6-v2 from a local directory, through candle).
 //! 2. An undirected edge joins two tools whose cosine similarity reaches the threshold (the
 //!    paper's Eq. 1), among each tool's `k` nearest ([`knn`]: an inverted index, no O(n^2)
 //!    memory).
@@ -19,6 +20,8 @@ pub mod community;
 pub mod dataflow;
 pub mod embed;
 pub mod knn;
+#[cfg(feature = "neural")]
+pub mod neural;
 
 use community::{CommunityConfig, CommunityStats};
 use embed::{Embedder, Embedding, parameter_text};
@@ -29,6 +32,20 @@ use worldsmith_core::tool::{Provenance, ToolSpec};
 
 /// The version of the `domains.jsonl` and `summary.json` formats.
 pub const GRAPH_FORMAT: u32 = 1;
+
+/// What tools are compared by.
+#[derive(Debug, Clone, Copy)]
+pub enum Similarity<'a> {
+    /// Identifier-aware TF-IDF vectors of the tools' texts ([`embed`]), offline.
+    TfIdf,
+    /// Given dense vectors, one per tool in pool order (a sentence embedder's), by cosine.
+    Dense {
+        /// The embedder's name, for the summary (`minilm`).
+        name: &'a str,
+        /// One vector per tool.
+        vectors: &'a [Vec<f32>],
+    },
+}
 
 /// How the graph is built and cut.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,6 +109,9 @@ pub struct GraphSummary {
     pub format: u32,
     /// Tools read.
     pub tools: usize,
+    /// What tools were compared by: `tfidf`, or a dense embedder's name (`minilm`).
+    #[serde(default)]
+    pub embedder: String,
     /// Tools with a non-empty vector.
     pub embedded: usize,
     /// The settings.
@@ -188,20 +208,37 @@ pub fn tool_vector_text(tool: &ToolSpec) -> String {
     if params.trim().is_empty() { embed::tool_text(&tool.name, &tool.description, &tool.parameters) } else { params }
 }
 
-/// Discovers the domains of a tool pool (see the crate documentation). `progress` is called
-/// with the number of tools whose neighbours are found, now and then.
+/// Discovers the domains of a tool pool (see the crate documentation), comparing tools by
+/// `similarity`. `progress` is called with the number of tools whose neighbours are found,
+/// now and then.
+///
+/// # Panics
+///
+/// When `similarity` gives dense vectors and their number is not the number of tools.
 #[must_use]
 pub fn discover(
     tools: &[ToolProfile],
     config: &GraphConfig,
+    similarity: Similarity<'_>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> (Vec<Domain>, GraphSummary) {
+    // TF-IDF vectors always exist: domains are named by their terms.
     let embedder = Embedder::fit(tools.iter().map(|t| t.text.as_str()));
     let vectors: Vec<Embedding> = tools.par_iter().map(|t| embedder.embed(&t.text)).collect();
     let n = tools.len();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-    let max_df = ((config.max_df * n as f64).ceil() as usize).max(50);
-    let edges = knn::similarity_edges(&vectors, config.threshold, config.neighbours, max_df, progress);
+    let (edges, embedded, embedder_name) = match similarity {
+        Similarity::TfIdf => {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let max_df = ((config.max_df * n as f64).ceil() as usize).max(50);
+            let edges = knn::similarity_edges(&vectors, config.threshold, config.neighbours, max_df, progress);
+            (edges, vectors.iter().filter(|v| !v.is_empty()).count(), "tfidf".to_owned())
+        }
+        Similarity::Dense { name, vectors: dense } => {
+            assert_eq!(dense.len(), n, "one dense vector per tool");
+            let edges = knn::dense_similarity_edges(dense, config.threshold, config.neighbours, progress);
+            (edges, dense.iter().filter(|v| v.iter().any(|x| *x != 0.0)).count(), name.to_owned())
+        }
+    };
     let (parts, community_stats) = community::communities(n, &edges, &config.communities);
     let modularity = community::modularity(n, &edges, &parts);
 
@@ -257,7 +294,8 @@ pub fn discover(
     let summary = GraphSummary {
         format: GRAPH_FORMAT,
         tools: n,
-        embedded: vectors.iter().filter(|v| !v.is_empty()).count(),
+        embedder: embedder_name,
+        embedded,
         threshold: config.threshold,
         neighbours: config.neighbours,
         resolution: config.communities.resolution,

@@ -6,7 +6,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::embed::Embedder;
-use worldsmith_graph::{GraphConfig, ToolProfile, agreement, discover, knn};
+use worldsmith_graph::{GraphConfig, Similarity, ToolProfile, agreement, discover, knn};
 
 fn pool() -> Vec<ToolProfile> {
     let mut tools = Vec::new();
@@ -30,7 +30,7 @@ fn pool() -> Vec<ToolProfile> {
 fn bundled_tools_form_domains_that_follow_the_worlds() {
     let tools = pool();
     let config = GraphConfig { threshold: 0.3, ..GraphConfig::default() };
-    let (domains, summary) = discover(&tools, &config, &|_| {});
+    let (domains, summary) = discover(&tools, &config, Similarity::TfIdf, &|_| {});
     assert!(summary.domains >= 4, "{summary:#?}");
     let mut seen = BTreeSet::new();
     let ids: BTreeSet<&str> = tools.iter().map(|t| t.id.as_str()).collect();
@@ -50,7 +50,7 @@ fn bundled_tools_form_domains_that_follow_the_worlds() {
 
     // The same pool and seed give the same domains, on one thread too.
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let again = one.install(|| discover(&tools, &config, &|_| {}));
+    let again = one.install(|| discover(&tools, &config, Similarity::TfIdf, &|_| {}));
     assert_eq!(serde_json::to_string(&again.0).unwrap(), serde_json::to_string(&domains).unwrap());
 }
 

@@ -335,6 +335,23 @@ pub struct GraphArgs {
     /// service, category, format, source, method.
     #[arg(long, num_args = 1..)]
     pub labels: Vec<String>,
+    /// What tools are compared by: `tfidf` (offline, no weights) or `minilm` (the
+    /// all-MiniLM-L6-v2 sentence embedder; needs the `neural` build feature and --model-dir).
+    #[arg(long, value_enum, default_value = "tfidf")]
+    pub embedder: EmbedderName,
+    /// The MiniLM model directory (config.json, model.safetensors, tokenizer.json), made by
+    /// scripts/fetch-minilm.sh.
+    #[arg(long, env = "WORLDSMITH_MINILM_DIR", default_value = ".cache/minilm")]
+    pub model_dir: PathBuf,
+}
+
+/// The tool embedders of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmbedderName {
+    /// Identifier-aware TF-IDF over the parameter list: offline, no model weights.
+    Tfidf,
+    /// all-MiniLM-L6-v2 sentence embeddings (build feature `neural`).
+    Minilm,
 }
 
 /// `materialize`

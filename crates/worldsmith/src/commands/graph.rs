@@ -2,16 +2,24 @@
 //! `DIR/summary.json`, with a table on stderr.
 
 use super::Outcome;
-use crate::cli::GraphArgs;
+use crate::cli::{EmbedderName, GraphArgs};
 use crate::output::{json_lines, pretty_json, read_jsonl_map, write_atomic};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::community::CommunityConfig;
-use worldsmith_graph::{GraphConfig, GraphSummary, ToolProfile, agreement, discover, label_of};
+use worldsmith_graph::{GraphConfig, GraphSummary, Similarity, ToolProfile, agreement, discover, label_of};
+
+/// What `graph` compares tools by.
+pub enum Embedder {
+    /// TF-IDF vectors (offline).
+    TfIdf,
+    /// MiniLM sentence embeddings, the model in this directory (build feature `neural`).
+    MiniLm(PathBuf),
+}
 
 pub fn graph(args: &GraphArgs) -> Result<Outcome> {
     if !(0.0..=1.0).contains(&args.threshold) {
@@ -32,7 +40,11 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
             max_size: args.max_size,
         },
     };
-    let (summary, errors) = graph_files(&args.tools, &args.out, &config, &args.labels)?;
+    let embedder = match args.embedder {
+        EmbedderName::Tfidf => Embedder::TfIdf,
+        EmbedderName::Minilm => Embedder::MiniLm(args.model_dir.clone()),
+    };
+    let (summary, errors) = graph_files(&args.tools, &args.out, &config, &embedder, &args.labels)?;
     for e in errors.iter().take(20) {
         eprintln!("warning: {e}");
     }
@@ -53,6 +65,7 @@ pub fn graph_files(
     tools: &Path,
     out: &Path,
     config: &GraphConfig,
+    embedder: &Embedder,
     labels: &[String],
 ) -> Result<(GraphSummary, Vec<String>)> {
     let (lines, mut errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| ToolProfile::of(&t))?;
@@ -68,11 +81,16 @@ pub fn graph_files(
     if let Some(field) = labels.iter().find(|f| pool.first().is_some_and(|t| label_of(&t.provenance, f).is_none())) {
         bail!("unknown label field `{field}`\nhint: use provider, service, category, format, source or method");
     }
-    let bar = ProgressBar::new(pool.len() as u64);
-    if let Ok(style) = ProgressStyle::with_template("neighbours [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let (domains, mut summary) = discover(&pool, config, &|done| bar.set_position(done as u64));
+    let dense = match embedder {
+        Embedder::TfIdf => None,
+        Embedder::MiniLm(dir) => Some(minilm_vectors(dir, &pool)?),
+    };
+    let similarity = match &dense {
+        None => Similarity::TfIdf,
+        Some(vectors) => Similarity::Dense { name: "minilm", vectors },
+    };
+    let bar = progress_bar("neighbours", pool.len());
+    let (domains, mut summary) = discover(&pool, config, similarity, &|done| bar.set_position(done as u64));
     bar.finish_and_clear();
     for field in labels {
         if let Some(a) = agreement(&pool, &domains, field) {
@@ -84,11 +102,39 @@ pub fn graph_files(
     Ok((summary, errors))
 }
 
+fn progress_bar(stage: &str, len: usize) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template(&format!("{stage} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}"))
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// One MiniLM vector per tool of the pool, from its text.
+#[cfg(feature = "neural")]
+fn minilm_vectors(dir: &Path, pool: &[ToolProfile]) -> Result<Vec<Vec<f32>>> {
+    let model = worldsmith_graph::neural::NeuralEmbedder::load(dir)?;
+    let texts: Vec<&str> = pool.iter().map(|t| t.text.as_str()).collect();
+    let bar = progress_bar("embedding", texts.len());
+    let vectors = model.embed(&texts, &|done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    Ok(vectors)
+}
+
+#[cfg(not(feature = "neural"))]
+fn minilm_vectors(_dir: &Path, _pool: &[ToolProfile]) -> Result<Vec<Vec<f32>>> {
+    bail!(
+        "--embedder minilm needs the `neural` build feature\nhint: cargo build --release -p worldsmith --features neural"
+    )
+}
+
 /// The summary people read.
 pub fn table(s: &GraphSummary) -> String {
     let mut t = String::new();
     let c = &s.communities;
-    let _ = writeln!(t, "tools                {:>8} ({} with a vector)", s.tools, s.embedded);
+    let _ = writeln!(t, "tools                {:>8} ({} with a {} vector)", s.tools, s.embedded, s.embedder);
     let _ = writeln!(
         t,
         "similarity edges     {:>8} (cosine >= {}, {} nearest)",

@@ -103,8 +103,13 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let mut generated = None;
     if let Some(tools) = &args.tools {
         eprintln!("graph: domains of {}", tools.display());
-        let (graph, graph_errors) =
-            super::graph::graph_files(tools, &out.join("graph"), &worldsmith_graph::GraphConfig::default(), &[])?;
+        let (graph, graph_errors) = super::graph::graph_files(
+            tools,
+            &out.join("graph"),
+            &worldsmith_graph::GraphConfig::default(),
+            &super::graph::Embedder::TfIdf,
+            &[],
+        )?;
         eprintln!("materialize: {} domains", graph.domains);
         let config = worldsmith_materialize::MaterializeConfig { seed: args.seed, ..Default::default() };
         let generated_dir = out.join("generated");

@@ -236,3 +236,32 @@ fn run_on_a_tool_pool_discovers_materializes_and_trains_on_generated_worlds() {
     assert!(!stage1.is_empty(), "no stage 1 lines");
     assert!(std::fs::read_to_string(out.join("report.md")).unwrap().contains("## Generated worlds"));
 }
+
+#[test]
+fn graph_with_minilm_says_what_it_needs() {
+    let pool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../worldsmith-materialize/tests/fixtures/petstore.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("graph");
+    let model = dir.path().join("no-model");
+    let text = run(
+        &[
+            "graph",
+            pool.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--embedder",
+            "minilm",
+            "--model-dir",
+            model.to_str().unwrap(),
+        ],
+        "",
+        Some(dir.path()),
+    );
+    assert!(text.starts_with("exit 2"), "{text}");
+    if cfg!(feature = "neural") {
+        assert!(text.contains("[TMP]/no-model/config.json: not found"), "{text}");
+    } else {
+        assert!(text.contains("needs the `neural` build feature"), "{text}");
+    }
+    assert!(!out.join("domains.jsonl").exists());
+}

