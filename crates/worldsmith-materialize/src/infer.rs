@@ -45,6 +45,8 @@ pub enum Action {
     List {
         /// (field, argument) pairs.
         filters: Vec<(String, String)>,
+        /// The result's shape, when the response wraps the records in an object.
+        wrap: Option<Wrap>,
     },
     /// Insert a record from these arguments (`key` when the caller names the new key).
     Create {
@@ -71,6 +73,77 @@ pub enum Action {
         /// The key argument.
         key: String,
     },
+    /// An action that moves the record under `key` into the state its verb names
+    /// (`cancelOrder` sets `status` to `cancelled`); refused when the record is already
+    /// there.
+    Transition {
+        /// The key argument.
+        key: String,
+        /// The status-like field.
+        field: String,
+        /// The value the action sets.
+        value: Value,
+    },
+}
+
+/// A list result wrapped in an object, as the tool's response schema describes it:
+/// `{"items": [...], "total": 3}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wrap {
+    /// The property holding the records.
+    pub items: String,
+    /// Integer properties that hold the number of records (`total`, `count`).
+    pub counts: Vec<String>,
+}
+
+/// The wrapper of a list tool's response: an object with exactly one array property.
+fn wrap_of(response: Option<&Value>) -> Option<Wrap> {
+    let props = response?.get("properties")?.as_object()?;
+    let arrays: Vec<&String> = props.iter().filter(|(_, s)| kind_of(s) == "array").map(|(k, _)| k).collect();
+    let [items] = arrays.as_slice() else { return None };
+    let counts = props
+        .iter()
+        .filter(|(k, s)| {
+            matches!(kind_of(s).as_str(), "integer" | "number")
+                && matches!(norm(k).as_str(), "total" | "count" | "totalcount" | "totalresults" | "size" | "totalitems")
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    Some(Wrap { items: (*items).clone(), counts })
+}
+
+/// The value of a status-like enum field that one of `verbs` names (`cancel` ->
+/// `cancelled`, `approve` -> `approved`, `activate` -> `active`), as (field, value).
+fn transition_of(c: &Collection, verbs: &[String]) -> Option<(String, Value)> {
+    let stems = |v: &str| -> Vec<String> {
+        let mut out = vec![v.to_owned()];
+        if let Some(s) = v.strip_suffix("ate") {
+            out.push(s.to_owned());
+        }
+        if let Some(s) = v.strip_suffix('e') {
+            out.push(s.to_owned());
+        }
+        out.retain(|s| s.len() >= 3);
+        out
+    };
+    for verb in verbs.iter().filter(|v| !READ_VERBS.contains(&v.as_str())) {
+        for (name, field) in &c.fields {
+            let n = norm(name);
+            if field.kind != "string" || !(n.ends_with("status") || n.ends_with("state")) {
+                continue;
+            }
+            let hit = field.choices.iter().find(|choice| {
+                choice.as_str().is_some_and(|ch| {
+                    let ch = ch.to_ascii_lowercase();
+                    stems(verb).iter().any(|stem| ch.starts_with(stem.as_str()))
+                })
+            });
+            if let Some(value) = hit {
+                return Some((name.clone(), value.clone()));
+            }
+        }
+    }
+    None
 }
 
 /// A tool planned for a world.
@@ -304,7 +377,12 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
         }
         // Fields from the response (object, or array items) and from body parameters.
         if let Some(response) = &tool.response {
-            let record = response.get("items").unwrap_or(response);
+            // A record, a list of records, or a list wrapped in an object.
+            let record = match wrap_of(Some(response)) {
+                Some(wrap) => &response["properties"][&wrap.items],
+                None => response,
+            };
+            let record = record.get("items").unwrap_or(record);
             if let Some(props) = record.get("properties").and_then(Value::as_object) {
                 for (f, s) in props {
                     entry.fields.entry(f.clone()).or_insert_with(|| field_of(s));
@@ -373,15 +451,30 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
                 {
                     filters.push((p.clone(), p.clone()));
                 }
-                Action::List { filters }
+                Action::List { filters, wrap: wrap_of(tool.response.as_ref()) }
             }
             ("create", k) => Action::Create { key: k.clone(), fields: field_args },
             ("action", None) => Action::Create { key: None, fields: field_args },
             ("update", Some(k)) if !field_args.is_empty() => Action::Update { key: k.clone(), fields: field_args },
-            ("update" | "action", Some(k)) => Action::Touch { key: k.clone() },
+            ("update" | "action", Some(k)) => {
+                // The action's verbs: the path's last segment (`/orders/{id}/cancel`), then
+                // the tool's name.
+                let mut verbs: Vec<String> = tool
+                    .provenance
+                    .path
+                    .as_deref()
+                    .and_then(|p| p.rsplit('/').find(|s| !s.is_empty() && !s.starts_with('{')))
+                    .map(words)
+                    .unwrap_or_default();
+                verbs.extend(words(&tool.name));
+                match transition_of(c, &verbs) {
+                    Some((field, value)) => Action::Transition { key: k.clone(), field, value },
+                    None => Action::Touch { key: k.clone() },
+                }
+            }
             ("delete", Some(k)) => Action::Delete { key: k.clone() },
             ("update" | "delete", None) => Action::Create { key: None, fields: field_args },
-            _ => Action::List { filters: Vec::new() },
+            _ => Action::List { filters: Vec::new(), wrap: None },
         };
         let mut tool_name = tool.name.clone();
         let mut n = 2;
@@ -471,7 +564,7 @@ mod tests {
         assert!(pets.numeric_key);
         assert!(pets.fields.contains_key("name") && pets.fields.contains_key("status"));
         let actions: Vec<&Action> = planned.iter().map(|p| &p.action).collect();
-        assert_eq!(actions[0], &Action::List { filters: vec![] });
+        assert_eq!(actions[0], &Action::List { filters: vec![], wrap: None });
         assert_eq!(actions[1], &Action::Get { key: "petId".into() });
         assert_eq!(actions[2], &Action::Create { key: None, fields: vec!["name".into(), "status".into()] });
         assert_eq!(actions[3], &Action::Delete { key: "petId".into() });

@@ -17,9 +17,12 @@
 
 pub mod data;
 pub mod infer;
+pub mod refine;
+pub mod script;
 
 use infer::{Action, Collection, Planned};
 use rayon::prelude::*;
+use refine::Refiner;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,8 +55,15 @@ impl Default for MaterializeConfig {
 pub struct ToolResult {
     /// The tool's name.
     pub tool: String,
-    /// `get`, `list`, `create`, `update`, `delete` or `action`.
+    /// `get`, `list`, `create`, `update`, `delete`, `action` or `transition`.
     pub operation: String,
+    /// `op` (declarative), `script` (generated Starlark) or `llm` (Starlark a model wrote
+    /// after the generated implementation failed).
+    #[serde(default)]
+    pub implementation: String,
+    /// Requests made to the model for this tool (refinement only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub llm_attempts: usize,
     /// Whether it passed.
     pub passed: bool,
     /// Why it failed.
@@ -92,6 +102,10 @@ pub struct GeneratedWorld {
     pub files: Vec<(String, String)>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// Counts over all domains.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MaterializeSummary {
@@ -109,21 +123,37 @@ pub struct MaterializeSummary {
     pub tools_passed: usize,
     /// Failing tools by reason (the message up to its first `:`).
     pub tool_failures: BTreeMap<String, usize>,
+    /// Tools implemented by generated Starlark.
+    #[serde(default)]
+    pub scripted_tools: usize,
+    /// Tools that failed and that a model was asked to implement, and those that then passed.
+    #[serde(default)]
+    pub refine_asked: usize,
+    /// Tools a model's script made pass.
+    #[serde(default)]
+    pub refine_passed: usize,
+    /// Requests made to the model.
+    #[serde(default)]
+    pub refine_requests: usize,
 }
 
 /// Materializes every domain (in parallel; the output follows domain order).
 #[must_use]
+///
+/// With a [`Refiner`], tools that fail the self-check are given to a model to implement in
+/// Starlark (see [`refine`]).
 pub fn materialize(
     tools: &[ToolSpec],
     domains: &[Domain],
     config: &MaterializeConfig,
+    refiner: Option<&Refiner>,
 ) -> (Vec<GeneratedWorld>, Vec<WorldReport>, MaterializeSummary) {
     let index: BTreeMap<&str, usize> = tools.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
     let outcomes: Vec<Option<(Option<GeneratedWorld>, WorldReport)>> = domains
         .par_iter()
         .map(|d| {
             let members: Vec<usize> = d.tools.iter().filter_map(|id| index.get(id.as_str()).copied()).collect();
-            (members.len() >= config.min_tools).then(|| world_of(tools, d, &members, config))
+            (members.len() >= config.min_tools).then(|| world_of(tools, d, &members, config, refiner))
         })
         .collect();
     let mut summary = MaterializeSummary { domains: domains.len(), ..MaterializeSummary::default() };
@@ -136,6 +166,12 @@ pub fn materialize(
         };
         summary.tools_checked += report.results.len();
         summary.tools_passed += report.passed;
+        for r in &report.results {
+            summary.scripted_tools += usize::from(r.passed && r.implementation == "script");
+            summary.refine_asked += usize::from(r.llm_attempts > 0);
+            summary.refine_passed += usize::from(r.passed && r.implementation == "llm");
+            summary.refine_requests += r.llm_attempts;
+        }
         for r in report.results.iter().filter(|r| !r.passed) {
             let reason = r.reason.as_deref().unwrap_or("failed");
             *summary.tool_failures.entry(reason.split(':').next().unwrap_or(reason).to_owned()).or_default() += 1;
@@ -170,6 +206,44 @@ fn operation_name(action: &Action) -> &'static str {
         Action::Update { .. } => "update",
         Action::Delete { .. } => "delete",
         Action::Touch { .. } => "action",
+        Action::Transition { .. } => "transition",
+    }
+}
+
+/// How a tool is implemented.
+enum Implementation {
+    /// A declarative operation.
+    Op(Value),
+    /// Generated Starlark source.
+    Script(String),
+    /// Starlark source a model wrote.
+    Llm(String),
+}
+
+impl Implementation {
+    fn kind(&self) -> &'static str {
+        match self {
+            Implementation::Op(_) => "op",
+            Implementation::Script(_) => "script",
+            Implementation::Llm(_) => "llm",
+        }
+    }
+}
+
+/// The implementation of a planned tool: a model's script when there is one, else generated
+/// Starlark where one operation is not enough, else a declarative operation.
+fn implementation(p: &Planned, c: &Collection, refined: &BTreeMap<usize, String>) -> Implementation {
+    if let Some(source) = refined.get(&p.tool) {
+        return Implementation::Llm(source.clone());
+    }
+    match &p.action {
+        Action::Transition { key, field, value } => {
+            Implementation::Script(script::transition(&p.name, c, key, field, value))
+        }
+        Action::List { filters, wrap: Some(wrap) } => {
+            Implementation::Script(script::wrapped_list(&p.name, c, filters, wrap))
+        }
+        _ => Implementation::Op(op_json(p, c)),
     }
 }
 
@@ -178,7 +252,7 @@ fn op_json(p: &Planned, c: &Collection) -> Value {
     let collection = &p.collection;
     match &p.action {
         Action::Get { key } => json!({"kind": "get", "collection": collection, "key": key}),
-        Action::List { filters } => {
+        Action::List { filters, .. } => {
             let filters: Map<String, Value> = filters.iter().map(|(f, a)| (f.clone(), json!(a))).collect();
             json!({"kind": "list", "collection": collection, "where": filters})
         }
@@ -199,18 +273,54 @@ fn op_json(p: &Planned, c: &Collection) -> Value {
             "kind": "update", "collection": collection, "key": key, "fields": [],
             "set": {"last_action": p.name},
         }),
+        Action::Transition { key, field, value } => json!({
+            "kind": "update", "collection": collection, "key": key, "fields": [],
+            "set": {field.as_str(): value, "last_action": p.name},
+        }),
     }
 }
 
-/// The manifest of a world with the given tools (and their examples).
+/// Whether a planned tool may change the state.
+fn writes(p: &Planned) -> bool {
+    !matches!(p.action, Action::Get { .. } | Action::List { .. })
+}
+
+/// A world's files: the manifest with the given tools (and their examples), their scripts,
+/// and the data.
+struct Draft<'a> {
+    name: &'a str,
+    domain: &'a Domain,
+    collections: &'a [Collection],
+    tools: &'a [ToolSpec],
+    data: &'a BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl Draft<'_> {
+    fn files(
+        &self,
+        planned: &[&Planned],
+        examples: &BTreeMap<usize, Value>,
+        refined: &BTreeMap<usize, String>,
+    ) -> Vec<(String, String)> {
+        let (manifest, scripts) = manifest(self, planned, examples, refined);
+        let mut files = vec![("world.json".to_owned(), pretty(&manifest))];
+        files.extend(scripts);
+        for (c, records) in self.data {
+            files.push((format!("data/{c}.json"), pretty(&json!(records))));
+        }
+        files
+    }
+}
+
+/// The manifest of a world with the given tools (and their examples), and its scripts.
 fn manifest(
-    name: &str,
-    domain: &Domain,
-    collections: &[Collection],
-    tools: &[ToolSpec],
+    draft: &Draft<'_>,
     planned: &[&Planned],
     examples: &BTreeMap<usize, Value>,
-) -> Value {
+    refined: &BTreeMap<usize, String>,
+) -> (Value, Vec<(String, String)>) {
+    let Draft { name, domain, collections, tools, .. } = *draft;
+    let mut scripts = Vec::new();
     let by_name: BTreeMap<&str, &Collection> = collections.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut cols = Map::new();
     for c in collections {
@@ -231,14 +341,21 @@ fn manifest(
         .iter()
         .map(|p| {
             let tool = &tools[p.tool];
-            let writes = !matches!(p.action, Action::Get { .. } | Action::List { .. });
             let mut decl = json!({
                 "name": p.name,
                 "description": if tool.description.trim().is_empty() { tool.name.clone() } else { tool.description.clone() },
-                "effect": if writes { "write" } else { "read" },
+                "effect": if writes(p) { "write" } else { "read" },
                 "parameters": p.parameters,
-                "op": op_json(p, by_name[p.collection.as_str()]),
             });
+            match implementation(p, by_name[p.collection.as_str()], refined) {
+                Implementation::Op(op) => decl["op"] = op,
+                Implementation::Script(source) | Implementation::Llm(source) => {
+                    let path = format!("tools/{}.star", p.name);
+                    decl["script"] = json!(path);
+                    decl["function"] = json!("run");
+                    scripts.push((path, source));
+                }
+            }
             if let Some(example) = examples.get(&p.tool) {
                 decl["example"] = example.clone();
             }
@@ -254,7 +371,7 @@ fn manifest(
         .filter(|(a, b)| names.contains(a) && names.contains(b))
         .map(|(a, b)| json!([a, b]))
         .collect();
-    json!({
+    let manifest = json!({
         "format": 1,
         "name": name,
         "version": "1",
@@ -264,15 +381,8 @@ fn manifest(
         "data": {"dir": "data"},
         "tools": tool_decls,
         "edges": edges,
-    })
-}
-
-fn files_of(manifest: &Value, data: &BTreeMap<String, BTreeMap<String, Value>>) -> Vec<(String, String)> {
-    let mut files = vec![("world.json".to_owned(), pretty(manifest))];
-    for (c, records) in data {
-        files.push((format!("data/{c}.json"), pretty(&json!(records))));
-    }
-    files
+    });
+    (manifest, scripts)
 }
 
 fn pretty(v: &Value) -> String {
@@ -299,6 +409,7 @@ fn world_of(
     domain: &Domain,
     members: &[usize],
     config: &MaterializeConfig,
+    refiner: Option<&Refiner>,
 ) -> (Option<GeneratedWorld>, WorldReport) {
     let name = world_name(domain);
     let (mut collections, planned) = infer::plan(tools, members);
@@ -322,31 +433,58 @@ fn world_of(
         passed: 0,
         results: Vec::new(),
     };
+    let draft = Draft { name: &name, domain, collections: &collections, tools, data: &data };
     let all: Vec<&Planned> = planned.iter().collect();
-    let draft = files_of(&manifest(&name, domain, &collections, tools, &all, &BTreeMap::new()), &data);
-    let world = match load(&name, &draft) {
+    let no_scripts = BTreeMap::new();
+    let world = match load(&name, &draft.files(&all, &BTreeMap::new(), &no_scripts)) {
         Ok(w) => w,
         Err(e) => {
             report.reason = Some(e);
             return (None, report);
         }
     };
+    let by_name: BTreeMap<&str, &Collection> = collections.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut examples = BTreeMap::new();
+    let mut refined = BTreeMap::new();
     for p in &planned {
         let outcome = self_check(&world, p, &tools[p.tool], &collections, config.seed);
-        let (passed, reason) = match outcome {
-            Ok(args) => {
-                examples.insert(p.tool, args);
-                (true, None)
-            }
-            Err(e) => (false, Some(e)),
-        };
-        report.results.push(ToolResult {
+        let mut result = ToolResult {
             tool: p.name.clone(),
             operation: operation_name(&p.action).to_owned(),
-            passed,
-            reason,
-        });
+            implementation: implementation(p, by_name[p.collection.as_str()], &no_scripts).kind().to_owned(),
+            llm_attempts: 0,
+            passed: outcome.is_ok(),
+            reason: None,
+        };
+        match outcome {
+            Ok(args) => {
+                examples.insert(p.tool, args);
+            }
+            Err(e) => match refiner {
+                Some(r) => {
+                    let check = |source: &str| {
+                        let mut scripts = refined.clone();
+                        scripts.insert(p.tool, source.to_owned());
+                        let world = load(&name, &draft.files(&[p], &BTreeMap::new(), &scripts))?;
+                        self_check(&world, p, &tools[p.tool], &collections, config.seed)
+                    };
+                    let outcome =
+                        r.implement(&refine::Request::new(p, &tools[p.tool], &collections, &data, &e), &check);
+                    result.llm_attempts = outcome.attempts;
+                    match outcome.accepted {
+                        Some((source, args)) => {
+                            refined.insert(p.tool, source);
+                            examples.insert(p.tool, args);
+                            result.passed = true;
+                            result.implementation = "llm".to_owned();
+                        }
+                        None => result.reason = Some(outcome.last_error.unwrap_or(e)),
+                    }
+                }
+                None => result.reason = Some(e),
+            },
+        }
+        report.results.push(result);
     }
     report.passed = examples.len();
     #[allow(clippy::cast_precision_loss)]
@@ -356,7 +494,7 @@ fn world_of(
         return (None, report);
     }
     let kept: Vec<&Planned> = planned.iter().filter(|p| examples.contains_key(&p.tool)).collect();
-    let files = files_of(&manifest(&name, domain, &collections, tools, &kept, &examples), &data);
+    let files = draft.files(&kept, &examples, &refined);
     match load(&name, &files).map(|w| worldsmith_engine::check(&w)) {
         Ok(check) if check.passed() => {
             report.kept = true;
@@ -430,7 +568,11 @@ fn self_check(
     let key_kind = |k: &str| param_field(&p.parameters, k).kind;
     let mut candidates: Vec<Map<String, Value>> = Vec::new();
     match &p.action {
-        Action::Get { key } | Action::Touch { key } | Action::Update { key, .. } | Action::Delete { key } => {
+        Action::Get { key }
+        | Action::Touch { key }
+        | Action::Transition { key, .. }
+        | Action::Update { key, .. }
+        | Action::Delete { key } => {
             // Deletes try the last records first (the least likely to be referenced).
             let order: Vec<&String> = if matches!(p.action, Action::Delete { .. }) {
                 keys.iter().rev().take(5).collect()
@@ -486,8 +628,7 @@ fn self_check(
         match session.execute(&p.name, &args) {
             Ok(_) => {
                 let changed = session.digest() != before;
-                let writes = !matches!(p.action, Action::Get { .. } | Action::List { .. });
-                if writes && !changed {
+                if writes(p) && !changed {
                     last = "no change: the write left the state as it was".to_owned();
                     continue;
                 }

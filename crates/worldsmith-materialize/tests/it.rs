@@ -32,7 +32,7 @@ fn load(files: &[(String, String)]) -> World {
 #[test]
 fn a_rest_pool_becomes_a_world_that_checks_and_works() {
     let tools = pool();
-    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default());
+    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
     assert_eq!(summary.kept, 1, "{reports:#?}");
     assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
     let world = load(&worlds[0].files);
@@ -54,7 +54,7 @@ fn a_rest_pool_becomes_a_world_that_checks_and_works() {
     assert!(owner_pets.as_array().is_some_and(|a| !a.is_empty()));
     assert!(s.execute("getPetById", &serde_json::json!({"petId": 999})).is_err());
     // The same seed gives the same files.
-    let (again, _, _) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default());
+    let (again, _, _) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
     assert_eq!(again, worlds);
 }
 
@@ -66,8 +66,126 @@ fn a_world_whose_tools_mostly_fail_is_rejected_with_reasons() {
         t.parameters["properties"] = serde_json::json!({"petId": {"type": "object"}});
         t.provenance.locations.clear();
     }
-    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default());
+    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
     assert!(worlds.is_empty());
     assert_eq!(summary.kept, 0);
     assert!(reports[0].reason.as_deref().is_some_and(|r| r.starts_with("self-check")), "{reports:#?}");
+}
+
+/// A tool of the pool's petstore provider.
+fn extra(name: &str, method: &str, path: &str, params: Value, response: Value) -> ToolSpec {
+    let mut t = pool()[0].clone();
+    t.id = format!("petstore.json#{method} {path}");
+    t.name = name.to_owned();
+    t.description = name.to_owned();
+    t.provenance.path = Some(path.to_owned());
+    t.provenance.method = Some(method.to_owned());
+    t.provenance.operation_id = Some(name.to_owned());
+    t.provenance.locations = params["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (k.clone(), if path.contains(&format!("{{{k}}}")) { "path" } else { "query" }.to_owned()))
+        .collect();
+    t.parameters = params;
+    t.response = (!response.is_null()).then_some(response);
+    t
+}
+
+#[test]
+fn transitions_and_wrapped_lists_become_generated_starlark() {
+    let mut tools = pool();
+    tools.push(extra(
+        "approveOrder",
+        "post",
+        "/store/orders/{orderId}/approve",
+        serde_json::json!({"type": "object", "properties": {"orderId": {"type": "string"}}, "required": ["orderId"]}),
+        Value::Null,
+    ));
+    let owner = serde_json::json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "city": {"type": "string"}}});
+    let listing = tools.iter_mut().find(|t| t.name == "listOwners").unwrap();
+    listing.response = Some(serde_json::json!({"type": "object", "properties": {
+        "owners": {"type": "array", "items": owner}, "total": {"type": "integer"}, "next": {"type": "string"}}}));
+    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
+    assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
+    assert_eq!(summary.scripted_tools, 2, "{summary:#?}");
+    let result = |n: &str| reports[0].results.iter().find(|r| r.tool == n).unwrap().clone();
+    assert_eq!(
+        (result("approveOrder").operation.as_str(), result("approveOrder").implementation.as_str()),
+        ("transition", "script")
+    );
+    assert_eq!(result("listOwners").implementation, "script");
+    assert_eq!(result("getOwner").implementation, "op");
+    let files: Vec<&str> = worlds[0].files.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(files.contains(&"tools/approveOrder.star") && files.contains(&"tools/listOwners.star"), "{files:?}");
+    // The wrapper object's properties are not mistaken for owner fields.
+    let manifest: Value = serde_json::from_str(&worlds[0].files[0].1).unwrap();
+    assert!(manifest["collections"]["owners"]["fields"].get("total").is_none());
+
+    let world = load(&worlds[0].files);
+    assert!(worldsmith_engine::check(&world).passed());
+    let mut s = world.session();
+    let page = s.execute("listOwners", &serde_json::json!({})).unwrap();
+    let owners = page["owners"].as_array().unwrap();
+    assert_eq!(page["total"], owners.len());
+    assert!(owners.iter().all(|o| o["ownerId"].is_number() && o["name"].is_string()));
+    let city = owners[0]["city"].clone();
+    let in_city = s.execute("listOwners", &serde_json::json!({"city": city})).unwrap();
+    assert!(in_city["owners"].as_array().unwrap().iter().all(|o| o["city"] == city));
+    // Approving twice: the second call is refused and changes nothing.
+    let orders = world.initial_state().keys("orders").map(str::to_owned).collect::<Vec<_>>();
+    let key = orders
+        .iter()
+        .find(|k| s.execute("getOrderById", &serde_json::json!({"orderId": k})).unwrap()["status"] != "approved")
+        .unwrap();
+    let approved = s.execute("approveOrder", &serde_json::json!({"orderId": key})).unwrap();
+    assert_eq!((approved["status"].as_str(), approved["orderId"].as_str()), (Some("approved"), Some(key.as_str())));
+    let before = s.digest();
+    let again = s.execute("approveOrder", &serde_json::json!({"orderId": key})).unwrap_err().to_string();
+    assert!(again.contains("already has status approved"), "{again}");
+    assert_eq!(s.digest(), before);
+}
+
+#[test]
+fn a_model_implements_a_failing_tool_after_its_first_script_fails() {
+    use worldsmith_llm::testing::{TestServer, completion};
+    // With one record per collection, the only pet is referenced by the only order, so the
+    // generated delete is refused; a script that deletes the pet's orders first passes.
+    // (Pet ids are strings here: the engine checks references by string keys.)
+    let broken = "```python\ndef run(**args):\n    db.delete(\"pets\", str(args[\"petId\"])\n```";
+    let cascade = "```python\ndef run(**args):\n    key = str(args[\"petId\"])\n    if not db.exists(\"pets\", key):\n        fail(\"no pet %s\" % key)\n    for k in db.keys(\"orders\", {\"petId\": args[\"petId\"]}):\n        db.delete(\"orders\", k)\n    db.delete(\"pets\", key)\n    return {\"deleted\": key}\n```";
+    let server = TestServer::start(move |n, _| {
+        (200, completion(serde_json::json!({"role": "assistant", "content": if n == 0 { broken } else { cascade }})))
+    });
+    let client = worldsmith_llm::ChatClient::new(worldsmith_llm::ChatConfig::new(server.base_url(), "test-model"));
+    let refiner = worldsmith_materialize::refine::Refiner::new(client, 2);
+    let tools: Vec<ToolSpec> = include_str!("fixtures/petstore.jsonl")
+        .replace(r#""petId": {"type": "integer"}"#, r#""petId": {"type": "string"}"#)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let config = MaterializeConfig { records: 1, ..MaterializeConfig::default() };
+    let (_, plain, _) = materialize(&tools, &[domain(&tools)], &config, None);
+    let failing: Vec<&str> = plain[0].results.iter().filter(|r| !r.passed).map(|r| r.tool.as_str()).collect();
+    assert_eq!(failing, ["deletePet"], "{plain:#?}");
+
+    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &config, Some(&refiner));
+    assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
+    let delete = reports[0].results.iter().find(|r| r.tool == "deletePet").unwrap();
+    assert_eq!((delete.implementation.as_str(), delete.llm_attempts), ("llm", 2));
+    assert_eq!((summary.refine_asked, summary.refine_passed, summary.refine_requests), (1, 1, 2));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let prompt = requests[0].body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        prompt.contains("Tool `deletePet` (write)") && prompt.contains("`petId` refers to a `pets` key"),
+        "{prompt}"
+    );
+    // The second request carries the first script and why it failed.
+    let messages = requests[1].body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 4);
+    assert!(messages[3]["content"].as_str().unwrap().starts_with("The check failed: load:"), "{messages:#?}");
+    let world = load(&worlds[0].files);
+    assert!(worldsmith_engine::check(&world).passed());
+    assert!(worlds[0].files.iter().any(|(p, t)| p == "tools/deletePet.star" && t.contains("db.keys(\"orders\"")));
 }

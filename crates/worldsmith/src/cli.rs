@@ -379,4 +379,14 @@ pub struct MaterializeArgs {
     /// The share of a world's tools that must pass the self-check for it to be kept.
     #[arg(long, default_value_t = 0.9)]
     pub pass_rate: f64,
+    /// Ask a chat model to write Starlark for tools whose generated implementation fails
+    /// the self-check (OPENAI_BASE_URL, OPENAI_API_KEY, --model).
+    #[arg(long)]
+    pub refine: bool,
+    /// `--refine`: how many more times the model is asked after its script fails.
+    #[arg(long, default_value_t = 2)]
+    pub refine_retries: usize,
+    /// The endpoint of `--refine`.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 }

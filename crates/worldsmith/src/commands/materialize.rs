@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::Domain;
+use worldsmith_materialize::refine::Refiner;
 use worldsmith_materialize::{MaterializeConfig, MaterializeSummary};
 
 pub fn materialize(args: &MaterializeArgs) -> Result<Outcome> {
@@ -22,7 +23,13 @@ pub fn materialize(args: &MaterializeArgs) -> Result<Outcome> {
         min_tools: args.min_tools,
         pass_rate: args.pass_rate,
     };
-    let (summary, errors) = materialize_files(&args.tools, &args.domains, &args.out, &config)?;
+    let refiner = if args.refine {
+        let client = worldsmith_llm::ChatClient::new(super::stages::chat_config(&args.endpoint, "--refine")?);
+        Some(Refiner::new(client, args.refine_retries))
+    } else {
+        None
+    };
+    let (summary, errors) = materialize_files(&args.tools, &args.domains, &args.out, &config, refiner.as_ref())?;
     for e in errors.iter().take(20) {
         eprintln!("warning: {e}");
     }
@@ -37,6 +44,7 @@ pub fn materialize_files(
     domains: &Path,
     out: &Path,
     config: &MaterializeConfig,
+    refiner: Option<&Refiner>,
 ) -> Result<(MaterializeSummary, Vec<String>)> {
     let (domain_lines, mut errors) = read_jsonl::<Domain>(domains, "domain")?;
     // Only the tools of some domain are kept in memory: a pool can be much larger.
@@ -44,7 +52,7 @@ pub fn materialize_files(
     let (pool, tool_errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| wanted.contains(t.id.as_str()).then_some(t))?;
     errors.extend(tool_errors);
     let pool: Vec<ToolSpec> = pool.into_iter().flatten().collect();
-    let (worlds, reports, summary) = worldsmith_materialize::materialize(&pool, &domain_lines, config);
+    let (worlds, reports, summary) = worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner);
     for w in &worlds {
         for (path, text) in &w.files {
             write_atomic(&out.join(&w.name).join(path), text.as_bytes())?;
@@ -64,7 +72,18 @@ pub fn table(s: &MaterializeSummary) -> String {
     for (reason, n) in &s.rejected {
         let _ = writeln!(t, "  rejected       {n:>6} {reason}");
     }
-    let _ = writeln!(t, "tools passing    {:>6} of {} self-checked", s.tools_passed, s.tools_checked);
+    let _ = writeln!(
+        t,
+        "tools passing    {:>6} of {} self-checked ({} in generated Starlark)",
+        s.tools_passed, s.tools_checked, s.scripted_tools
+    );
+    if s.refine_asked > 0 {
+        let _ = writeln!(
+            t,
+            "  refined by LLM {:>6} of {} asked ({} requests)",
+            s.refine_passed, s.refine_asked, s.refine_requests
+        );
+    }
     let mut failures: Vec<(&String, &usize)> = s.tool_failures.iter().collect();
     failures.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (reason, n) in failures.iter().take(8) {

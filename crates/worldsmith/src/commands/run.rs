@@ -118,6 +118,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             &out.join("graph").join("domains.jsonl"),
             &generated_dir,
             &config,
+            None,
         )?;
         let mut kept: Vec<String> = std::fs::read_dir(&generated_dir)
             .with_context(|| format!("cannot list {}", generated_dir.display()))?
