@@ -371,7 +371,14 @@ impl Schema {
                     continue;
                 }
                 for (k, record) in state.scan(&c.name) {
-                    if path.any(record, &mut |v| v.as_str() == Some(key)) {
+                    // Integer keys are referred to by strings or by numbers, as integrity
+                    // accepts both.
+                    let refers = |v: &Value| match v {
+                        Value::String(s) => s == key,
+                        Value::Number(n) => n.to_string() == key,
+                        _ => false,
+                    };
+                    if path.any(record, &mut |v| refers(v)) {
                         return Some(format!("{}[{k:?}]/{}", c.name, path.as_str()));
                     }
                 }

@@ -151,7 +151,6 @@ fn a_model_implements_a_failing_tool_after_its_first_script_fails() {
     use worldsmith_llm::testing::{TestServer, completion};
     // With one record per collection, the only pet is referenced by the only order, so the
     // generated delete is refused; a script that deletes the pet's orders first passes.
-    // (Pet ids are strings here: the engine checks references by string keys.)
     let broken = "```python\ndef run(**args):\n    db.delete(\"pets\", str(args[\"petId\"])\n```";
     let cascade = "```python\ndef run(**args):\n    key = str(args[\"petId\"])\n    if not db.exists(\"pets\", key):\n        fail(\"no pet %s\" % key)\n    for k in db.keys(\"orders\", {\"petId\": args[\"petId\"]}):\n        db.delete(\"orders\", k)\n    db.delete(\"pets\", key)\n    return {\"deleted\": key}\n```";
     let server = TestServer::start(move |n, _| {
@@ -159,11 +158,7 @@ fn a_model_implements_a_failing_tool_after_its_first_script_fails() {
     });
     let client = worldsmith_llm::ChatClient::new(worldsmith_llm::ChatConfig::new(server.base_url(), "test-model"));
     let refiner = worldsmith_materialize::refine::Refiner::new(client, 2);
-    let tools: Vec<ToolSpec> = include_str!("fixtures/petstore.jsonl")
-        .replace(r#""petId": {"type": "integer"}"#, r#""petId": {"type": "string"}"#)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let tools = pool();
     let config = MaterializeConfig { records: 1, ..MaterializeConfig::default() };
     let (_, plain, _) = materialize(&tools, &[domain(&tools)], &config, None);
     let failing: Vec<&str> = plain[0].results.iter().filter(|r| !r.passed).map(|r| r.tool.as_str()).collect();

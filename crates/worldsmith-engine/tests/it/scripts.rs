@@ -105,3 +105,29 @@ fn deleting_a_referenced_record_is_refused() {
     // An account nothing refers to can go.
     assert_eq!(s.call("close_account", &json!({"account_id": "a3"})).unwrap(), json!({"deleted": "a3"}));
 }
+
+#[test]
+fn a_record_referred_to_by_number_cannot_be_deleted_either() {
+    let manifest = r#"{
+      "format": 1, "name": "numbers",
+      "collections": {
+        "owners": {"key": "owner_id", "fields": {"name": {"type": "string"}}},
+        "pets": {"key": "pet_id", "fields": {"owner_id": {"type": "integer"}}, "foreign_keys": {"owner_id": "owners"}}
+      },
+      "data": {"dir": "data"},
+      "tools": [
+        {"name": "delete_owner", "description": "Delete an owner.", "effect": "write",
+         "parameters": {"type": "object", "properties": {"owner_id": {"type": "integer"}}, "required": ["owner_id"]},
+         "op": {"kind": "delete", "collection": "owners"}}
+      ]
+    }"#;
+    let files = worldsmith_engine::MemFiles::new("numbers")
+        .with("world.json", manifest)
+        .with("data/owners.json", r#"{"1": {"name": "Ada"}, "2": {"name": "Bo"}}"#)
+        .with("data/pets.json", r#"{"p1": {"owner_id": 1}}"#);
+    let w = worldsmith_engine::World::load(&files).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = w.session();
+    let e = s.call("delete_owner", &json!({"owner_id": 1})).unwrap_err().to_string();
+    assert!(e.ends_with("cannot delete owners[\"1\"]: pets[\"p1\"]/owner_id still refers to it"), "{e}");
+    s.call("delete_owner", &json!({"owner_id": 2})).unwrap();
+}
