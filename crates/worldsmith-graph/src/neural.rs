@@ -87,6 +87,17 @@ impl NeuralEmbedder {
         Ok(NeuralEmbedder { model, tokenizer, device })
     }
 
+    /// The token ids the model reads for `text` (with `[CLS]` and `[SEP]`, cut at
+    /// [`MAX_TOKENS`]).
+    ///
+    /// # Errors
+    ///
+    /// A text the tokenizer rejects.
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, NeuralError> {
+        let encoding = self.tokenizer.encode(text, true).map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
     /// The unit-length embedding of each text, in order. `progress` is called with the
     /// number of texts done after each batch.
     ///

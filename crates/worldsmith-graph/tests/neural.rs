@@ -3,18 +3,88 @@
 //! (`scripts/fetch-minilm.sh`); without it the tests say so and pass.
 #![cfg(feature = "neural")]
 
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use worldsmith_graph::neural::NeuralEmbedder;
 
-fn model() -> Option<NeuralEmbedder> {
-    let dir = std::env::var_os("WORLDSMITH_MINILM_DIR")
+fn model_dir() -> PathBuf {
+    std::env::var_os("WORLDSMITH_MINILM_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/minilm"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/minilm"))
+}
+
+/// The model, or `None` (with a message) when it is not there; under CI it must be.
+fn model() -> Option<NeuralEmbedder> {
+    let dir = model_dir();
     if !dir.join("model.safetensors").is_file() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "no MiniLM model in {} under CI (scripts/fetch-minilm.sh)",
+            dir.display()
+        );
         eprintln!("skipped: no MiniLM model in {} (run scripts/fetch-minilm.sh)", dir.display());
         return None;
     }
     Some(NeuralEmbedder::load(&dir).expect("the model loads"))
+}
+
+/// A Python with numpy (a virtual environment made once in the target directory).
+fn python_with_numpy() -> Result<PathBuf, String> {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-numpy");
+    let python = venv.join("bin").join("python");
+    let has_numpy = |p: &Path| Command::new(p).args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
+    if has_numpy(&python) {
+        return Ok(python);
+    }
+    let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().map_err(|e| e.to_string())?;
+    if !created.status.success() {
+        return Err(format!("python3 -m venv failed: {}", String::from_utf8_lossy(&created.stderr)));
+    }
+    let pip =
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", "numpy"]).output().map_err(|e| e.to_string())?;
+    if pip.status.success() && has_numpy(&python) {
+        Ok(python)
+    } else {
+        Err(format!("pip install numpy failed: {}", String::from_utf8_lossy(&pip.stderr)))
+    }
+}
+
+#[test]
+fn vectors_equal_an_independent_numpy_implementation() {
+    let Some(model) = model() else { return };
+    let python = match python_with_numpy() {
+        Ok(p) => p,
+        Err(e) if std::env::var("CI").is_err() => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let texts = ["pet id name status", "List the orders of a customer, newest first.", "x"];
+    let ids: Vec<Vec<u32>> = texts.iter().map(|t| model.token_ids(t).unwrap()).collect();
+    let mut child = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/minilm_oracle.py"))
+        .arg(model_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in &ids {
+        writeln!(stdin, "{}", serde_json::to_string(i).unwrap()).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let expected: Vec<Vec<f64>> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got = model.embed(&texts, &|_| {}).unwrap();
+    assert_eq!(expected.len(), texts.len());
+    for (g, e) in got.iter().zip(&expected) {
+        let worst = g.iter().zip(e).map(|(a, b)| (f64::from(*a) - b).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-4, "largest difference {worst}");
+    }
 }
 
 fn cos(a: &[f32], b: &[f32]) -> f32 {
