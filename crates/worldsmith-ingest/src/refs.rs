@@ -6,9 +6,15 @@ use serde_json::{Map, Value, json};
 /// Keys whose value maps names to schemas (not a schema itself).
 const SCHEMA_MAPS: [&str; 5] = ["properties", "patternProperties", "definitions", "$defs", "dependentSchemas"];
 /// Keys whose value is data, copied as it is.
-const DATA: [&str; 5] = ["example", "examples", "default", "enum", "const"];
-/// Keys left out of the output (documentation for XML and external pages).
-const DROPPED: [&str; 4] = ["xml", "externalDocs", "nullable", "x-nullable"];
+const DATA: [&str; 3] = ["default", "enum", "const"];
+/// Keys left out of the output: OpenAPI's own (translated, or about XML, external pages and
+/// polymorphism tables) and examples, which can be larger than the schema (a discriminator
+/// mapping of Microsoft Graph lists thousands of types). Vendor extensions (`x-...`) go too.
+const DROPPED: [&str; 7] = ["xml", "externalDocs", "nullable", "x-nullable", "discriminator", "example", "examples"];
+
+fn dropped(key: &str) -> bool {
+    DROPPED.contains(&key) || key.starts_with("x-")
+}
 
 /// Expands schemas of one document.
 pub struct Resolver<'a> {
@@ -105,7 +111,7 @@ impl<'a> Resolver<'a> {
             // Keywords beside a `$ref` (3.1, or a description) refine the target.
             if let Value::Object(out_map) = &mut out {
                 for (k, v) in map {
-                    if k != "$ref" && !DROPPED.contains(&k.as_str()) {
+                    if k != "$ref" && !dropped(k) {
                         let v = self.expand_value(k, v, st);
                         out_map.insert(k.clone(), v);
                     }
@@ -115,7 +121,7 @@ impl<'a> Resolver<'a> {
         }
         let mut out = Map::with_capacity(map.len());
         for (k, v) in map {
-            if DROPPED.contains(&k.as_str()) {
+            if dropped(k) {
                 continue;
             }
             let v = self.expand_value(k, v, st);
