@@ -13,7 +13,8 @@ fn max_description(sink: &Sink<'_>) -> usize {
 
 /// Imports a JSON (or YAML) document holding functions; returns its format.
 pub fn import(doc: &Value, source: &str, stem: &str, sink: &mut Sink<'_>) -> Result<&'static str, DocError> {
-    let is_openai = |v: &Value| v.get("type").and_then(Value::as_str) == Some("function") && v.get("function").is_some();
+    let is_openai =
+        |v: &Value| v.get("type").and_then(Value::as_str) == Some("function") && v.get("function").is_some();
     // A JSON-RPC response's result, or the result itself.
     let body = doc.get("result").filter(|r| r.get("tools").is_some()).unwrap_or(doc);
     match body {
@@ -24,7 +25,9 @@ pub fn import(doc: &Value, source: &str, stem: &str, sink: &mut Sink<'_>) -> Res
             }
             Ok("openai")
         }
-        Value::Array(items) if items.first().is_some_and(|i| i.get("name").is_some() || i.get("function").is_some()) => {
+        Value::Array(items)
+            if items.first().is_some_and(|i| i.get("name").is_some() || i.get("function").is_some()) =>
+        {
             import_bfcl_lines(items, source, stem, sink)
         }
         Value::Object(map) => match map.get("tools") {
@@ -56,7 +59,12 @@ pub fn import(doc: &Value, source: &str, stem: &str, sink: &mut Sink<'_>) -> Res
 
 /// Imports BFCL function docs: each value a function `{name, description, parameters}`, or a
 /// test entry whose `function` is a list of them.
-pub fn import_bfcl_lines(values: &[Value], source: &str, stem: &str, sink: &mut Sink<'_>) -> Result<&'static str, DocError> {
+pub fn import_bfcl_lines(
+    values: &[Value],
+    source: &str,
+    stem: &str,
+    sink: &mut Sink<'_>,
+) -> Result<&'static str, DocError> {
     let mut f = Functions::new(source, stem, "bfcl");
     let mut any = false;
     for (i, value) in values.iter().enumerate() {
@@ -140,7 +148,11 @@ impl<'a> Functions<'a> {
         let response = output_key.and_then(|k| f.get(k)).filter(|v| v.is_object()).map(|v| schema(v, bfcl, sink));
         let count = self.seen.entry(raw_name.to_string()).or_default();
         *count += 1;
-        let id = if *count == 1 { format!("{}#{raw_name}", self.source) } else { format!("{}#{raw_name}~{count}", self.source) };
+        let id = if *count == 1 {
+            format!("{}#{raw_name}", self.source)
+        } else {
+            format!("{}#{raw_name}~{count}", self.source)
+        };
         Ok(ToolSpec {
             id,
             name,
@@ -182,7 +194,8 @@ pub fn bfcl_types(schema: &mut Value) {
                 },
                 Some(Value::Array(types)) => {
                     let translated: Vec<&str> = types.iter().filter_map(Value::as_str).filter_map(translate).collect();
-                    if translated.is_empty() || types.iter().any(|t| t.as_str().is_some_and(|t| translate(t).is_none())) {
+                    if translated.is_empty() || types.iter().any(|t| t.as_str().is_some_and(|t| translate(t).is_none()))
+                    {
                         drop_type = true;
                     } else {
                         *types = translated.into_iter().map(|t| json!(t)).collect();

@@ -387,8 +387,8 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, usize), IngestError>
     let mut inputs = Vec::new();
     let mut ignored = 0;
     for root in paths {
-        let meta = std::fs::metadata(root)
-            .map_err(|e| IngestError::Input { path: root.clone(), message: e.to_string() })?;
+        let meta =
+            std::fs::metadata(root).map_err(|e| IngestError::Input { path: root.clone(), message: e.to_string() })?;
         if meta.is_dir() {
             walk(root, root, &mut inputs, &mut ignored)?;
         } else {
@@ -591,7 +591,12 @@ mod tests {
         for source in ["a.json", "b.json"] {
             let mut tool = tools[0].clone();
             tool.provenance.provider = source.into();
-            let result = DocResult { source: source.into(), outcome: Ok(("mcp", 1)), tools: vec![prepare(&tool)], filtered: vec![] };
+            let result = DocResult {
+                source: source.into(),
+                outcome: Ok(("mcp", 1)),
+                tools: vec![prepare(&tool)],
+                filtered: vec![],
+            };
             pool.write(result, &mut summary, &mut out).unwrap();
         }
         let text = String::from_utf8(out).unwrap();
@@ -612,8 +617,12 @@ mod tests {
         let mut summary = IngestSummary::default();
         let mut out = Vec::new();
         for _ in 0..2 {
-            let result =
-                DocResult { source: "f.json".into(), outcome: Ok(("bfcl", 1)), tools: vec![prepare(&tools[0])], filtered: vec![] };
+            let result = DocResult {
+                source: "f.json".into(),
+                outcome: Ok(("bfcl", 1)),
+                tools: vec![prepare(&tools[0])],
+                filtered: vec![],
+            };
             pool.write(result, &mut summary, &mut out).unwrap();
         }
         assert_eq!(summary.tools_written, 1);
@@ -633,6 +642,9 @@ mod tests {
         assert_eq!(import_document(b"{", "x.json", &config).unwrap_err().reason(), "malformed");
         assert_eq!(import_document(b"42", "x.json", &config).unwrap_err().reason(), "unknown_format");
         assert_eq!(import_document(b"a: [", "x.yaml", &config).unwrap_err().reason(), "malformed");
-        assert_eq!(import_document(br#"{"openapi": "4.0.0"}"#, "x.json", &config).unwrap_err().reason(), "unsupported_version");
+        assert_eq!(
+            import_document(br#"{"openapi": "4.0.0"}"#, "x.json", &config).unwrap_err().reason(),
+            "unsupported_version"
+        );
     }
 }

@@ -129,11 +129,7 @@ fn version(doc: &Value) -> Result<(&'static str, bool), DocError> {
 
 /// The API's host: the first server's (3.x) or `host` (2.0), without port.
 fn host(doc: &Value, swagger: bool) -> Option<String> {
-    let raw = if swagger {
-        doc.get("host")?.as_str()?
-    } else {
-        doc.get("servers")?.get(0)?.get("url")?.as_str()?
-    };
+    let raw = if swagger { doc.get("host")?.as_str()? } else { doc.get("servers")?.get(0)?.get("url")?.as_str()? };
     let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
     let host = rest.split('/').next()?.split(':').next()?.trim();
     (!host.is_empty() && !host.contains('{')).then(|| host.to_string())
@@ -226,16 +222,20 @@ fn response_media_json(media: &str) -> bool {
     m.contains("json") || m == "*/*"
 }
 
-fn operation(d: &Document<'_>, path: &str, method: &str, op: &Value, shared: Option<&Value>) -> Result<ToolSpec, Filter> {
+fn operation(
+    d: &Document<'_>,
+    path: &str,
+    method: &str,
+    op: &Value,
+    shared: Option<&Value>,
+) -> Result<ToolSpec, Filter> {
     let Value::Object(op) = op else { return Err(Filter::Malformed) };
     if !d.config.keep_deprecated && op.get("deprecated") == Some(&Value::Bool(true)) {
         return Err(Filter::Deprecated);
     }
     let operation_id = op.get("operationId").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-    let name = operation_id
-        .and_then(names::sanitize)
-        .or_else(|| names::from_method_path(method, path))
-        .unwrap_or_default();
+    let name =
+        operation_id.and_then(names::sanitize).or_else(|| names::from_method_path(method, path)).unwrap_or_default();
     let text = |k: &str| op.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
     let description = bounded(text("summary").or_else(|| text("description")).unwrap_or(""), d.config.max_description);
 
@@ -341,7 +341,9 @@ fn parameter_schema(d: &Document<'_>, p: &Value) -> Value {
     if let Some(schema) = p.get("schema") {
         return d.resolver.schema(schema);
     }
-    if let Some(schema) = p.get("content").and_then(Value::as_object).and_then(|c| c.values().next()).and_then(|m| m.get("schema")) {
+    if let Some(schema) =
+        p.get("content").and_then(Value::as_object).and_then(|c| c.values().next()).and_then(|m| m.get("schema"))
+    {
         return d.resolver.schema(schema);
     }
     let own: Map<String, Value> =
@@ -352,9 +354,8 @@ fn parameter_schema(d: &Document<'_>, p: &Value) -> Value {
 /// The schema of the first successful JSON response (`200` first), or `None`.
 fn response(d: &Document<'_>, op: &Map<String, Value>) -> Option<Value> {
     let responses = op.get("responses")?.as_object()?;
-    let (_, response) = responses
-        .get_key_value("200")
-        .or_else(|| responses.iter().find(|(code, _)| code.starts_with('2')))?;
+    let (_, response) =
+        responses.get_key_value("200").or_else(|| responses.iter().find(|(code, _)| code.starts_with('2')))?;
     let response = d.resolver.deref(response)?;
     if d.swagger {
         let produces = op.get("produces").or(d.produces);
@@ -424,7 +425,10 @@ mod tests {
         assert!(json_eq(&t.parameters, &expected), "{}", t.parameters);
         assert!(json_eq(t.response.as_ref().unwrap(), &json!({"type": "object"})));
         let p = &t.provenance;
-        assert_eq!((p.provider.as_str(), p.service.as_deref(), p.format.as_str()), ("example.com", Some("pets"), "openapi-3.0"));
+        assert_eq!(
+            (p.provider.as_str(), p.service.as_deref(), p.format.as_str()),
+            ("example.com", Some("pets"), "openapi-3.0")
+        );
         assert_eq!(p.categories, ["animals"]);
         assert_eq!(p.locations["ownerId"], "path");
         assert_eq!(p.locations["dryRun"], "query");

@@ -164,7 +164,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let nullable = [source.get("nullable"), source.get("x-nullable")].into_iter().flatten().any(|v| v == &Value::Bool(true));
+        let nullable =
+            [source.get("nullable"), source.get("x-nullable")].into_iter().flatten().any(|v| v == &Value::Bool(true));
         if !nullable {
             return out;
         }

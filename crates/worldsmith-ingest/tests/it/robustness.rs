@@ -117,7 +117,8 @@ fn a_self_referencing_document_terminates() {
         "responses": {"200": {"$ref": "#/paths/~1b/get/responses/200"}}}}},
         "components": {"schemas": {"A": {"$ref": "#/components/schemas/A"}}}}"##;
     let _ = import_document(doc, "loop.json", &IngestConfig::default());
-    let doc = br##"{"openapi": "3.0.0", "paths": {"/b": {"get": {"summary": "B.", "responses": {"200": {"description": "x",
+    let doc =
+        br##"{"openapi": "3.0.0", "paths": {"/b": {"get": {"summary": "B.", "responses": {"200": {"description": "x",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}}},
         "components": {"schemas": {"A": {"$ref": "#/components/schemas/A"}}}}"##;
     let tools = import_document(doc, "loop.json", &IngestConfig::default()).unwrap();

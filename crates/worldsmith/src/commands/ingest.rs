@@ -4,10 +4,10 @@
 use super::Outcome;
 use crate::cli::IngestArgs;
 use crate::output::{pretty_json, write_atomic, write_atomic_with};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
-use worldsmith_ingest::{IngestConfig, IngestSummary, Progress, ingest_paths};
+use worldsmith_ingest::{IngestConfig, IngestError, IngestSummary, Progress, ingest_paths};
 
 pub fn ingest(args: &IngestArgs) -> Result<Outcome> {
     let started = std::time::Instant::now();
@@ -30,9 +30,13 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome> {
         bar.set_message(p.tools.to_string());
     };
     let summary = write_atomic_with(&args.out, |out| {
-        ingest_paths(&args.paths, &config, out, &progress).map_err(anyhow::Error::from)
-    })
-    .with_context(|| format!("cannot ingest into {}", args.out.display()))?;
+        ingest_paths(&args.paths, &config, out, &progress).map_err(|e| match e {
+            IngestError::Input { .. } => {
+                anyhow::anyhow!("{e}\nhint: give API documents, or directories that hold them")
+            }
+            e => anyhow::Error::from(e).context(format!("cannot write {}", args.out.display())),
+        })
+    })?;
     bar.finish_and_clear();
     if let Some(path) = &args.summary {
         write_atomic(path, &pretty_json(&summary)?)?;
@@ -51,22 +55,22 @@ pub fn ingest(args: &IngestArgs) -> Result<Outcome> {
 /// The summary people read (no timings: snapshot tests compare it).
 pub fn table(s: &IngestSummary) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "documents            {:>8}", s.documents_imported());
+    let _ = writeln!(t, "documents              {:>8}", s.documents_imported());
     for (format, n) in &s.documents {
-        let _ = writeln!(t, "  {format:<18} {n:>8}");
+        let _ = writeln!(t, "  {format:<20} {n:>8}");
     }
-    let _ = writeln!(t, "skipped documents    {:>8}", s.documents_skipped());
+    let _ = writeln!(t, "skipped documents      {:>8}", s.documents_skipped());
     for (reason, n) in &s.skipped_documents {
-        let _ = writeln!(t, "  {reason:<18} {n:>8}");
+        let _ = writeln!(t, "  {reason:<20} {n:>8}");
     }
     if s.ignored_files > 0 {
-        let _ = writeln!(t, "ignored files        {:>8} (not .json, .yaml, .yml, .jsonl, .ndjson)", s.ignored_files);
+        let _ = writeln!(t, "ignored files          {:>8} (not .json, .yaml, .yml, .jsonl, .ndjson)", s.ignored_files);
     }
-    let _ = writeln!(t, "operations           {:>8}", s.operations);
-    let _ = writeln!(t, "filtered             {:>8}", s.tools_filtered());
+    let _ = writeln!(t, "operations             {:>8}", s.operations);
+    let _ = writeln!(t, "filtered               {:>8}", s.tools_filtered());
     for (reason, n) in &s.filtered {
-        let _ = writeln!(t, "  {reason:<18} {n:>8}");
+        let _ = writeln!(t, "  {reason:<20} {n:>8}");
     }
-    let _ = writeln!(t, "tools written        {:>8} ({} renamed to stay unique)", s.tools_written, s.renamed);
+    let _ = writeln!(t, "tools written          {:>8} ({} renamed to stay unique)", s.tools_written, s.renamed);
     t
 }
