@@ -31,7 +31,9 @@
 //!   location); `provenance.locations` says where each goes. A JSON body that is an object
 //!   (or an `allOf` of objects) contributes its properties (location `body`); any other body
 //!   becomes one parameter `body` (location `body_value`). The headers `Accept`,
-//!   `Content-Type` and `Authorization` are left out (the client sets them). When two
+//!   `Content-Type`, `Authorization` and AWS's request-signing `X-Amz-*` ones (`Date`,
+//!   `Content-Sha256`, `Algorithm`, `Credential`, `Security-Token`, `Signature`,
+//!   `SignedHeaders`) are left out (the client sets them). When two
 //!   parameters share a name, the first (path, then query, header, cookie, body in the order
 //!   the operation lists them) is kept.
 //! - `response`: the schema of the first 2xx response with a JSON body, or `null`.

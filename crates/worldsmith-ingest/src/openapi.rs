@@ -9,8 +9,20 @@ use worldsmith_core::tool::{Provenance, ToolSpec};
 
 /// The HTTP methods of a path item.
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-/// Headers the HTTP client sets itself; never tool arguments.
-const CLIENT_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
+/// Headers the HTTP client sets itself (content negotiation, credentials, AWS request
+/// signing); never tool arguments.
+const CLIENT_HEADERS: [&str; 10] = [
+    "accept",
+    "content-type",
+    "authorization",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-amz-signature",
+    "x-amz-signedheaders",
+];
 /// The keys of a Swagger 2.0 non-body parameter that make up its schema.
 const SWAGGER_SCHEMA_KEYS: [&str; 19] = [
     "type",
