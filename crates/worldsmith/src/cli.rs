@@ -21,6 +21,9 @@ pub enum Command {
     World(WorldCommand),
     /// The main job: check every bundled world, replay its tasks, write a report.
     Run(RunArgs),
+    /// Import API documents (OpenAPI 3.x, Swagger 2.0, OpenAI tools, MCP tools/list, BFCL)
+    /// into a tool pool, tools.jsonl.
+    Ingest(IngestArgs),
     /// Discover domains in a tool pool: similarity graph, Leiden communities, data-flow edges.
     Graph(GraphArgs),
     /// Turn discovered domains into executable, self-checked worlds.
@@ -299,6 +302,36 @@ pub struct SynthArgs {
     /// The endpoint for `--paraphrase`.
     #[command(flatten)]
     pub endpoint: EndpointArgs,
+}
+
+/// `ingest`
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// API documents: files, or directories searched recursively for .json, .yaml, .yml,
+    /// .jsonl and .ndjson files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Where to write the tools (ToolSpec lines); `-` writes standard output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the counts as JSON here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// The most nested `$ref`s followed in one schema (deeper ones are cut).
+    #[arg(long, default_value_t = 4)]
+    pub max_ref_depth: usize,
+    /// The most object nodes in one schema (the rest is cut).
+    #[arg(long, default_value_t = 250)]
+    pub max_schema_nodes: usize,
+    /// Tools with more parameters are dropped.
+    #[arg(long, default_value_t = 64)]
+    pub max_params: usize,
+    /// Descriptions are cut to this many characters.
+    #[arg(long, default_value_t = 1024)]
+    pub max_description: usize,
+    /// Keep operations marked deprecated.
+    #[arg(long)]
+    pub keep_deprecated: bool,
 }
 
 /// `graph`

@@ -27,6 +27,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
 }
 
+/// Streams an output to `path` atomically: `write` fills a temporary file beside it, which
+/// is renamed into place when `write` succeeds and removed when it fails. `-` streams to
+/// standard output.
+pub fn write_atomic_with<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
+    if path == Path::new("-") {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let value = write(&mut out)?;
+        out.flush().or_else(ignore_broken_pipe).context("cannot write to standard output")?;
+        return Ok(value);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let result = write(&mut out).and_then(|value| {
+        out.flush().with_context(|| format!("cannot write {}", tmp.display()))?;
+        Ok(value)
+    });
+    drop(out);
+    match result {
+        Ok(value) => {
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
 /// Treats a closed standard output (`worldsmith ... | head`) as success.
 pub fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
     if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }

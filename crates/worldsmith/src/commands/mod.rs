@@ -2,6 +2,7 @@
 //! 0 ok, 1 the work found problems, 2 usage or internal error.
 
 mod graph;
+mod ingest;
 mod materialize;
 mod run;
 mod shell;
@@ -39,6 +40,7 @@ pub fn main() -> ExitCode {
         Command::World(WorldCommand::Tools(args)) => world::tools(&args),
         Command::World(WorldCommand::Dump(args)) => world::dump(&args),
         Command::Run(args) => run::run(&args),
+        Command::Ingest(args) => ingest::ingest(&args),
         Command::Graph(args) => graph::graph(&args),
         Command::Materialize(args) => materialize::materialize(&args),
         Command::Synth(args) => synth::synth(&args),

@@ -265,3 +265,55 @@ fn graph_with_minilm_says_what_it_needs() {
     }
     assert!(!out.join("domains.jsonl").exists());
 }
+
+/// The ingest crate's test documents.
+fn ingest_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../worldsmith-ingest/tests").join(name)
+}
+
+/// `run`'s text without the timing line.
+fn without_timing(text: &str) -> String {
+    text.lines().filter(|l| !l.starts_with("wrote ")).map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn ingest_prints_a_summary_and_its_tools_feed_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let tools = dir.path().join("tools.jsonl");
+    let summary = dir.path().join("summary.json");
+    let fixtures = ingest_fixture("fixtures");
+    let args = [
+        "ingest",
+        fixtures.to_str().unwrap(),
+        "--out",
+        tools.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+    ];
+    let text = without_timing(&run(&args, "", Some(dir.path())));
+    let written = std::fs::read_to_string(&tools).unwrap();
+    let pool: Vec<worldsmith_core::tool::ToolSpec> =
+        written.lines().map(|l| serde_json::from_str(l).expect("a ToolSpec line")).collect();
+    assert_eq!(pool.len(), 23);
+    let counts: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(counts["tools_written"], 23);
+    // Broken documents are skipped with their reasons, and the exit code says so.
+    let broken = ingest_fixture("broken");
+    let out = dir.path().join("partial.jsonl");
+    let partial = without_timing(&run(
+        &["ingest", broken.to_str().unwrap(), fixtures.join("mcp").to_str().unwrap(), "--out", out.to_str().unwrap()],
+        "",
+        Some(dir.path()),
+    ));
+    let missing = run(&["ingest", "no/such/dir", "--out", out.to_str().unwrap()], "", Some(dir.path()));
+    insta::assert_snapshot!(format!("{text}\n{partial}\n{missing}"));
+    // The same inputs give the same bytes.
+    let _ = run(&args, "", Some(dir.path()));
+    assert_eq!(std::fs::read_to_string(&tools).unwrap(), written);
+
+    // The pool feeds `graph`.
+    let graph_dir = dir.path().join("graph");
+    let graph = run(&["graph", tools.to_str().unwrap(), "--out", graph_dir.to_str().unwrap()], "", Some(dir.path()));
+    assert!(graph.starts_with("exit 0"), "{graph}");
+    assert!(graph_dir.join("domains.jsonl").exists());
+}

@@ -1,0 +1,509 @@
+//! OpenAPI 3.0 and 3.1, and Swagger 2.0: every operation under `paths` into a candidate
+//! tool.
+
+use crate::refs::Resolver;
+use crate::{DocError, Filter, IngestConfig, Sink, bounded, names};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use worldsmith_core::tool::{Provenance, ToolSpec};
+
+/// The HTTP methods of a path item.
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+/// Headers the HTTP client sets itself (content negotiation, credentials, AWS request
+/// signing); never tool arguments.
+const CLIENT_HEADERS: [&str; 10] = [
+    "accept",
+    "content-type",
+    "authorization",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-amz-signature",
+    "x-amz-signedheaders",
+];
+/// The keys of a Swagger 2.0 non-body parameter that make up its schema.
+const SWAGGER_SCHEMA_KEYS: [&str; 19] = [
+    "type",
+    "format",
+    "items",
+    "enum",
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "multipleOf",
+    "x-nullable",
+    "example",
+    "x-example",
+];
+
+/// What every operation of a document shares.
+struct Document<'a> {
+    source: &'a str,
+    format: &'static str,
+    swagger: bool,
+    provider: String,
+    service: Option<String>,
+    categories: Vec<String>,
+    resolver: Resolver<'a>,
+    consumes: Option<&'a Value>,
+    produces: Option<&'a Value>,
+    config: &'a IngestConfig,
+}
+
+/// Imports an OpenAPI or Swagger document; returns its format.
+pub fn import(
+    doc: &Value,
+    source: &str,
+    stem: &str,
+    config: &IngestConfig,
+    sink: &mut Sink<'_>,
+) -> Result<&'static str, DocError> {
+    let (format, openapi30) = version(doc)?;
+    let swagger = format == "swagger-2.0";
+    let info = doc.get("info");
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let provider = text(info.and_then(|i| i.get("x-providerName")))
+        .or_else(|| host(doc, swagger))
+        .unwrap_or_else(|| stem.to_string());
+    let service = text(info.and_then(|i| i.get("x-serviceName")));
+    let categories = info
+        .and_then(|i| i.get("x-apisguru-categories"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
+    let paths = match doc.get("paths") {
+        None | Some(Value::Null) => return Ok(format),
+        Some(Value::Object(paths)) => paths,
+        Some(_) => {
+            return Err(DocError::Invalid { pointer: "/paths".into(), message: "`paths` is not an object".into() });
+        }
+    };
+    let d = Document {
+        source,
+        format,
+        swagger,
+        provider,
+        service,
+        categories,
+        resolver: Resolver::new(doc, config.max_ref_depth, config.max_schema_nodes, openapi30),
+        consumes: doc.get("consumes"),
+        produces: doc.get("produces"),
+        config,
+    };
+    for (path, item) in paths {
+        let Some(Value::Object(item)) = d.resolver.deref(item) else { continue };
+        for (method, op) in item {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            sink.operations += 1;
+            match operation(&d, path, method, op, item.get("parameters")) {
+                Ok(tool) => sink.tool(tool),
+                Err(reason) => sink.filtered(reason),
+            }
+        }
+    }
+    Ok(format)
+}
+
+/// The format and whether it is the OpenAPI 3.0 dialect (`nullable`, boolean bounds).
+fn version(doc: &Value) -> Result<(&'static str, bool), DocError> {
+    let as_text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let Some(v) = doc.get("openapi") {
+        let v = as_text(v);
+        return if v.starts_with("3.0") {
+            Ok(("openapi-3.0", true))
+        } else if v.starts_with("3.1") {
+            Ok(("openapi-3.1", false))
+        } else {
+            Err(DocError::UnsupportedVersion(format!("openapi {v}")))
+        };
+    }
+    match doc.get("swagger").map(as_text) {
+        Some(v) if v == "2.0" || v == "2" => Ok(("swagger-2.0", true)),
+        Some(v) => Err(DocError::UnsupportedVersion(format!("swagger {v}"))),
+        None => Err(DocError::UnknownFormat("no `openapi` or `swagger` field".into())),
+    }
+}
+
+/// The API's host: the first server's (3.x) or `host` (2.0), without port.
+fn host(doc: &Value, swagger: bool) -> Option<String> {
+    let raw = if swagger { doc.get("host")?.as_str()? } else { doc.get("servers")?.get(0)?.get("url")?.as_str()? };
+    let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let host = rest.split('/').next()?.split(':').next()?.trim();
+    (!host.is_empty() && !host.contains('{')).then(|| host.to_string())
+}
+
+/// Where the parameters go, in the order they are added.
+#[derive(Default)]
+struct Params {
+    properties: Map<String, Value>,
+    required: Vec<Value>,
+    locations: BTreeMap<String, String>,
+}
+
+impl Params {
+    fn add(&mut self, name: &str, schema: Value, required: bool, location: &str) {
+        if self.properties.contains_key(name) {
+            return;
+        }
+        self.properties.insert(name.to_string(), schema);
+        if required {
+            self.required.push(Value::String(name.to_string()));
+        }
+        self.locations.insert(name.to_string(), location.to_string());
+    }
+
+    /// A request body: its fields when it is an object, else one `body` parameter.
+    fn add_body(&mut self, schema: Value, required: bool) {
+        if let Some((properties, fields_required)) = object_fields(&schema) {
+            for (name, field) in properties {
+                let r = required && fields_required.iter().any(|f| f.as_str() == Some(name.as_str()));
+                self.add(&name, field, r, "body");
+            }
+        } else {
+            self.add("body", schema, required, "body_value");
+        }
+    }
+
+    fn into_schema(self) -> (Value, BTreeMap<String, String>) {
+        (json!({"type": "object", "properties": self.properties, "required": self.required}), self.locations)
+    }
+}
+
+/// The properties and required names of an object schema, or of an `allOf` of object
+/// schemas; `None` for anything else.
+fn object_fields(schema: &Value) -> Option<(Map<String, Value>, Vec<Value>)> {
+    let required = |s: &Value| s.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+    if let Some(Value::Object(p)) = schema.get("properties") {
+        return Some((p.clone(), required(schema)));
+    }
+    let parts = schema.get("allOf")?.as_array()?;
+    let mut properties = Map::new();
+    let mut all_required = Vec::new();
+    for part in parts {
+        let (p, r) = object_fields(part)?;
+        properties.extend(p);
+        all_required.extend(r);
+    }
+    all_required.extend(required(schema));
+    (!properties.is_empty()).then_some((properties, all_required))
+}
+
+/// A media type a tool can send as a request body.
+fn body_media_supported(media: &str) -> bool {
+    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    m.contains("json") || m == "application/x-www-form-urlencoded" || m == "text/plain" || m == "*/*"
+}
+
+/// The preferred media type of a request body: JSON, then form, then text, then anything.
+fn pick_body_media(content: &Map<String, Value>) -> Option<&Value> {
+    let ranked = |m: &str| {
+        let m = m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if m == "application/json" {
+            0
+        } else if m.contains("json") {
+            1
+        } else if m == "application/x-www-form-urlencoded" {
+            2
+        } else if m == "text/plain" {
+            3
+        } else {
+            4
+        }
+    };
+    content.iter().filter(|(m, _)| body_media_supported(m)).min_by_key(|(m, _)| ranked(m)).map(|(_, v)| v)
+}
+
+/// A JSON media type of a response.
+fn response_media_json(media: &str) -> bool {
+    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    m.contains("json") || m == "*/*"
+}
+
+fn operation(
+    d: &Document<'_>,
+    path: &str,
+    method: &str,
+    op: &Value,
+    shared: Option<&Value>,
+) -> Result<ToolSpec, Filter> {
+    let Value::Object(op) = op else { return Err(Filter::Malformed) };
+    if !d.config.keep_deprecated && op.get("deprecated") == Some(&Value::Bool(true)) {
+        return Err(Filter::Deprecated);
+    }
+    let operation_id = op.get("operationId").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let name =
+        operation_id.and_then(names::sanitize).or_else(|| names::from_method_path(method, path)).unwrap_or_default();
+    let text = |k: &str| op.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let description = bounded(text("summary").or_else(|| text("description")).unwrap_or(""), d.config.max_description);
+
+    // Path-level parameters first, replaced by the operation's of the same name and place.
+    let mut list: Vec<&Value> = Vec::new();
+    for group in [shared, op.get("parameters")].into_iter().flatten() {
+        let Value::Array(items) = group else { return Err(Filter::Malformed) };
+        for item in items {
+            let p = d.resolver.deref(item).ok_or(Filter::Malformed)?;
+            let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
+            list.retain(|q| key(q) != key(p));
+            list.push(p);
+        }
+    }
+    let mut params = Params::default();
+    let mut body: Option<(Value, bool)> = None;
+    let mut form = false;
+    for location in ["path", "query", "header", "cookie", "formData", "body"] {
+        for p in list.iter().filter(|p| p.get("in").and_then(Value::as_str) == Some(location)) {
+            let Some(name) = p.get("name").and_then(Value::as_str) else { return Err(Filter::Malformed) };
+            if location == "header" && CLIENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            let required = location == "path" || p.get("required") == Some(&Value::Bool(true));
+            if location == "body" {
+                let schema = p.get("schema").map_or_else(|| json!({}), |s| d.resolver.schema(s));
+                body = Some((schema, required));
+                continue;
+            }
+            if location == "formData" {
+                if p.get("type").and_then(Value::as_str) == Some("file") {
+                    return Err(Filter::UnsupportedBody);
+                }
+                form = true;
+            }
+            let mut schema = parameter_schema(d, p);
+            if let (Value::Object(s), Some(Value::String(text))) = (&mut schema, p.get("description"))
+                && !s.contains_key("description")
+                && !text.trim().is_empty()
+            {
+                s.insert("description".into(), Value::String(text.trim().to_string()));
+            }
+            let place = if location == "formData" { "body" } else { location };
+            params.add(name, schema, required, place);
+        }
+    }
+    if list.iter().any(|p| {
+        let place = p.get("in").and_then(Value::as_str).unwrap_or("");
+        !["path", "query", "header", "cookie", "formData", "body"].contains(&place)
+    }) {
+        return Err(Filter::Malformed);
+    }
+    if d.swagger && body.is_some() && !form {
+        let consumes = op.get("consumes").or(d.consumes);
+        if let Some(Value::Array(types)) = consumes
+            && !types.is_empty()
+            && !types.iter().filter_map(Value::as_str).any(body_media_supported)
+        {
+            return Err(Filter::UnsupportedBody);
+        }
+    }
+    if let Some(rb) = op.get("requestBody") {
+        let rb = d.resolver.deref(rb).ok_or(Filter::Malformed)?;
+        let required = rb.get("required") == Some(&Value::Bool(true));
+        match rb.get("content") {
+            Some(Value::Object(content)) if !content.is_empty() => {
+                let media = pick_body_media(content).ok_or(Filter::UnsupportedBody)?;
+                let schema = media.get("schema").map_or_else(|| json!({}), |s| d.resolver.schema(s));
+                body = Some((schema, required));
+            }
+            Some(Value::Object(_)) | None => {}
+            Some(_) => return Err(Filter::Malformed),
+        }
+    }
+    if let Some((schema, required)) = body {
+        params.add_body(schema, required);
+    }
+    let (parameters, locations) = params.into_schema();
+    let response = response(d, op);
+    Ok(ToolSpec {
+        id: format!("{}#{method} {path}", d.source),
+        name,
+        description,
+        parameters,
+        response,
+        provenance: Provenance {
+            source: d.source.to_string(),
+            format: d.format.to_string(),
+            provider: d.provider.clone(),
+            service: d.service.clone(),
+            path: Some(path.to_string()),
+            method: Some(method.to_string()),
+            operation_id: operation_id.map(String::from),
+            categories: d.categories.clone(),
+            locations,
+        },
+    })
+}
+
+/// The schema of a non-body parameter: `schema`, else the first `content` entry's (3.x), or
+/// the parameter's own type keywords (2.0).
+fn parameter_schema(d: &Document<'_>, p: &Value) -> Value {
+    if let Some(schema) = p.get("schema") {
+        return d.resolver.schema(schema);
+    }
+    if let Some(schema) =
+        p.get("content").and_then(Value::as_object).and_then(|c| c.values().next()).and_then(|m| m.get("schema"))
+    {
+        return d.resolver.schema(schema);
+    }
+    let own: Map<String, Value> =
+        SWAGGER_SCHEMA_KEYS.iter().filter_map(|k| p.get(*k).map(|v| ((*k).to_string(), v.clone()))).collect();
+    d.resolver.schema(&Value::Object(own))
+}
+
+/// The schema of the first successful JSON response (`200` first), or `None`.
+fn response(d: &Document<'_>, op: &Map<String, Value>) -> Option<Value> {
+    let responses = op.get("responses")?.as_object()?;
+    let (_, response) =
+        responses.get_key_value("200").or_else(|| responses.iter().find(|(code, _)| code.starts_with('2')))?;
+    let response = d.resolver.deref(response)?;
+    if d.swagger {
+        let produces = op.get("produces").or(d.produces);
+        if let Some(Value::Array(types)) = produces
+            && !types.is_empty()
+            && !types.iter().filter_map(Value::as_str).any(response_media_json)
+        {
+            return None;
+        }
+        return response.get("schema").map(|s| d.resolver.schema(s));
+    }
+    let content = response.get("content")?.as_object()?;
+    let media = content
+        .iter()
+        .find(|(m, _)| m.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")))
+        .or_else(|| content.iter().find(|(m, _)| response_media_json(m)))?
+        .1;
+    media.get("schema").map(|s| d.resolver.schema(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{IngestConfig, import_document};
+    use serde_json::json;
+    use worldsmith_core::canonical::json_eq;
+
+    fn one(doc: &serde_json::Value) -> worldsmith_core::tool::ToolSpec {
+        let tools = import_document(doc.to_string().as_bytes(), "api/x.json", &IngestConfig::default()).unwrap();
+        assert_eq!(tools.len(), 1, "{tools:?}");
+        tools.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn parameters_of_every_place_merge_into_one_schema() {
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1", "x-providerName": "example.com", "x-serviceName": "pets",
+                     "x-apisguru-categories": ["animals"]},
+            "paths": {"/owners/{ownerId}/pets": {
+                "parameters": [{"name": "ownerId", "in": "path", "schema": {"type": "integer"}}],
+                "post": {
+                    "operationId": "addPet",
+                    "summary": "  Add a pet. ",
+                    "parameters": [
+                        {"name": "dryRun", "in": "query", "schema": {"type": "boolean"}, "description": "Only check."},
+                        {"name": "X-Trace", "in": "header", "required": true, "schema": {"type": "string"}},
+                        {"name": "Accept", "in": "header", "schema": {"type": "string"}}
+                    ],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["name"],
+                        "properties": {"name": {"type": "string"}, "tag": {"type": "string", "nullable": true}}}}}},
+                    "responses": {"201": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
+                }
+            }}
+        });
+        let t = one(&doc);
+        assert_eq!(t.id, "api/x.json#post /owners/{ownerId}/pets");
+        assert_eq!(t.name, "addPet");
+        assert_eq!(t.description, "Add a pet.");
+        let expected = json!({"type": "object", "properties": {
+            "ownerId": {"type": "integer"},
+            "dryRun": {"type": "boolean", "description": "Only check."},
+            "X-Trace": {"type": "string"},
+            "name": {"type": "string"},
+            "tag": {"type": ["string", "null"]}
+        }, "required": ["ownerId", "X-Trace", "name"]});
+        assert!(json_eq(&t.parameters, &expected), "{}", t.parameters);
+        assert!(json_eq(t.response.as_ref().unwrap(), &json!({"type": "object"})));
+        let p = &t.provenance;
+        assert_eq!(
+            (p.provider.as_str(), p.service.as_deref(), p.format.as_str()),
+            ("example.com", Some("pets"), "openapi-3.0")
+        );
+        assert_eq!(p.categories, ["animals"]);
+        assert_eq!(p.locations["ownerId"], "path");
+        assert_eq!(p.locations["dryRun"], "query");
+        assert_eq!(p.locations["X-Trace"], "header");
+        assert_eq!(p.locations["tag"], "body");
+        assert!(!p.locations.contains_key("Accept"));
+    }
+
+    #[test]
+    fn operations_are_filtered_with_reasons() {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "servers": [{"url": "https://api.example.org:8443/v1"}],
+            "paths": {"/files": {
+                "post": {"summary": "Upload.", "requestBody": {"content": {"multipart/form-data": {"schema": {}}}}},
+                "put": {"summary": "Old.", "deprecated": true},
+                "get": {"responses": {}},
+                "delete": "nonsense",
+                "patch": {"summary": "Raw.", "requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }}
+        });
+        let tools = import_document(doc.to_string().as_bytes(), "x.json", &IngestConfig::default()).unwrap();
+        assert_eq!(tools.len(), 1);
+        assert_eq!(tools[0].name, "patch_files");
+        assert_eq!(tools[0].provenance.provider, "api.example.org");
+        assert_eq!(tools[0].provenance.locations["body"], "body_value");
+    }
+
+    #[test]
+    fn swagger_body_form_and_definitions() {
+        let doc = json!({
+            "swagger": "2.0",
+            "host": "petstore.example:80",
+            "consumes": ["application/json"],
+            "produces": ["application/json"],
+            "definitions": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
+            "paths": {
+                "/pets": {"post": {"operationId": "addPet", "description": "Add.",
+                    "parameters": [{"in": "body", "name": "pet", "required": true, "schema": {"$ref": "#/definitions/Pet"}}],
+                    "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Pet"}}}}},
+                "/pets/{id}": {"post": {"operationId": "updatePet", "description": "Update.", "consumes": ["application/x-www-form-urlencoded"],
+                    "parameters": [{"in": "path", "name": "id", "type": "integer", "required": true},
+                                   {"in": "formData", "name": "status", "type": "string", "enum": ["a", "b"]}],
+                    "responses": {"default": {"description": "x"}}}},
+                "/pets/{id}/photo": {"post": {"operationId": "upload", "description": "Upload.",
+                    "parameters": [{"in": "formData", "name": "file", "type": "file"}], "responses": {}}},
+                "/xml": {"post": {"operationId": "xml", "description": "XML.", "consumes": ["application/xml"],
+                    "parameters": [{"in": "body", "name": "b", "schema": {"type": "string"}}], "responses": {}}}
+            }
+        });
+        let tools = import_document(doc.to_string().as_bytes(), "s.json", &IngestConfig::default()).unwrap();
+        assert_eq!(tools.len(), 2);
+        let add = &tools[0];
+        assert_eq!(add.provenance.format, "swagger-2.0");
+        assert_eq!(add.provenance.provider, "petstore.example");
+        assert!(json_eq(
+            &add.parameters,
+            &json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})
+        ));
+        assert!(add.response.is_some());
+        let update = &tools[1];
+        assert_eq!(update.provenance.locations["status"], "body");
+        assert!(json_eq(&update.parameters["properties"]["id"], &json!({"type": "integer"})));
+        assert_eq!(update.response, None);
+    }
+}
