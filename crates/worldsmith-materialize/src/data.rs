@@ -37,6 +37,26 @@ pub fn key_value(key: &str, kind: &str) -> Value {
 
 /// A value for a field, by name, format and enum (`k` varies it).
 pub fn value(name: &str, field: &Field, k: usize, rng: &mut SplitMix64) -> Value {
+    if field.kind == "array" {
+        // One or two items: of the enum's values, else of the item type.
+        let item = Field {
+            kind: field
+                .item
+                .clone()
+                .unwrap_or_else(|| if field.choices.is_empty() { "string" } else { "any" }.to_owned()),
+            format: field.format.clone(),
+            choices: field.choices.clone(),
+            item: None,
+        };
+        if field.item.is_none() && field.choices.is_empty() {
+            // Items of an unknown or structured type: a small object.
+            return json!([value(name, &Field { kind: "object".into(), ..item }, k, rng)]);
+        }
+        let n = 1 + rng.below(2) as usize;
+        let mut items: Vec<Value> = (0..n).map(|i| value(name, &item, k + i, rng)).collect();
+        items.dedup();
+        return Value::Array(items);
+    }
     if !field.choices.is_empty() {
         return field.choices[rng.below(field.choices.len() as u64) as usize].clone();
     }
@@ -64,7 +84,8 @@ pub fn value(name: &str, field: &Field, k: usize, rng: &mut SplitMix64) -> Value
             }
         }
         "array" => json!([]),
-        "object" => json!({}),
+        // Free-form objects (their properties are not kept): a label, so writes change them.
+        "object" => json!({"label": format!("{}-{k}", pick(rng, WORDS))}),
         _ => {
             let format = field.format.as_deref().unwrap_or("");
             let first = pick(rng, FIRST);
@@ -139,9 +160,14 @@ pub fn generate(collections: &[Collection], n: usize, seed: u64) -> BTreeMap<Str
             let mut record = Map::new();
             for (name, field) in &c.fields {
                 let v = if let Some(target) = c.foreign_keys.get(name) {
+                    // The last records of a collection are never referred to, so a delete
+                    // has records it may remove.
                     let targets = &all_keys[target.as_str()];
-                    key_value(&targets[rng.below(targets.len() as u64) as usize], &field.kind)
-                } else if *name == c.key || name == "id" {
+                    let referable = if targets.len() > 5 { targets.len() - 3 } else { targets.len() };
+                    key_value(&targets[rng.below(referable as u64) as usize], &field.kind)
+                } else if (*name == c.key || name == "id")
+                    && matches!(field.kind.as_str(), "string" | "integer" | "number")
+                {
                     // The record's own id, in the field's type (a number field of a
                     // collection with text keys gets the record's position).
                     match key_value(key, &field.kind) {

@@ -15,6 +15,8 @@ pub struct Field {
     pub format: Option<String>,
     /// Allowed values, if an enum of scalars.
     pub choices: Vec<Value>,
+    /// For an array: its items' type, when a scalar one.
+    pub item: Option<String>,
 }
 
 /// An inferred collection.
@@ -96,11 +98,52 @@ pub struct Wrap {
     pub counts: Vec<String>,
 }
 
-/// The wrapper of a list tool's response: an object with exactly one array property.
+/// Properties a page of results has besides its records.
+const PAGING: &[&str] = &[
+    "total",
+    "count",
+    "totalcount",
+    "totalresults",
+    "totalitems",
+    "size",
+    "next",
+    "nexttoken",
+    "nextpagetoken",
+    "nextcursor",
+    "cursor",
+    "page",
+    "pagesize",
+    "pagecount",
+    "totalpages",
+    "offset",
+    "limit",
+    "hasmore",
+    "more",
+    "links",
+    "link",
+    "previous",
+    "prev",
+    "marker",
+    "nextmarker",
+    "nextlink",
+    "odatanextlink",
+    "odatacount",
+    "skip",
+    "top",
+    "start",
+    "end",
+];
+
+/// The wrapper of a list tool's response: an object whose only array property holds
+/// records (objects) and whose other properties are paging ones (`total`, `next`...).
 fn wrap_of(response: Option<&Value>) -> Option<Wrap> {
     let props = response?.get("properties")?.as_object()?;
     let arrays: Vec<&String> = props.iter().filter(|(_, s)| kind_of(s) == "array").map(|(k, _)| k).collect();
     let [items] = arrays.as_slice() else { return None };
+    let holds_records = props[items.as_str()].get("items").is_some_and(|i| kind_of(i) == "object");
+    if !holds_records || props.keys().any(|k| k != *items && !PAGING.contains(&norm(k).as_str())) {
+        return None;
+    }
     let counts = props
         .iter()
         .filter(|(k, s)| {
@@ -209,7 +252,7 @@ fn norm(name: &str) -> String {
 /// The JSON type of a schema (`null` ignored in type lists).
 fn kind_of(schema: &Value) -> String {
     match schema.get("type") {
-        Some(Value::String(t)) => t.clone(),
+        Some(Value::String(t)) if t != "null" => t.clone(),
         Some(Value::Array(ts)) => {
             ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string").to_owned()
         }
@@ -219,14 +262,19 @@ fn kind_of(schema: &Value) -> String {
     }
 }
 
-fn field_of(schema: &Value) -> Field {
+/// A field (or parameter) from its JSON Schema.
+pub(crate) fn field_of(schema: &Value) -> Field {
     let kind = kind_of(schema);
     let choices: Vec<Value> = schema
         .get("enum")
         .and_then(Value::as_array)
         .map(|e| e.iter().filter(|v| !v.is_null() && !v.is_array() && !v.is_object()).cloned().collect())
         .unwrap_or_default();
-    Field { kind, format: schema.get("format").and_then(Value::as_str).map(str::to_owned), choices }
+    let item = (kind == "array")
+        .then(|| schema.get("items").map(kind_of))
+        .flatten()
+        .filter(|k| matches!(k.as_str(), "string" | "number" | "integer" | "boolean"));
+    Field { kind, format: schema.get("format").and_then(Value::as_str).map(str::to_owned), choices, item }
 }
 
 /// A plain JSON Schema for a field or parameter: type (nullable), enum, description,
@@ -245,11 +293,8 @@ fn plain_schema(schema: &Value, nullable: bool) -> Value {
     if let Some(d) = schema.get("description").and_then(Value::as_str) {
         out.insert("description".into(), json!(d.chars().take(300).collect::<String>()));
     }
-    if f.kind == "array" {
-        let item = schema.get("items").map(kind_of).unwrap_or_else(|| "string".to_owned());
-        if matches!(item.as_str(), "string" | "number" | "integer" | "boolean") {
-            out.insert("items".into(), json!({"type": item}));
-        }
+    if let Some(item) = f.item {
+        out.insert("items".into(), json!({"type": item}));
     }
     Value::Object(out)
 }
@@ -407,6 +452,13 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
         }
         shapes.push((i, name, key_param, parent, params));
     }
+    // A record's key field holds its key, whatever values an enum on it listed.
+    for c in collections.values_mut() {
+        let key = c.key.clone();
+        if let Some(f) = c.fields.get_mut(&key) {
+            f.choices.clear();
+        }
+    }
     // Foreign keys: a string field named like another collection's key or `<singular>_id`.
     let keys: Vec<(String, String, String)> = collections
         .values()
@@ -414,7 +466,8 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
         .collect();
     for c in collections.values_mut() {
         for (f, field) in &c.fields {
-            if field.kind != "string" && field.kind != "integer" {
+            // An enum field holds its own values, not keys.
+            if (field.kind != "string" && field.kind != "integer") || !field.choices.is_empty() {
                 continue;
             }
             let n = norm(f);
@@ -439,8 +492,17 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
                 .find(|p| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(&name))))
                 .cloned()
         });
-        let field_args: Vec<String> =
-            prop_names.iter().filter(|p| Some(*p) != key_arg.as_ref() && c.fields.contains_key(*p)).cloned().collect();
+        // Arguments that become fields: those of a field's name and a type it holds (two
+        // tools of one domain may disagree about a field's type; the first one seen wins).
+        let holds = |field: &Field, arg: &str| {
+            let kind = kind_of(&params["properties"][arg]);
+            kind == field.kind || (kind == "integer" && field.kind == "number")
+        };
+        let field_args: Vec<String> = prop_names
+            .iter()
+            .filter(|p| Some(*p) != key_arg.as_ref() && c.fields.get(*p).is_some_and(|f| holds(f, p)))
+            .cloned()
+            .collect();
         let action = match (verb(tool), &key_arg) {
             ("read", Some(k)) => Action::Get { key: k.clone() },
             ("read", None) => {
@@ -492,6 +554,9 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
 /// writes may leave it empty).
 pub fn field_schema(field: &Field) -> Value {
     let mut schema = json!({"type": field.kind});
+    if let Some(item) = &field.item {
+        schema["items"] = json!({"type": item});
+    }
     if !field.choices.is_empty() && field.choices.iter().all(|c| kind_matches(&field.kind, c)) {
         schema["enum"] = Value::Array(field.choices.clone());
     }
@@ -570,6 +635,54 @@ mod tests {
         assert_eq!(actions[3], &Action::Delete { key: "petId".into() });
         // `POST /pets/{petId}/feed` is an action on the pet.
         assert_eq!(actions[4], &Action::Touch { key: "petId".into() });
+    }
+
+    #[test]
+    fn real_world_schema_quirks_give_valid_fields() {
+        let owner = json!({"type": "object", "properties": {
+            "tags": {"type": "array", "items": {"type": "integer"}},
+            "petId": {"type": "string", "enum": ["a", "b"]},
+            "meta": {"type": "object"},
+            "gone": {"type": "null"}}});
+        let tools = vec![
+            tool(
+                "getOwner",
+                "get",
+                "/owners/{ownerId}",
+                json!({"type": "object", "properties": {"ownerId": {"type": "string"}}, "required": ["ownerId"]}),
+                Some(owner),
+            ),
+            tool(
+                "getPet",
+                "get",
+                "/pets/{petId}",
+                json!({"type": "object", "properties": {"petId": {"type": "string"}}, "required": ["petId"]}),
+                None,
+            ),
+            // `tags` as a string here: not written into the integer-array field.
+            tool(
+                "updateOwner",
+                "put",
+                "/owners/{ownerId}",
+                json!({"type": "object", "properties": {"ownerId": {"type": "string"}, "tags": {"type": "string"}, "meta": {"type": "object"}}, "required": ["ownerId"]}),
+                None,
+            ),
+        ];
+        let (collections, planned) = plan(&tools, &[0, 1, 2]);
+        let owners = collections.iter().find(|c| c.name == "owners").unwrap();
+        assert_eq!(owners.fields["tags"].item.as_deref(), Some("integer"));
+        assert_eq!(field_schema(&owners.fields["tags"])["items"], json!({"type": "integer"}));
+        assert_eq!(owners.fields["gone"].kind, "string");
+        // An enum named like another collection's key holds its own values, not keys.
+        assert!(!owners.foreign_keys.contains_key("petId"));
+        assert_eq!(planned[2].action, Action::Update { key: "ownerId".into(), fields: vec!["meta".into()] });
+        // Generated values fit the fields' schemas.
+        let mut rng = worldsmith_core::rng::SplitMix64::new(7);
+        for (name, field) in &owners.fields {
+            let v = crate::data::value(name, field, 1, &mut rng);
+            let schema = field_schema(field);
+            assert!(jsonschema::is_valid(&schema, &v), "{name}: {v} against {schema}");
+        }
     }
 
     #[test]

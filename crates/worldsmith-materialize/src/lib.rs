@@ -514,20 +514,7 @@ fn world_of(
 
 /// The schema of a parameter, as a [`infer::Field`].
 fn param_field(parameters: &Value, name: &str) -> infer::Field {
-    let schema = parameters["properties"].get(name).cloned().unwrap_or(json!({}));
-    let kind = match schema.get("type") {
-        Some(Value::String(t)) => t.clone(),
-        Some(Value::Array(ts)) => {
-            ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string").to_owned()
-        }
-        _ => "string".to_owned(),
-    };
-    let choices = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .map(|e| e.iter().filter(|v| !v.is_null()).cloned().collect())
-        .unwrap_or_default();
-    infer::Field { kind, format: None, choices }
+    infer::field_of(parameters["properties"].get(name).unwrap_or(&Value::Null))
 }
 
 /// Calls a tool on arguments drawn from the world's state; returns the arguments when the
@@ -549,7 +536,11 @@ fn self_check(
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect();
-    let keys: Vec<String> = state.keys(&c.name).map(str::to_owned).collect();
+    let mut keys: Vec<String> = state.keys(&c.name).map(str::to_owned).collect();
+    if c.numeric_key {
+        // In the order they were generated (the last ones are never referred to).
+        keys.sort_by_key(|k| k.parse::<u64>().unwrap_or(u64::MAX));
+    }
     let fill = |args: &mut Map<String, Value>, name: &str, rng: &mut SplitMix64| {
         if args.contains_key(name) {
             return;
