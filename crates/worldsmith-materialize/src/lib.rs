@@ -285,6 +285,47 @@ fn writes(p: &Planned) -> bool {
     !matches!(p.action, Action::Get { .. } | Action::List { .. })
 }
 
+/// Records by collection, then key.
+type Data = BTreeMap<String, BTreeMap<String, Value>>;
+
+/// The collections and data with fields a model asked for (`collection -> field -> JSON
+/// type`), each filled in every record; an unknown collection or type, or a field that
+/// exists with another type, is an error the model reads.
+fn with_fields(
+    collections: &[Collection],
+    data: &Data,
+    add: &BTreeMap<String, BTreeMap<String, String>>,
+    seed: u64,
+) -> Result<(Vec<Collection>, Data), String> {
+    let mut collections = collections.to_vec();
+    let mut data = data.clone();
+    for (name, fields) in add {
+        let c = collections
+            .iter_mut()
+            .find(|c| &c.name == name)
+            .ok_or_else(|| format!("schema fix: there is no collection `{name}`"))?;
+        for (field, kind) in fields {
+            if !matches!(kind.as_str(), "string" | "number" | "integer" | "boolean" | "array" | "object") {
+                return Err(format!("schema fix: `{name}.{field}`: `{kind}` is not a JSON type"));
+            }
+            match c.fields.get(field) {
+                Some(f) if &f.kind == kind => continue,
+                Some(f) => return Err(format!("schema fix: `{name}.{field}` exists as {}, not {kind}", f.kind)),
+                None => {}
+            }
+            let new = infer::Field { kind: kind.clone(), format: None, choices: Vec::new(), item: None };
+            let mut rng = SplitMix64::for_stream(seed, &format!("{name}.{field}"));
+            for (k, record) in data.entry(name.clone()).or_default().values_mut().enumerate() {
+                if let Value::Object(m) = record {
+                    m.insert(field.clone(), data::value(field, &new, k + 1, &mut rng));
+                }
+            }
+            c.fields.insert(field.clone(), new);
+        }
+    }
+    Ok((collections, data))
+}
+
 /// A world's files: the manifest with the given tools (and their examples), their scripts,
 /// and the data.
 struct Draft<'a> {
@@ -292,7 +333,7 @@ struct Draft<'a> {
     domain: &'a Domain,
     collections: &'a [Collection],
     tools: &'a [ToolSpec],
-    data: &'a BTreeMap<String, BTreeMap<String, Value>>,
+    data: &'a Data,
 }
 
 impl Draft<'_> {
@@ -422,7 +463,7 @@ fn world_of(
             kind == "string" || (numeric[target.as_str()] && kind == "integer")
         });
     }
-    let data = data::generate(&collections, config.records, config.seed);
+    let mut data = data::generate(&collections, config.records, config.seed);
     let mut report = WorldReport {
         domain: domain.id.clone(),
         world: name.clone(),
@@ -433,25 +474,28 @@ fn world_of(
         passed: 0,
         results: Vec::new(),
     };
-    let draft = Draft { name: &name, domain, collections: &collections, tools, data: &data };
     let all: Vec<&Planned> = planned.iter().collect();
     let no_scripts = BTreeMap::new();
-    let world = match load(&name, &draft.files(&all, &BTreeMap::new(), &no_scripts)) {
+    let load_all = |collections: &[Collection], data: &Data| {
+        let draft = Draft { name: &name, domain, collections, tools, data };
+        load(&name, &draft.files(&all, &BTreeMap::new(), &no_scripts))
+    };
+    let mut world = match load_all(&collections, &data) {
         Ok(w) => w,
         Err(e) => {
             report.reason = Some(e);
             return (None, report);
         }
     };
-    let by_name: BTreeMap<&str, &Collection> = collections.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut examples = BTreeMap::new();
     let mut refined = BTreeMap::new();
     for p in &planned {
         let outcome = self_check(&world, p, &tools[p.tool], &collections, config.seed);
+        let c = collections.iter().find(|c| c.name == p.collection).expect("planned on a collection");
         let mut result = ToolResult {
             tool: p.name.clone(),
             operation: operation_name(&p.action).to_owned(),
-            implementation: implementation(p, by_name[p.collection.as_str()], &no_scripts).kind().to_owned(),
+            implementation: implementation(p, c, &no_scripts).kind().to_owned(),
             llm_attempts: 0,
             passed: outcome.is_ok(),
             reason: None,
@@ -462,18 +506,30 @@ fn world_of(
             }
             Err(e) => match refiner {
                 Some(r) => {
-                    let check = |source: &str| {
+                    // The model's script, on the collections with the fields it added.
+                    let check = |proposal: &refine::Proposal| {
+                        let (cols, rows) = with_fields(&collections, &data, &proposal.add_fields, config.seed)?;
                         let mut scripts = refined.clone();
-                        scripts.insert(p.tool, source.to_owned());
+                        scripts.insert(p.tool, proposal.script.clone());
+                        let draft = Draft { name: &name, domain, collections: &cols, tools, data: &rows };
                         let world = load(&name, &draft.files(&[p], &BTreeMap::new(), &scripts))?;
-                        self_check(&world, p, &tools[p.tool], &collections, config.seed)
+                        self_check(&world, p, &tools[p.tool], &cols, config.seed)
                     };
                     let outcome =
                         r.implement(&refine::Request::new(p, &tools[p.tool], &collections, &data, &e), &check);
                     result.llm_attempts = outcome.attempts;
                     match outcome.accepted {
-                        Some((source, args)) => {
-                            refined.insert(p.tool, source);
+                        Some((proposal, args)) => {
+                            if !proposal.add_fields.is_empty() {
+                                // Checked in `check` already.
+                                if let Ok((cols, rows)) =
+                                    with_fields(&collections, &data, &proposal.add_fields, config.seed)
+                                    && let Ok(w) = load_all(&cols, &rows)
+                                {
+                                    (collections, data, world) = (cols, rows, w);
+                                }
+                            }
+                            refined.insert(p.tool, proposal.script);
                             examples.insert(p.tool, args);
                             result.passed = true;
                             result.implementation = "llm".to_owned();
@@ -494,6 +550,7 @@ fn world_of(
         return (None, report);
     }
     let kept: Vec<&Planned> = planned.iter().filter(|p| examples.contains_key(&p.tool)).collect();
+    let draft = Draft { name: &name, domain, collections: &collections, tools, data: &data };
     let files = draft.files(&kept, &examples, &refined);
     match load(&name, &files).map(|w| worldsmith_engine::check(&w)) {
         Ok(check) if check.passed() => {

@@ -3,10 +3,13 @@
 //!
 //! The model sees the tool (name, description, effect, parameters, response schema), the
 //! world's collections (keys, field types, foreign keys, a sample record), the `db` API and
-//! why the generated version failed. Its script goes through the same self-check as the
-//! generated one; when it fails (a parse error, a refusal, a write that changes nothing),
-//! the error is sent back and the model tries again, at most [`Refiner::retries`] more
-//! times. A script that never passes leaves the tool out of the world, as before.
+//! why the generated version failed. It answers with a script and, when the tool needs
+//! fields the schema lacks, a schema fix (`{"add_fields": {collection: {field: type}}}`;
+//! the fields are added and filled in every record). The script goes through the same
+//! self-check as the generated one, on the fixed schema; when it fails (a parse error, a
+//! refusal, a write that changes nothing, a bad fix), the error is sent back and the model
+//! tries again, at most [`Refiner::retries`] more times. A tool that never passes is left
+//! out of the world, as before; an accepted fix stays in the world.
 
 use crate::infer::{Collection, Planned};
 use serde_json::{Value, json};
@@ -28,7 +31,9 @@ changes nothing. Integer keys arrive as numbers: use str(...) for db calls. \
 Define exactly `def run(**args):` and read arguments with args.get(\"name\"). \
 A write tool must change the state when it succeeds; a read tool must not write. \
 Return a JSON-like value (dict, list, string, number). \
-Answer with one ```python code block and nothing else.";
+Answer with one ```python code block. If the tool needs fields the collections lack, add one \
+```json block {\"add_fields\": {\"<collection>\": {\"<field>\": \"<JSON type>\"}}}: they are \
+added to the schema and filled in every record.";
 
 /// A chat model that writes tool implementations.
 pub struct Refiner {
@@ -37,13 +42,22 @@ pub struct Refiner {
     pub retries: usize,
 }
 
+/// What the model proposed: a script, and fields to add to the schema.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Proposal {
+    /// The Starlark source, defining `run(**args)`.
+    pub script: String,
+    /// Schema fixes: collection -> field -> JSON type.
+    pub add_fields: BTreeMap<String, BTreeMap<String, String>>,
+}
+
 /// What one tool's refinement came to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refinement {
     /// Requests made to the model.
     pub attempts: usize,
-    /// The accepted script and the arguments it passed the self-check with.
-    pub accepted: Option<(String, Value)>,
+    /// The accepted proposal and the arguments it passed the self-check with.
+    pub accepted: Option<(Proposal, Value)>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
 }
@@ -113,7 +127,7 @@ impl Refiner {
 
     /// Asks the model for a script and checks it with `check` (which returns the arguments
     /// it passed with, or why it failed), feeding each failure back, within the retries.
-    pub fn implement(&self, request: &Request, check: &dyn Fn(&str) -> Result<Value, String>) -> Refinement {
+    pub fn implement(&self, request: &Request, check: &dyn Fn(&Proposal) -> Result<Value, String>) -> Refinement {
         let mut messages =
             vec![json!({"role": "system", "content": SYSTEM}), json!({"role": "user", "content": request.prompt})];
         let mut outcome = Refinement { attempts: 0, accepted: None, last_error: None };
@@ -132,11 +146,11 @@ impl Refiner {
                     return outcome;
                 }
             };
-            let error = match code_of(&text) {
-                None => "the answer has no ```python block defining run(**args)".to_owned(),
-                Some(source) => match check(&source) {
+            let error = match proposal_of(&text) {
+                Err(e) => e,
+                Ok(proposal) => match check(&proposal) {
                     Ok(args) => {
-                        outcome.accepted = Some((source, args));
+                        outcome.accepted = Some((proposal, args));
                         outcome.last_error = None;
                         return outcome;
                     }
@@ -154,18 +168,44 @@ impl Refiner {
     }
 }
 
-/// The Starlark source in an answer: its first fenced block, else the whole answer when it
-/// defines `run`. Ends with a newline.
-fn code_of(text: &str) -> Option<String> {
-    let code = match text.find("```") {
-        Some(start) => {
-            let rest = &text[start + 3..];
-            let body = rest.split_once('\n').map_or("", |(_, b)| b);
-            body.split("```").next().unwrap_or(body)
-        }
-        None => text,
+/// The fenced blocks of an answer, as (language, body).
+fn blocks(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let (lang, body) = after.split_once('\n').unwrap_or((after, ""));
+        let end = body.find("```").unwrap_or(body.len());
+        out.push((lang.trim(), &body[..end]));
+        rest = body.get(end + 3..).unwrap_or("");
+    }
+    out
+}
+
+/// The proposal in an answer: the first block defining `run` (or the whole answer, when it
+/// has no blocks and defines `run`), and the `add_fields` of a JSON block.
+fn proposal_of(text: &str) -> Result<Proposal, String> {
+    let blocks = blocks(text);
+    let code = if blocks.is_empty() {
+        Some(text)
+    } else {
+        blocks.iter().find(|(lang, body)| *lang != "json" && body.contains("def run")).map(|(_, b)| *b)
     };
-    code.contains("def run").then(|| format!("{}\n", code.trim_end()))
+    let script = code
+        .filter(|c| c.contains("def run"))
+        .map(|c| format!("{}\n", c.trim_end()))
+        .ok_or("the answer has no ```python block defining run(**args)")?;
+    let mut add_fields = BTreeMap::new();
+    if let Some((_, json)) = blocks.iter().find(|(lang, _)| *lang == "json") {
+        #[derive(serde::Deserialize)]
+        struct Fix {
+            #[serde(default)]
+            add_fields: BTreeMap<String, BTreeMap<String, String>>,
+        }
+        let fix: Fix = serde_json::from_str(json).map_err(|e| format!("the ```json block: {e}"))?;
+        add_fields = fix.add_fields;
+    }
+    Ok(Proposal { script, add_fields })
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -177,10 +217,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn code_comes_from_the_first_fenced_block() {
-        let answer = "Here:\n```python\ndef run(**args):\n    return 1\n```\nDone.";
-        assert_eq!(code_of(answer).unwrap(), "def run(**args):\n    return 1\n");
-        assert_eq!(code_of("def run(**args):\n    return 2").unwrap(), "def run(**args):\n    return 2\n");
-        assert_eq!(code_of("```\nprint(1)\n```"), None);
+    fn a_proposal_is_a_script_block_and_an_optional_json_block() {
+        let answer = "Here:\n```python\ndef run(**args):\n    return 1\n```\nand\n```json\n{\"add_fields\": {\"pets\": {\"vaccinated\": \"boolean\"}}}\n```\nDone.";
+        let p = proposal_of(answer).unwrap();
+        assert_eq!(p.script, "def run(**args):\n    return 1\n");
+        assert_eq!(p.add_fields["pets"]["vaccinated"], "boolean");
+        assert_eq!(proposal_of("def run(**args):\n    return 2").unwrap().script, "def run(**args):\n    return 2\n");
+        assert!(proposal_of("```\nprint(1)\n```").unwrap_err().contains("no ```python block"));
+        let bad = proposal_of("```python\ndef run(**args):\n    pass\n```\n```json\n{oops}\n```").unwrap_err();
+        assert!(bad.starts_with("the ```json block:"), "{bad}");
     }
 }

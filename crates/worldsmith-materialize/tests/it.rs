@@ -152,7 +152,24 @@ fn a_model_implements_a_failing_tool_after_its_first_script_fails() {
     // With one record per collection, the only pet is referenced by the only order, so the
     // generated delete is refused; a script that deletes the pet's orders first passes.
     let broken = "```python\ndef run(**args):\n    db.delete(\"pets\", str(args[\"petId\"])\n```";
-    let cascade = "```python\ndef run(**args):\n    key = str(args[\"petId\"])\n    if not db.exists(\"pets\", key):\n        fail(\"no pet %s\" % key)\n    for k in db.keys(\"orders\", {\"petId\": args[\"petId\"]}):\n        db.delete(\"orders\", k)\n    db.delete(\"pets\", key)\n    return {\"deleted\": key}\n```";
+    // The second answer also adds a field (a schema fix) that its script keeps up to date.
+    let cascade = r#"```python
+def run(**args):
+    key = str(args["petId"])
+    pet = db.get("pets", key)
+    if pet == None:
+        fail("no pet %s" % key)
+    for k in db.keys("orders", {"petId": args["petId"]}):
+        db.delete("orders", k)
+    owner = db.get("owners", str(pet["ownerId"]))
+    if owner != None:
+        owner["pets_removed"] = owner["pets_removed"] + 1
+    db.delete("pets", key)
+    return {"deleted": key}
+```
+```json
+{"add_fields": {"owners": {"pets_removed": "integer"}}}
+```"#;
     let server = TestServer::start(move |n, _| {
         (200, completion(serde_json::json!({"role": "assistant", "content": if n == 0 { broken } else { cascade }})))
     });
@@ -183,4 +200,12 @@ fn a_model_implements_a_failing_tool_after_its_first_script_fails() {
     let world = load(&worlds[0].files);
     assert!(worldsmith_engine::check(&world).passed());
     assert!(worlds[0].files.iter().any(|(p, t)| p == "tools/deletePet.star" && t.contains("db.keys(\"orders\"")));
+    let manifest: Value = serde_json::from_str(&worlds[0].files[0].1).unwrap();
+    assert_eq!(
+        manifest["collections"]["owners"]["fields"]["pets_removed"]["type"],
+        serde_json::json!(["integer", "null"])
+    );
+    let owners = &worlds[0].files.iter().find(|(p, _)| p == "data/owners.json").unwrap().1;
+    let owners: Value = serde_json::from_str(owners).unwrap();
+    assert!(owners.as_object().unwrap().values().all(|o| o["pets_removed"].is_u64()));
 }
