@@ -49,3 +49,43 @@ fn llm_steps_without_a_model_say_how_to_give_one() {
     assert_eq!(code, 2);
     assert!(log.contains("the openai policy needs a model") && log.contains("OPENAI_MODEL"), "{log}");
 }
+
+#[test]
+fn materialize_refine_asks_the_model_for_failing_tools() {
+    // One record per collection: the only pet is referred to by the only order, so the
+    // generated delete is refused and the model is asked for a script.
+    let script = "```python\ndef run(**args):\n    key = str(args[\"petId\"])\n    for k in db.keys(\"orders\", {\"petId\": args[\"petId\"]}):\n        db.delete(\"orders\", k)\n    db.delete(\"pets\", key)\n    return {\"deleted\": key}\n```";
+    let server = TestServer::start(move |_, _| (200, completion(json!({"role": "assistant", "content": script}))));
+    let pool = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../worldsmith-materialize/tests/fixtures/petstore.jsonl");
+    let ids: Vec<String> = std::fs::read_to_string(&pool)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let domains = dir.path().join("domains.jsonl");
+    let stats = json!({"tools": ids.len(), "similarity_edges": 0, "data_flow_edges": 0, "providers": 1, "top_provider": "petstore.example"});
+    let domain = json!({"id": "dom-0001", "name": "pets", "tools": ids, "edges": [], "stats": stats});
+    std::fs::write(&domains, format!("{domain}\n")).unwrap();
+    let out = dir.path().join("worlds");
+    let args = [
+        "materialize",
+        "--tools",
+        pool.to_str().unwrap(),
+        "--domains",
+        domains.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--records",
+        "1",
+        "--refine",
+        "--model",
+        "m",
+    ];
+    let (code, log) = worldsmith(&args, &server.base_url());
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("refined by LLM      1 of 1 asked (1 requests)"), "{log}");
+    assert!(out.join("dom-0001-pets/tools/deletePet.star").is_file());
+    assert_eq!(server.requests().len(), 1);
+}
