@@ -81,12 +81,18 @@ pub fn similarity_edges(
 
 /// The k-nearest-neighbour similarity edges of dense vectors by cosine (see the module
 /// documentation), sorted by endpoints. A zero vector has no neighbours.
+///
+/// # Panics
+///
+/// When the vectors do not all have the same length.
 pub fn dense_similarity_edges(
     vectors: &[Vec<f32>],
     threshold: f64,
     k: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<Edge> {
+    let dims = vectors.first().map_or(0, Vec::len);
+    assert!(vectors.iter().all(|v| v.len() == dims), "dense vectors of one length");
     let unit: Vec<Vec<f32>> = vectors
         .iter()
         .map(|v| {
@@ -128,9 +134,14 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// The `k` most similar candidates at or above the threshold, most similar first (ties by
 /// index).
 fn nearest(candidates: impl Iterator<Item = (u32, f64)>, threshold: f64, k: usize) -> Vec<(u32, f64)> {
+    let order = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     let mut near: Vec<(u32, f64)> = candidates.filter(|&(_, cos)| cos >= threshold).collect();
-    near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Only the k best are sorted: a row of a dense graph can hold most of the pool.
+    if near.len() > k && k > 0 {
+        near.select_nth_unstable_by(k - 1, order);
+    }
     near.truncate(k);
+    near.sort_by(order);
     near
 }
 

@@ -411,7 +411,12 @@ fn walk(root: &Path, dir: &Path, inputs: &mut Vec<Input>, ignored: &mut usize) -
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            walk(root, &path, inputs, ignored)?;
+            // A linked directory could lead back up the tree or out of it: not followed.
+            if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+                *ignored += 1;
+            } else {
+                walk(root, &path, inputs, ignored)?;
+            }
             continue;
         }
         let known = path
@@ -455,7 +460,8 @@ fn prepare(tool: &ToolSpec) -> Prepared {
         serde_json::to_string(&tool.name).unwrap_or_default()
     );
     let line = serde_json::to_string(tool).unwrap_or_default();
-    debug_assert!(line.starts_with(&head));
+    // ToolSpec serializes `id` and `name` first (its field order); the writer replaces them.
+    assert!(line.starts_with(&head), "ToolSpec lines begin with id and name");
     let tail = line.get(head.len()..).unwrap_or_default().to_string();
     let mut hasher = blake3::Hasher::new();
     hasher.update(tool.provenance.provider.as_bytes());

@@ -73,6 +73,9 @@ impl<'a> Resolver<'a> {
     fn expand(&self, value: &Value, st: &mut State) -> Value {
         match value {
             Value::Object(map) => self.expand_object(map, st),
+            // Arrays of scalars (`type: [..]`, `required`) are data: the node budget only
+            // cuts arrays of schemas (`anyOf`, `allOf`, `prefixItems`...).
+            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => value.clone(),
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -121,11 +124,22 @@ impl<'a> Resolver<'a> {
         }
         let mut out = Map::with_capacity(map.len());
         for (k, v) in map {
-            if dropped(k) {
+            // Definitions are only reached through `$ref`s, which are inlined: a copy of
+            // them would spend the node budget on schemas nothing uses.
+            if dropped(k) || k == "$defs" || k == "definitions" {
                 continue;
             }
             let v = self.expand_value(k, v, st);
             out.insert(k.clone(), v);
+        }
+        // Properties the budget cut are not required any more.
+        if let (Some(Value::Object(kept)), Some(Value::Object(source))) = (out.get("properties"), map.get("properties"))
+            && kept.len() < source.len()
+        {
+            let cut: Vec<String> = source.keys().filter(|k| !kept.contains_key(*k)).cloned().collect();
+            if let Some(Value::Array(required)) = out.get_mut("required") {
+                required.retain(|r| r.as_str().is_none_or(|r| !cut.iter().any(|c| c == r)));
+            }
         }
         self.translate(Value::Object(out), map)
     }
@@ -274,6 +288,23 @@ mod tests {
         let root = json!({});
         let got = Resolver::new(&root, 4, 10, false).schema(&json!({"type": "object", "properties": properties}));
         assert_eq!(got["properties"].as_object().unwrap().len(), 9);
+        // Once the budget is spent, arrays of scalars are still copied whole.
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": ["string", "null"], "nullable": true}}, "required": ["a", "b"]});
+        let got = Resolver::new(&root, 4, 3, true).schema(&schema);
+        assert!(json_eq(&got["required"], &json!(["a", "b"])), "{got}");
+        assert!(json_eq(&got["properties"]["b"]["type"], &json!(["string", "null"])), "{got}");
+        // A property the budget cut is no longer required.
+        let got = Resolver::new(&root, 4, 2, true).schema(&schema);
+        assert!(json_eq(&got["required"], &json!(["a"])), "{got}");
+    }
+
+    #[test]
+    fn definitions_are_inlined_not_copied() {
+        let schema = json!({"$defs": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}}},
+            "type": "object", "properties": {"pet": {"$ref": "#/$defs/Pet"}}});
+        let got = Resolver::new(&schema, 4, 250, false).schema(&schema);
+        let expected = json!({"type": "object", "properties": {"pet": {"type": "object", "properties": {"name": {"type": "string"}}}}});
+        assert!(json_eq(&got, &expected), "{got}");
     }
 
     #[test]

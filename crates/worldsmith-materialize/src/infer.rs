@@ -148,7 +148,7 @@ fn wrap_of(response: Option<&Value>) -> Option<Wrap> {
         .iter()
         .filter(|(k, s)| {
             matches!(kind_of(s).as_str(), "integer" | "number")
-                && matches!(norm(k).as_str(), "total" | "count" | "totalcount" | "totalresults" | "size" | "totalitems")
+                && matches!(norm(k).as_str(), "total" | "count" | "totalcount" | "totalresults" | "totalitems")
         })
         .map(|(k, _)| k.clone())
         .collect();
@@ -156,18 +156,21 @@ fn wrap_of(response: Option<&Value>) -> Option<Wrap> {
 }
 
 /// The value of a status-like enum field that one of `verbs` names (`cancel` ->
-/// `cancelled`, `approve` -> `approved`, `activate` -> `active`), as (field, value).
+/// `cancelled`, `approve` -> `approved`, `activate` -> `active`), as (field, value). A value
+/// matches a verb when it is the verb, or the verb's stem with at most a participle's ending
+/// (`set` does not name `settled`, nor `pay` `payment_pending`).
 fn transition_of(c: &Collection, verbs: &[String]) -> Option<(String, Value)> {
-    let stems = |v: &str| -> Vec<String> {
-        let mut out = vec![v.to_owned()];
-        if let Some(s) = v.strip_suffix("ate") {
-            out.push(s.to_owned());
-        }
-        if let Some(s) = v.strip_suffix('e') {
-            out.push(s.to_owned());
-        }
-        out.retain(|s| s.len() >= 3);
-        out
+    let names = |verb: &str, value: &str| {
+        let mut stems = vec![verb];
+        stems.extend(verb.strip_suffix("ate"));
+        stems.extend(verb.strip_suffix('e'));
+        value == verb
+            || stems.iter().any(|stem| {
+                stem.len() >= 3
+                    && value
+                        .strip_prefix(stem)
+                        .is_some_and(|end| matches!(end, "d" | "ed" | "led" | "ped" | "ted" | "ned" | "ve" | "ive"))
+            })
     };
     for verb in verbs.iter().filter(|v| !READ_VERBS.contains(&v.as_str())) {
         for (name, field) in &c.fields {
@@ -176,10 +179,7 @@ fn transition_of(c: &Collection, verbs: &[String]) -> Option<(String, Value)> {
                 continue;
             }
             let hit = field.choices.iter().find(|choice| {
-                choice.as_str().is_some_and(|ch| {
-                    let ch = ch.to_ascii_lowercase();
-                    stems(verb).iter().any(|stem| ch.starts_with(stem.as_str()))
-                })
+                choice.as_str().is_some_and(|ch| names(verb, &ch.to_ascii_lowercase().replace(['-', ' '], "_")))
             });
             if let Some(value) = hit {
                 return Some((name.clone(), value.clone()));
@@ -258,7 +258,13 @@ fn kind_of(schema: &Value) -> String {
         }
         _ if schema.get("properties").is_some() => "object".to_owned(),
         _ if schema.get("items").is_some() => "array".to_owned(),
-        _ => "string".to_owned(),
+        // A nullable schema written `anyOf: [T, {"type": "null"}]`: T's type.
+        _ => ["anyOf", "oneOf", "allOf"]
+            .iter()
+            .filter_map(|k| schema.get(*k)?.as_array())
+            .flatten()
+            .find(|s| s.get("type").and_then(Value::as_str) != Some("null"))
+            .map_or_else(|| "string".to_owned(), kind_of),
     }
 }
 
@@ -528,7 +534,9 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
                     .and_then(|p| p.rsplit('/').find(|s| !s.is_empty() && !s.starts_with('{')))
                     .map(words)
                     .unwrap_or_default();
-                verbs.extend(words(&tool.name));
+                // The name's first word is its verb (`cancelOrder`); its nouns are not.
+                verbs.extend(words(&tool.name).into_iter().next());
+                verbs.retain(|v| !name.starts_with(v.as_str()));
                 match transition_of(c, &verbs) {
                     Some((field, value)) => Action::Transition { key: k.clone(), field, value },
                     None => Action::Touch { key: k.clone() },

@@ -126,7 +126,7 @@ pub struct MaterializeSummary {
     /// Tools implemented by generated Starlark.
     #[serde(default)]
     pub scripted_tools: usize,
-    /// Tools that failed and that a model was asked to implement, and those that then passed.
+    /// Tools that failed and that a model was asked to implement.
     #[serde(default)]
     pub refine_asked: usize,
     /// Tools a model's script made pass.
@@ -240,9 +240,7 @@ fn implementation(p: &Planned, c: &Collection, refined: &BTreeMap<usize, String>
         Action::Transition { key, field, value } => {
             Implementation::Script(script::transition(&p.name, c, key, field, value))
         }
-        Action::List { filters, wrap: Some(wrap) } => {
-            Implementation::Script(script::wrapped_list(&p.name, c, filters, wrap))
-        }
+        Action::List { filters, wrap: Some(wrap) } => Implementation::Script(script::wrapped_list(c, filters, wrap)),
         _ => Implementation::Op(op_json(p, c)),
     }
 }
@@ -273,10 +271,7 @@ fn op_json(p: &Planned, c: &Collection) -> Value {
             "kind": "update", "collection": collection, "key": key, "fields": [],
             "set": {"last_action": p.name},
         }),
-        Action::Transition { key, field, value } => json!({
-            "kind": "update", "collection": collection, "key": key, "fields": [],
-            "set": {field.as_str(): value, "last_action": p.name},
-        }),
+        Action::Transition { .. } => unreachable!("transitions are generated Starlark (`implementation`)"),
     }
 }
 
@@ -621,11 +616,20 @@ fn self_check(
         | Action::Transition { key, .. }
         | Action::Update { key, .. }
         | Action::Delete { key } => {
-            // Deletes try the last records first (the least likely to be referenced).
-            let order: Vec<&String> = if matches!(p.action, Action::Delete { .. }) {
-                keys.iter().rev().take(5).collect()
-            } else {
-                keys.iter().take(3).collect()
+            // Deletes try the last records first (the least likely to be referenced);
+            // transitions, records not already in the target state.
+            let order: Vec<&String> = match &p.action {
+                Action::Delete { .. } => keys.iter().rev().take(5).collect(),
+                Action::Transition { field, value, .. } => keys
+                    .iter()
+                    .filter(|k| {
+                        state
+                            .get(&c.name, k)
+                            .is_none_or(|r| !worldsmith_core::canonical::json_eq(&r[field.as_str()], value))
+                    })
+                    .take(3)
+                    .collect(),
+                _ => keys.iter().take(3).collect(),
             };
             for k in order {
                 let mut args = Map::new();

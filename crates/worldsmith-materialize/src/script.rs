@@ -23,32 +23,31 @@ fn key_line(key_arg: &str) -> String {
 /// its key.
 #[must_use]
 pub fn transition(tool: &str, c: &Collection, key_arg: &str, field: &str, value: &Value) -> String {
-    let value = value.to_string();
-    let (coll, field_lit) = (lit(&c.name), lit(field));
-    let mut s = format!(
-        "# Generated: `{tool}` sets {field} to {value} on a {name} record.\n\ndef run(**args):\n",
-        name = c.name
-    );
+    // Every name and value from a spec enters the source as a literal (JSON's string and
+    // number syntax is Starlark's), never as code or inside a format string.
+    let value_lit = value.to_string();
+    let value_text = lit(value.as_str().map_or(value_lit.clone(), str::to_owned).as_str());
+    let mut s = format!("# Generated: a state transition of one {} record.\n\ndef run(**args):\n", lit(&c.name));
     s.push_str(&key_line(key_arg));
     let _ = write!(
         s,
         "    record = db.get({coll}, key)
     if record == None:
-        fail(\"no {name} record with {key} %s\" % key)
-    if record.get({field_lit}) == {value}:
-        fail(\"{name} record %s already has {field} {plain}\" % key)
-    record[{field_lit}] = {value}
-    record[\"last_action\"] = {tool_lit}
+        fail(\"no \" + {coll} + \" record with \" + {key_name} + \" \" + key)
+    if record.get({field}) == {value}:
+        fail({coll} + \" record \" + key + \" already has \" + {field} + \" \" + {value_text})
+    record[{field}] = {value}
+    record[\"last_action\"] = {tool}
     out = dict(record)
-    out[{key_lit}] = args[{key_arg_lit}]
+    out[{key_name}] = args[{key_arg}]
     return out
 ",
-        name = c.name,
-        key = c.key,
-        plain = value.trim_matches('"'),
-        tool_lit = lit(tool),
-        key_lit = lit(&c.key),
-        key_arg_lit = lit(key_arg),
+        coll = lit(&c.name),
+        key_name = lit(&c.key),
+        field = lit(field),
+        value = value_lit,
+        tool = lit(tool),
+        key_arg = lit(key_arg),
     );
     s
 }
@@ -57,8 +56,8 @@ pub fn transition(tool: &str, c: &Collection, key_arg: &str, field: &str, value:
 /// skipped), wrapped as the response describes: the records under `wrap.items`, their
 /// number under each of `wrap.counts`.
 #[must_use]
-pub fn wrapped_list(tool: &str, c: &Collection, filters: &[(String, String)], wrap: &Wrap) -> String {
-    let mut s = format!("# Generated: `{tool}` lists {} records, wrapped in an object.\n\ndef run(**args):\n", c.name);
+pub fn wrapped_list(c: &Collection, filters: &[(String, String)], wrap: &Wrap) -> String {
+    let mut s = format!("# Generated: a list of {} records, wrapped in an object.\n\ndef run(**args):\n", lit(&c.name));
     s.push_str("    query = {}\n");
     for (field, arg) in filters {
         let _ =

@@ -10,21 +10,7 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never a
 /// partial one, and an interrupted write leaves no corrupt output.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path == Path::new("-") {
-        let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
-            .and_then(|()| out.flush())
-            .or_else(ignore_broken_pipe)
-            .context("cannot write to standard output");
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
+    write_atomic_with(path, |out| out.write_all(bytes).or_else(ignore_broken_pipe).context("cannot write the output"))
 }
 
 /// Streams an output to `path` atomically: `write` fills a temporary file beside it, which

@@ -9,6 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use worldsmith_ingest::{IngestConfig, IngestError, IngestSummary, Progress, ingest_paths};
 
+/// `worldsmith ingest`: the documents under the given paths into a tool pool, with a
+/// progress bar and a summary table on stderr.
 pub fn ingest(args: &IngestArgs) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let config = IngestConfig {
