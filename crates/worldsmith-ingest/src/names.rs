@@ -43,7 +43,8 @@ pub fn unique_name(base: &str, id: &str, used: &mut HashSet<String>) -> String {
     if used.insert(base.to_string()) {
         return base.to_string();
     }
-    let stem = &base[..base.len().min(MAX_NAME - 7)];
+    // Cut to fit, without a separator at the cut (no `__` before the suffix).
+    let stem = base[..base.len().min(MAX_NAME - 7)].trim_end_matches(['_', '-']);
     for n in 0usize.. {
         let key = if n == 0 { id.to_string() } else { format!("{id}#{n}") };
         let name = format!("{stem}_{}", short_hash(&key));
