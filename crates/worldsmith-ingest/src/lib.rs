@@ -329,6 +329,7 @@ enum Parsed {
 }
 
 fn parse(bytes: &[u8], source: &str) -> Result<Parsed, DocError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let lower = source.to_ascii_lowercase();
     if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         return serde_yaml_ng::from_slice::<Value>(bytes)
@@ -337,11 +338,17 @@ fn parse(bytes: &[u8], source: &str) -> Result<Parsed, DocError> {
     }
     let lines = lower.ends_with(".jsonl") || lower.ends_with(".ndjson");
     if !lines {
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => return Ok(Parsed::One(v)),
-            // BFCL's files are JSON Lines named `.json`: try lines when a second value follows.
-            Err(e) if e.to_string().starts_with("trailing characters") => {}
-            Err(e) => return Err(DocError::Malformed { format: "JSON", message: e.to_string() }),
+        // BFCL's files are JSON Lines named `.json`: one value is a document, several are lines.
+        let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+        let first = values.next().transpose();
+        let second = values.next().transpose();
+        match (first, second) {
+            (Ok(Some(v)), Ok(None)) => return Ok(Parsed::One(v)),
+            (Ok(None), _) => {
+                return Err(DocError::Malformed { format: "JSON", message: "the file is empty".to_owned() });
+            }
+            (Ok(Some(_)), Ok(Some(_))) => {}
+            (Err(e), _) | (_, Err(e)) => return Err(DocError::Malformed { format: "JSON", message: e.to_string() }),
         }
     }
     let mut values = Vec::new();
