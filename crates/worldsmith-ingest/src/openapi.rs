@@ -203,16 +203,22 @@ fn object_fields(schema: &Value) -> Option<(Map<String, Value>, Vec<Value>)> {
     (!properties.is_empty()).then_some((properties, all_required))
 }
 
+/// A media type without its parameters, in lower case: `Application/JSON; charset=utf-8` ->
+/// `application/json`.
+fn essence(media: &str) -> String {
+    media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 /// A media type a tool can send as a request body.
 fn body_media_supported(media: &str) -> bool {
-    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let m = essence(media);
     m.contains("json") || m == "application/x-www-form-urlencoded" || m == "text/plain" || m == "*/*"
 }
 
 /// The preferred media type of a request body: JSON, then form, then text, then anything.
 fn pick_body_media(content: &Map<String, Value>) -> Option<&Value> {
     let ranked = |m: &str| {
-        let m = m.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let m = essence(m);
         if m == "application/json" {
             0
         } else if m.contains("json") {
@@ -230,7 +236,7 @@ fn pick_body_media(content: &Map<String, Value>) -> Option<&Value> {
 
 /// A JSON media type of a response.
 fn response_media_json(media: &str) -> bool {
-    let m = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let m = essence(media);
     m.contains("json") || m == "*/*"
 }
 

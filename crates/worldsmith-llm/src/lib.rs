@@ -176,7 +176,13 @@ pub fn strip_thinking(text: &str) -> String {
 /// The start of a long text, for error messages.
 #[must_use]
 pub fn snippet(text: &str) -> String {
-    let cut: String = text.chars().take(300).collect();
+    clip(text, 300)
+}
+
+/// `text` cut to `max` characters, with `...` when cut (for prompts and messages).
+#[must_use]
+pub fn clip(text: &str, max: usize) -> String {
+    let cut: String = text.chars().take(max).collect();
     if cut.len() < text.len() { format!("{cut}...") } else { cut }
 }
 

@@ -142,18 +142,26 @@ pub struct MaterializeSummary {
 ///
 /// With a [`Refiner`], tools that fail the self-check are given to a model to implement in
 /// Starlark (see [`refine`]).
+/// `progress` is called with the number of domains done, now and then.
 pub fn materialize(
     tools: &[ToolSpec],
     domains: &[Domain],
     config: &MaterializeConfig,
     refiner: Option<&Refiner>,
+    progress: &(dyn Fn(usize) + Sync),
 ) -> (Vec<GeneratedWorld>, Vec<WorldReport>, MaterializeSummary) {
     let index: BTreeMap<&str, usize> = tools.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let outcomes: Vec<Option<(Option<GeneratedWorld>, WorldReport)>> = domains
         .par_iter()
         .map(|d| {
             let members: Vec<usize> = d.tools.iter().filter_map(|id| index.get(id.as_str()).copied()).collect();
-            (members.len() >= config.min_tools).then(|| world_of(tools, d, &members, config, refiner))
+            let outcome = (members.len() >= config.min_tools).then(|| world_of(tools, d, &members, config, refiner));
+            let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if count.is_multiple_of(16) {
+                progress(count);
+            }
+            outcome
         })
         .collect();
     let mut summary = MaterializeSummary { domains: domains.len(), ..MaterializeSummary::default() };

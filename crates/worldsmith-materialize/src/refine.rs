@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use worldsmith_core::tool::ToolSpec;
-use worldsmith_llm::{ChatClient, message_text};
+use worldsmith_llm::{ChatClient, clip, message_text};
 
 const SYSTEM: &str = "You implement one tool of a simulated API as a Starlark function. \
 Starlark is Python without classes, exceptions, `while`, recursion and imports. \
@@ -206,10 +206,6 @@ fn proposal_of(text: &str) -> Result<Proposal, String> {
         add_fields = fix.add_fields;
     }
     Ok(Proposal { script, add_fields })
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_owned() } else { format!("{}...", s.chars().take(n).collect::<String>()) }
 }
 
 #[cfg(test)]

@@ -32,7 +32,8 @@ fn load(files: &[(String, String)]) -> World {
 #[test]
 fn a_rest_pool_becomes_a_world_that_checks_and_works() {
     let tools = pool();
-    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
+    let (worlds, reports, summary) =
+        materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
     assert_eq!(summary.kept, 1, "{reports:#?}");
     assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
     let world = load(&worlds[0].files);
@@ -54,7 +55,7 @@ fn a_rest_pool_becomes_a_world_that_checks_and_works() {
     assert!(owner_pets.as_array().is_some_and(|a| !a.is_empty()));
     assert!(s.execute("getPetById", &serde_json::json!({"petId": 999})).is_err());
     // The same seed gives the same files.
-    let (again, _, _) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
+    let (again, _, _) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
     assert_eq!(again, worlds);
 }
 
@@ -66,7 +67,8 @@ fn a_world_whose_tools_mostly_fail_is_rejected_with_reasons() {
         t.parameters["properties"] = serde_json::json!({"petId": {"type": "object"}});
         t.provenance.locations.clear();
     }
-    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
+    let (worlds, reports, summary) =
+        materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
     assert!(worlds.is_empty());
     assert_eq!(summary.kept, 0);
     assert!(reports[0].reason.as_deref().is_some_and(|r| r.starts_with("self-check")), "{reports:#?}");
@@ -106,7 +108,8 @@ fn transitions_and_wrapped_lists_become_generated_starlark() {
     let listing = tools.iter_mut().find(|t| t.name == "listOwners").unwrap();
     listing.response = Some(serde_json::json!({"type": "object", "properties": {
         "owners": {"type": "array", "items": owner}, "total": {"type": "integer"}, "next": {"type": "string"}}}));
-    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None);
+    let (worlds, reports, summary) =
+        materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
     assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
     assert_eq!(summary.scripted_tools, 2, "{summary:#?}");
     let result = |n: &str| reports[0].results.iter().find(|r| r.tool == n).unwrap().clone();
@@ -177,11 +180,11 @@ def run(**args):
     let refiner = worldsmith_materialize::refine::Refiner::new(client, 2);
     let tools = pool();
     let config = MaterializeConfig { records: 1, ..MaterializeConfig::default() };
-    let (_, plain, _) = materialize(&tools, &[domain(&tools)], &config, None);
+    let (_, plain, _) = materialize(&tools, &[domain(&tools)], &config, None, &|_| {});
     let failing: Vec<&str> = plain[0].results.iter().filter(|r| !r.passed).map(|r| r.tool.as_str()).collect();
     assert_eq!(failing, ["deletePet"], "{plain:#?}");
 
-    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &config, Some(&refiner));
+    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &config, Some(&refiner), &|_| {});
     assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
     let delete = reports[0].results.iter().find(|r| r.tool == "deletePet").unwrap();
     assert_eq!((delete.implementation.as_str(), delete.llm_attempts), ("llm", 2));

@@ -1,4 +1,5 @@
-//! SVG charts of evaluation metrics: pass^k, success by gold chain length and pass^1 per world.
+//! SVG charts: of evaluation metrics (pass^k, success by gold chain length and pass^1 per
+//! world), and of the domain sizes `graph` found.
 //!
 //! Drawn with `plotters`' SVG backend, which writes text as `<text>` elements, so no font files
 //! are needed. Output is deterministic: the same [`Metrics`] give a byte-identical SVG. Each
@@ -75,7 +76,7 @@ pub fn success_by_world_svg(metrics: &Metrics) -> Result<String> {
     const BAR: i32 = 10;
     const PAD: i32 = 4;
     let (n, band) = (worlds.len() as i32, BAR * metrics.policies.len() as i32 + 2 * PAD);
-    render(metrics, "pass^1 by world", n > 0, |area| {
+    render(metrics.policies.keys(), "pass^1 by world", n > 0, |area| {
         // World i is drawn in band n - 1 - i (counting from the bottom), so the first is on top.
         let ticks: Vec<i32> = (0..n).map(|b| b * band + band / 2).collect();
         let world_label = |y: &i32| worlds.get((n - 1 - y / band) as usize).map(|w| short(w)).unwrap_or_default();
@@ -121,7 +122,7 @@ fn line_chart(
 ) -> Result<String> {
     let xs = series.iter().flatten().map(|&(x, _)| x);
     let (lo, hi) = (xs.clone().min().unwrap_or(0), xs.max().unwrap_or(-1));
-    render(metrics, title, lo <= hi, |area| {
+    render(metrics.policies.keys(), title, lo <= hi, |area| {
         // Every integer tick up to about 12 of them, else every `step`th.
         let step = ((hi - lo) / 12 + 1) as usize;
         let ticks: Vec<i32> = (lo..=hi).step_by(step).collect();
@@ -151,10 +152,48 @@ fn line_chart(
     })
 }
 
-/// Draws a chart: a white background, the title, a policy legend on the right, and `draw` on
-/// the rest when `has_data`, else "no data". Returns the SVG.
-fn render(
-    metrics: &Metrics,
+/// The number of domains of each size, as bars (sizes on x, domains on y).
+pub fn domain_sizes_svg(sizes: &[usize]) -> Result<String> {
+    let max = sizes.iter().copied().max().unwrap_or(0);
+    let mut counts = vec![0usize; max + 1];
+    for &s in sizes {
+        counts[s] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(0);
+    let title = format!("Domain sizes ({} domains)", sizes.len());
+    render(std::iter::empty(), &title, !sizes.is_empty(), |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0..max as i32 + 1, 0..top as i32 + top as i32 / 10 + 1)
+            .context("laying out the size chart")?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(12)
+            .y_labels(6)
+            .max_light_lines(1)
+            .x_desc("tools in the domain")
+            .y_desc("domains")
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .context("drawing the size chart's axes")?;
+        let bars = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(size, &c)| Rectangle::new([(size as i32, 0), (size as i32 + 1, c as i32)], colour(0).filled()));
+        chart.draw_series(bars).context("drawing the size bars")?;
+        Ok(())
+    })
+}
+
+/// Draws a chart: a white background, the title, a legend of `names` on the right (coloured
+/// by position), and `draw` on the rest when `has_data`, else "no data". Returns the SVG.
+fn render<'n>(
+    names: impl Iterator<Item = &'n String> + Clone,
     title: &str,
     has_data: bool,
     draw: impl FnOnce(&Area<'_>) -> Result<()>,
@@ -164,7 +203,6 @@ fn render(
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).context("filling the chart background")?;
         let root = root.titled(title, (FONT, 22)).context("drawing the chart title")?;
-        let names = metrics.policies.keys();
         let legend_width = names.clone().map(|n| text_width(n)).max().map_or(0, |w| w + 40);
         let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width);
         for (i, name) in names.enumerate() {
@@ -266,6 +304,17 @@ mod tests {
         let only_empty = metrics(&[("idle", empty)]);
         let svg = pass_hat_k_svg(&only_empty).unwrap();
         assert!(svg.contains("no data") && svg.contains("idle"), "{svg}");
+    }
+
+    #[test]
+    fn domain_sizes_are_drawn_as_bars_deterministically() {
+        let sizes = [3, 3, 4, 7, 50];
+        let svg = domain_sizes_svg(&sizes).unwrap();
+        assert!(svg.contains("Domain sizes (5 domains)") && svg.contains("tools in the domain"));
+        // One bar per distinct size.
+        assert_eq!(svg.matches("<rect").count() - domain_sizes_svg(&[3]).unwrap().matches("<rect").count(), 3);
+        assert_eq!(svg, domain_sizes_svg(&sizes).unwrap());
+        assert!(domain_sizes_svg(&[]).unwrap().contains("no data"));
     }
 
     #[test]

@@ -1,11 +1,11 @@
-//! `worldsmith graph`: domains of a tool pool, written as `DIR/domains.jsonl` and
-//! `DIR/summary.json`, with a table on stderr.
+//! `worldsmith graph`: domains of a tool pool, written as `DIR/domains.jsonl`,
+//! `DIR/summary.json` and a chart of their sizes (`DIR/domain_sizes.svg`), with a table on
+//! stderr.
 
 use super::Outcome;
 use crate::cli::{EmbedderName, GraphArgs};
 use crate::output::{json_lines, pretty_json, read_jsonl_map, write_atomic};
 use anyhow::{Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -50,9 +50,8 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
     }
     eprint!("{}", table(&summary));
     eprintln!(
-        "wrote {} and {} in {:.1} s",
+        "wrote {}, summary.json and domain_sizes.svg in {:.1} s",
         args.out.join("domains.jsonl").display(),
-        args.out.join("summary.json").display(),
         started.elapsed().as_secs_f64()
     );
     Ok(if errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
@@ -89,7 +88,7 @@ pub fn graph_files(
         None => Similarity::TfIdf,
         Some(vectors) => Similarity::Dense { name: "minilm", vectors },
     };
-    let bar = progress_bar("neighbours", pool.len());
+    let bar = super::stages::progress(pool.len(), "neighbours");
     let (domains, mut summary) = discover(&pool, config, similarity, &|done| bar.set_position(done as u64));
     bar.finish_and_clear();
     for field in labels {
@@ -99,17 +98,9 @@ pub fn graph_files(
     }
     write_atomic(&out.join("domains.jsonl"), &json_lines(&domains)?)?;
     write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
+    let sizes: Vec<usize> = domains.iter().map(|d| d.tools.len()).collect();
+    write_atomic(&out.join("domain_sizes.svg"), crate::charts::domain_sizes_svg(&sizes)?.as_bytes())?;
     Ok((summary, errors))
-}
-
-fn progress_bar(stage: &str, len: usize) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template(&format!("{stage} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}"))
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 /// One MiniLM vector per tool of the pool, from its text.
@@ -117,7 +108,7 @@ fn progress_bar(stage: &str, len: usize) -> ProgressBar {
 fn minilm_vectors(dir: &Path, pool: &[ToolProfile]) -> Result<Vec<Vec<f32>>> {
     let model = worldsmith_graph::neural::NeuralEmbedder::load(dir)?;
     let texts: Vec<&str> = pool.iter().map(|t| t.text.as_str()).collect();
-    let bar = progress_bar("embedding", texts.len());
+    let bar = super::stages::progress(texts.len(), "embedding");
     let vectors = model.embed(&texts, &|done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     Ok(vectors)

@@ -52,7 +52,12 @@ pub fn materialize_files(
     let (pool, tool_errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| wanted.contains(t.id.as_str()).then_some(t))?;
     errors.extend(tool_errors);
     let pool: Vec<ToolSpec> = pool.into_iter().flatten().collect();
-    let (worlds, reports, summary) = worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner);
+    let bar = super::stages::progress(domain_lines.len(), "domains");
+    let (worlds, reports, summary) =
+        worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner, &|done| {
+            bar.set_position(done as u64)
+        });
+    bar.finish_and_clear();
     for w in &worlds {
         for (path, text) in &w.files {
             write_atomic(&out.join(&w.name).join(path), text.as_bytes())?;

@@ -35,8 +35,8 @@ fn print_errors(errors: &[String]) {
     }
 }
 
-/// A progress bar on stderr (drawn only on a terminal).
-fn progress(len: usize, what: &str) -> ProgressBar {
+/// A progress bar on stderr (drawn only on a terminal), labelled `what`.
+pub fn progress(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}") {
         bar.set_style(style.progress_chars("=> "));
