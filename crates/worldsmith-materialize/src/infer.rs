@@ -446,7 +446,12 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
                 let location = locations.get(p).map(String::as_str);
                 let is_body =
                     matches!(location, Some("body")) || (location.is_none() && tool.provenance.path.is_none());
-                if is_body && Some(p) != key_param.as_ref() {
+                // A required path or query parameter other than the key (`/repos/{owner}/{repo}/
+                // releases/{id}`, a required `region`) is something the record belongs to: a
+                // field, so its values exist in the state and a caller can find them.
+                let required_context = matches!(location, Some("path" | "query"))
+                    && tool.parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == p.as_str()));
+                if (is_body || required_context) && Some(p) != key_param.as_ref() {
                     entry.fields.entry(p.clone()).or_insert_with(|| field_of(s));
                 }
             }
