@@ -13,6 +13,7 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -104,7 +105,7 @@ impl NeuralEmbedder {
     /// # Errors
     ///
     /// A text the tokenizer rejects, or a failed forward pass.
-    pub fn embed(&self, texts: &[&str], progress: &dyn Fn(usize)) -> Result<Vec<Vec<f32>>, NeuralError> {
+    pub fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<Vec<f32>>, NeuralError> {
         let lengths: Vec<usize> = texts
             .iter()
             .map(|t| self.tokenizer.encode(*t, true).map(|e| e.len()))
@@ -112,15 +113,25 @@ impl NeuralEmbedder {
             .map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| (lengths[i], i));
+        // Batches run on the thread pool (each forward pass is mostly one thread's work);
+        // a batch's vectors depend only on its texts.
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
+        let vectors: Vec<Vec<Vec<f32>>> = batches
+            .par_iter()
+            .map(|batch| {
+                let inputs: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+                let vectors = self.embed_batch(&inputs)?;
+                let count = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();
+                progress(count);
+                Ok(vectors)
+            })
+            .collect::<Result<_, NeuralError>>()?;
         let mut out = vec![Vec::new(); texts.len()];
-        let mut done = 0;
-        for batch in order.chunks(BATCH) {
-            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
-            for (&i, v) in batch.iter().zip(self.embed_batch(&inputs)?) {
+        for (batch, vectors) in batches.iter().zip(vectors) {
+            for (&i, v) in batch.iter().zip(vectors) {
                 out[i] = v;
             }
-            done += batch.len();
-            progress(done);
         }
         Ok(out)
     }
