@@ -8,7 +8,8 @@
 //! computes for this model. Texts are cut at 256 tokens, the model's trained length.
 //!
 //! Texts are embedded in batches of similar length (sorted by token count, so little is
-//! padding); the batches depend only on the texts, so the vectors do too.
+//! padding), the batches spread over the thread pool; a batch depends only on the texts, so
+//! the vectors do too.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
