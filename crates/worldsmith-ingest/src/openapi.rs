@@ -259,7 +259,8 @@ fn operation(
 
     // Path-level parameters first, replaced by the operation's of the same name and place.
     let mut list: Vec<&Value> = Vec::new();
-    for group in [shared, op.get("parameters")].into_iter().flatten() {
+    // `parameters: null` is no parameters.
+    for group in [shared, op.get("parameters")].into_iter().flatten().filter(|g| !g.is_null()) {
         let Value::Array(items) = group else { return Err(Filter::Malformed) };
         for item in items {
             let p = d.resolver.deref(item).ok_or(Filter::Malformed)?;
@@ -473,6 +474,17 @@ mod tests {
         assert_eq!(tools[0].name, "patch_files");
         assert_eq!(tools[0].provenance.provider, "api.example.org");
         assert_eq!(tools[0].provenance.locations["body"], "body_value");
+    }
+
+    #[test]
+    fn null_parameters_are_no_parameters() {
+        let doc = json!({
+            "openapi": "3.0.0",
+            "paths": {"/ping": {"parameters": null, "get": {"summary": "Ping.", "parameters": null}}}
+        });
+        let tools = import_document(doc.to_string().as_bytes(), "x.json", &IngestConfig::default()).unwrap();
+        assert_eq!(tools.len(), 1);
+        assert_eq!(tools[0].parameters["properties"], json!({}));
     }
 
     #[test]
