@@ -16,7 +16,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 /// The longest input, in tokens (sentence-transformers' `max_seq_length` for this model).
 pub const MAX_TOKENS: usize = 256;
@@ -84,8 +84,8 @@ impl NeuralEmbedder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..TruncationParams::default() }))
             .map_err(|e| NeuralError(format!("{}: {e}", tokenizer_path.display())))?;
-        tokenizer
-            .with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..PaddingParams::default() }));
+        // Batches are padded here, not by the tokenizer (whatever tokenizer.json says).
+        tokenizer.with_padding(None);
         Ok(NeuralEmbedder { model, tokenizer, device })
     }
 
@@ -107,13 +107,14 @@ impl NeuralEmbedder {
     ///
     /// A text the tokenizer rejects, or a failed forward pass.
     pub fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<Vec<f32>>, NeuralError> {
-        let lengths: Vec<usize> = texts
-            .iter()
-            .map(|t| self.tokenizer.encode(*t, true).map(|e| e.len()))
+        // Each text is tokenized once; batches are padded to their longest text.
+        let encodings: Vec<Encoding> = texts
+            .par_iter()
+            .map(|t| self.tokenizer.encode(*t, true))
             .collect::<Result<_, _>>()
             .map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| (lengths[i], i));
+        order.sort_by_key(|&i| (encodings[i].len(), i));
         // Batches run on the thread pool (each forward pass is mostly one thread's work);
         // a batch's vectors depend only on its texts.
         let done = std::sync::atomic::AtomicUsize::new(0);
@@ -121,7 +122,7 @@ impl NeuralEmbedder {
         let vectors: Vec<Vec<Vec<f32>>> = batches
             .par_iter()
             .map(|batch| {
-                let inputs: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+                let inputs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
                 let vectors = self.embed_batch(&inputs)?;
                 let count = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();
                 progress(count);
@@ -137,17 +138,21 @@ impl NeuralEmbedder {
         Ok(out)
     }
 
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, NeuralError> {
-        let encodings =
-            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
-        let rows = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Result<Tensor, NeuralError> {
-            let rows: Vec<Tensor> =
-                encodings.iter().map(|e| Tensor::new(f(e), &self.device)).collect::<Result<_, _>>()?;
-            Ok(Tensor::stack(&rows, 0)?)
+    fn embed_batch(&self, encodings: &[&Encoding]) -> Result<Vec<Vec<f32>>, NeuralError> {
+        // Rows padded with zeros (`[PAD]`, segment 0, masked out) to the longest.
+        let width = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
+        let padded = |f: &dyn Fn(&Encoding) -> &[u32]| -> Result<Tensor, NeuralError> {
+            let mut flat = Vec::with_capacity(encodings.len() * width);
+            for e in encodings {
+                let row = f(e);
+                flat.extend_from_slice(row);
+                flat.resize(flat.len() + width - row.len(), 0);
+            }
+            Ok(Tensor::from_vec(flat, (encodings.len(), width), &self.device)?)
         };
-        let ids = rows(&|e| e.get_ids())?;
-        let types = rows(&|e| e.get_type_ids())?;
-        let mask = rows(&|e| e.get_attention_mask())?;
+        let ids = padded(&|e| e.get_ids())?;
+        let types = padded(&|e| e.get_type_ids())?;
+        let mask = padded(&|e| e.get_attention_mask())?;
         let states = self.model.forward(&ids, &types, Some(&mask))?;
         // Mean over real tokens, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;

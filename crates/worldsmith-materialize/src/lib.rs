@@ -509,28 +509,29 @@ fn world_of(
             }
             Err(e) => match refiner {
                 Some(r) => {
-                    // The model's script, on the collections with the fields it added.
+                    // The model's script, on the collections with the fields it added; the
+                    // schema of the last proposal that passed is kept.
+                    let passed_schema = std::cell::RefCell::new(None);
                     let check = |proposal: &refine::Proposal| {
                         let (cols, rows) = with_fields(&collections, &data, &proposal.add_fields, config.seed)?;
                         let mut scripts = refined.clone();
                         scripts.insert(p.tool, proposal.script.clone());
                         let draft = Draft { name: &name, domain, collections: &cols, tools, data: &rows };
                         let world = load(&name, &draft.files(&[p], &BTreeMap::new(), &scripts))?;
-                        self_check(&world, p, &tools[p.tool], &cols, config.seed)
+                        let args = self_check(&world, p, &tools[p.tool], &cols, config.seed)?;
+                        *passed_schema.borrow_mut() = Some((cols, rows));
+                        Ok(args)
                     };
                     let outcome =
                         r.implement(&refine::Request::new(p, &tools[p.tool], &collections, &data, &e), &check);
                     result.llm_attempts = outcome.attempts;
                     match outcome.accepted {
                         Some((proposal, args)) => {
-                            if !proposal.add_fields.is_empty() {
-                                // Checked in `check` already.
-                                if let Ok((cols, rows)) =
-                                    with_fields(&collections, &data, &proposal.add_fields, config.seed)
-                                    && let Ok(w) = load_all(&cols, &rows)
-                                {
-                                    (collections, data, world) = (cols, rows, w);
-                                }
+                            if !proposal.add_fields.is_empty()
+                                && let Some((cols, rows)) = passed_schema.into_inner()
+                                && let Ok(w) = load_all(&cols, &rows)
+                            {
+                                (collections, data, world) = (cols, rows, w);
                             }
                             refined.insert(p.tool, proposal.script);
                             examples.insert(p.tool, args);

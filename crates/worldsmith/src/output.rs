@@ -90,7 +90,8 @@ fn malformed_line(source: &str, line: usize, what: &str, e: &serde_json::Error) 
     format!("{source}:{line}: skipped a malformed {what} line: {e}")
 }
 
-/// Reads a JSON Lines file (`-` is standard input) with [`parse_jsonl`].
+/// Reads a JSON Lines file (`-` is standard input) with [`read_jsonl_map`], keeping every
+/// item.
 pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path, what: &str) -> Result<(Vec<T>, Vec<String>)> {
     read_jsonl_map(path, what, |t| t)
 }
