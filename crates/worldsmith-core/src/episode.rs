@@ -13,7 +13,7 @@ use crate::task::TaskLine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The version of the episode and verdict formats.
+/// The version of the episode format.
 pub const EPISODE_FORMAT: u32 = 1;
 
 /// One chat message, in OpenAI's chat-completions shape.
@@ -109,6 +109,20 @@ pub struct CallOutcome {
     pub wrote: bool,
 }
 
+impl CallOutcome {
+    /// What the agent sees of the call in its `tool` message: the JSON result, a string
+    /// result as it is, or `Error: ` and the error.
+    #[must_use]
+    pub fn observation(&self) -> String {
+        match (&self.ok, &self.value) {
+            (true, Value::String(s)) => s.clone(),
+            (true, v) => v.to_string(),
+            (false, Value::String(s)) => format!("Error: {s}"),
+            (false, v) => format!("Error: {v}"),
+        }
+    }
+}
+
 /// How an episode ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,7 +169,16 @@ pub struct Episode {
     pub task: TaskLine,
 }
 
-/// ASTRA's F1 reward and its parts.
+/// The version of the verdict format. 2: named rewards under `rewards`, the exact call
+/// match reported for every task, the F1 precision normalised to the gold path.
+pub const VERDICT_FORMAT: u32 = 2;
+
+/// ASTRA's F1 reward and its parts, with the precision normalised to the gold path.
+///
+/// With n sub-goals, n' solved, c calls made (failed and distractor calls included) and g
+/// calls on the gold path: recall = n'/n, precision = min(1, n'·g / (n·c)), f1 = 2pr/(p+r),
+/// 0 when n' = 0; so the gold path scores 1. `f1_raw` is ASTRA's own form, with precision
+/// n'/c.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct F1Reward {
     /// The task's sub-goals: its gold writes' effects and its expected answers.
@@ -164,19 +187,47 @@ pub struct F1Reward {
     pub solved: usize,
     /// Tool calls made.
     pub calls: usize,
+    /// Calls on the gold path (absent in verdict format 1).
+    #[serde(default)]
+    pub gold_calls: usize,
     /// solved / subgoals.
     pub recall: f64,
-    /// solved / calls.
+    /// min(1, solved·gold_calls / (subgoals·calls)).
     pub precision: f64,
     /// 2pr / (p + r), 0 when nothing is solved.
     pub f1: f64,
+    /// ASTRA's F1, with precision solved / calls (absent in verdict format 1).
+    #[serde(default)]
+    pub f1_raw: f64,
 }
 
-/// `verify`'s judgement of one episode.
+/// The rewards of one episode, by name: the one layout of verdict lines, reward lines and
+/// every later reader. Each reward has a scalar value ([`Rewards::scalars`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Rewards {
+    /// 1 when the episode succeeded, else 0.
+    pub success: u8,
+    /// ASTRA's F1 over sub-goals, normalised to the gold path.
+    pub f1: F1Reward,
+}
+
+impl Rewards {
+    /// Every reward's scalar value, by name, in a fixed order.
+    #[must_use]
+    pub fn scalars(&self) -> [(&'static str, f64); 2] {
+        [("success", f64::from(self.success)), ("f1", self.f1.f1)]
+    }
+}
+
+/// `verify`'s judgement of one episode. Lines of format 1 (`reward` and `f1` beside each
+/// other, `exact_match` only for tasks without writes) are read too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "VerdictLine")]
 pub struct Verdict {
     /// The episode's id.
     pub episode: String,
+    /// The format version ([`VERDICT_FORMAT`]).
+    pub format: u32,
     /// The task's id.
     pub task: Value,
     /// The world.
@@ -191,17 +242,23 @@ pub struct Verdict {
     pub kind: String,
     /// The number of gold calls.
     pub chain_length: usize,
-    /// Layer 1: well-formed turns, no degenerate repetition.
+    /// Layer 1: well-formed turns, no degenerate repetition, and every tool message and
+    /// recorded call equal to what running the calls again gives.
     pub valid: bool,
     /// Layer 2: the final state equals the expected one and the assertions hold (`None`
     /// when the task expects no state).
     pub state_aligned: Option<bool>,
-    /// Layer 3: the successful calls equal the gold calls (only for tasks without writes).
-    pub exact_match: Option<bool>,
+    /// The strict filter (AgentScaler's layer 3): the successful calls, in order, equal the
+    /// gold calls. Reported for every task; success does not depend on it.
+    pub exact_match: bool,
+    /// For tasks without writes: no call changed the state (independent reads may come in
+    /// any order, redundant lookups are allowed). `None` for tasks with writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_consistent: Option<bool>,
     /// Expected answers the agent stated, of all expected answers.
     pub answers_stated: [usize; 2],
-    /// The episode reached the goal: valid, and aligned or exactly matched, and every
-    /// expected answer stated.
+    /// The episode reached the goal: valid, aligned (tasks with writes) or consistent (tasks
+    /// without), and every expected answer stated.
     pub success: bool,
     /// Kept for training: successful. Failed intermediate calls do not matter.
     pub kept: bool,
@@ -210,8 +267,75 @@ pub struct Verdict {
     /// Why the episode failed (the first failing layer), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// 1.0 on success, else 0.0.
-    pub reward: f64,
-    /// ASTRA's F1 reward.
-    pub f1: F1Reward,
+    /// The rewards.
+    pub rewards: Rewards,
+}
+
+/// A verdict line of any format, as read.
+#[derive(Deserialize)]
+struct VerdictLine {
+    episode: String,
+    #[serde(default = "format_one")]
+    format: u32,
+    task: Value,
+    world: String,
+    origin: String,
+    policy: String,
+    trial: u32,
+    kind: String,
+    chain_length: usize,
+    valid: bool,
+    state_aligned: Option<bool>,
+    #[serde(default)]
+    exact_match: Option<bool>,
+    #[serde(default)]
+    calls_consistent: Option<bool>,
+    answers_stated: [usize; 2],
+    success: bool,
+    kept: bool,
+    failed_calls: usize,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    rewards: Option<Rewards>,
+    /// Format 1: the binary reward.
+    #[serde(default)]
+    reward: Option<f64>,
+    /// Format 1: the F1 reward.
+    #[serde(default)]
+    f1: Option<F1Reward>,
+}
+
+fn format_one() -> u32 {
+    1
+}
+
+impl From<VerdictLine> for Verdict {
+    fn from(line: VerdictLine) -> Verdict {
+        let rewards = line.rewards.unwrap_or(Rewards {
+            success: u8::from(line.reward.map_or(line.success, |r| r > 0.0)),
+            f1: line.f1.unwrap_or_default(),
+        });
+        Verdict {
+            episode: line.episode,
+            format: line.format,
+            task: line.task,
+            world: line.world,
+            origin: line.origin,
+            policy: line.policy,
+            trial: line.trial,
+            kind: line.kind,
+            chain_length: line.chain_length,
+            valid: line.valid,
+            state_aligned: line.state_aligned,
+            exact_match: line.exact_match.unwrap_or(false),
+            calls_consistent: line.calls_consistent,
+            answers_stated: line.answers_stated,
+            success: line.success,
+            kept: line.kept,
+            failed_calls: line.failed_calls,
+            reason: line.reason,
+            rewards,
+        }
+    }
 }

@@ -72,9 +72,11 @@ pub struct TaskLine {
     /// What the simulated user knows and wants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<Scenario>,
-    /// Values the agent must state to the user (from read results the user asked for).
+    /// Values the agent must state to the user (from read results the user asked for),
+    /// each typed so that it is matched by value (see [`Answer`]). A bare JSON value is read
+    /// as an answer of the kind [`Answer::infer`] gives it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub answers: Vec<Value>,
+    pub answers: Vec<Answer>,
     /// The gold calls' results, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<CallResult>>,
@@ -153,4 +155,187 @@ pub struct ReplayResult {
     /// Where the first difference is, when `passed` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mismatch: Option<String>,
+}
+
+/// How an expected answer is matched against what the agent says (see `worldsmith-verify`'s
+/// answer checker for the normalisation of each kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerKind {
+    /// An identifier: whole-token equality, case-insensitive, a leading `#` optional.
+    Id,
+    /// A number, equal by value (`3` is `3.0` is "three").
+    Number,
+    /// An amount of money, equal to the cent (`$58.16`, `58.16 USD`).
+    Money,
+    /// A yes/no value, also stated by affirming or negating the label.
+    Boolean,
+    /// One of a closed set of words (`in_transit` is "in transit").
+    Enum,
+    /// A calendar date or date and time.
+    Date,
+    /// Free text, matched as a phrase.
+    Text,
+    /// Several values, every one stated and no other of their kind.
+    List,
+}
+
+/// One value the agent must state, with how to match it.
+///
+/// Serialized as `{"value": ..., "kind": "money", "label": "total"}`; `label` (the words of
+/// the field the user asked about) and `item` (a list's member kind) are optional. A bare
+/// JSON value (the format before answers were typed) reads as [`Answer::infer`] of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    /// The expected value (an array for a list).
+    pub value: Value,
+    /// How it is matched.
+    pub kind: AnswerKind,
+    /// The words of the field asked about (`total`, `payment method id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// For a list: the kind of its members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<AnswerKind>,
+}
+
+/// Words in a label that make a number an amount of money.
+const MONEY_WORDS: &[&str] = &[
+    "price", "total", "amount", "fee", "fees", "cost", "balance", "refund", "charge", "fare", "paid", "payment",
+    "subtotal", "salary", "limit", "deposit", "credit", "debit", "tax", "bill", "owed", "due", "spent", "value",
+];
+
+impl Answer {
+    /// An answer of the kind its value and label suggest: booleans; numbers (money when the
+    /// label names money: `total`, `price`, `fee`...); dates (`YYYY-MM-DD...`); identifiers
+    /// (a label ending in `id`, or a value without spaces holding a digit, `@`, or only
+    /// capitals); enums (one to three lower-case words); text otherwise; arrays are lists of
+    /// the kind of their first member.
+    #[must_use]
+    pub fn infer(value: Value, label: Option<String>) -> Answer {
+        let kind = kind_of(&value, label.as_deref());
+        let item = match (&value, kind) {
+            (Value::Array(items), AnswerKind::List) => {
+                Some(items.first().map_or(AnswerKind::Text, |v| kind_of(v, label.as_deref())))
+            }
+            _ => None,
+        };
+        Answer { value, kind, label, item }
+    }
+
+    /// The values this answer expects: its value, or a list's members.
+    #[must_use]
+    pub fn members(&self) -> Vec<&Value> {
+        match &self.value {
+            Value::Array(items) if self.kind == AnswerKind::List => items.iter().collect(),
+            v => vec![v],
+        }
+    }
+
+    /// The kind each member is matched as.
+    #[must_use]
+    pub fn member_kind(&self) -> AnswerKind {
+        if self.kind == AnswerKind::List { self.item.unwrap_or(AnswerKind::Text) } else { self.kind }
+    }
+}
+
+fn kind_of(value: &Value, label: Option<&str>) -> AnswerKind {
+    let label_words: Vec<String> =
+        label.unwrap_or("").split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
+    match value {
+        Value::Bool(_) => AnswerKind::Boolean,
+        Value::Number(_) => {
+            if label_words.iter().any(|w| MONEY_WORDS.contains(&w.as_str())) {
+                AnswerKind::Money
+            } else {
+                AnswerKind::Number
+            }
+        }
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let dated = b.len() >= 10
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'-'
+                && b[5..7].iter().all(u8::is_ascii_digit)
+                && b[7] == b'-'
+                && b[8..10].iter().all(u8::is_ascii_digit);
+            let id_label = label_words.last().is_some_and(|w| w == "id" || w == "ids");
+            let spaced = s.chars().any(char::is_whitespace);
+            let id_shaped = !spaced
+                && !s.is_empty()
+                && (s.chars().any(|c| c.is_ascii_digit() || c == '@')
+                    || (s.len() >= 4 && s.chars().all(|c| c.is_ascii_uppercase())));
+            if dated {
+                AnswerKind::Date
+            } else if (id_label && !spaced) || id_shaped {
+                AnswerKind::Id
+            } else if !s.is_empty()
+                && s.split([' ', '_', '-']).count() <= 3
+                && s.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '_' | '-'))
+            {
+                AnswerKind::Enum
+            } else {
+                AnswerKind::Text
+            }
+        }
+        Value::Array(_) => AnswerKind::List,
+        Value::Null | Value::Object(_) => AnswerKind::Text,
+    }
+}
+
+impl<'de> Deserialize<'de> for Answer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Answer, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Typed {
+            value: Value,
+            kind: AnswerKind,
+            #[serde(default)]
+            label: Option<String>,
+            #[serde(default)]
+            item: Option<AnswerKind>,
+        }
+        let value = Value::deserialize(deserializer)?;
+        if let Value::Object(map) = &value
+            && map.contains_key("value")
+            && map.contains_key("kind")
+            && let Ok(t) = serde_json::from_value::<Typed>(value.clone())
+        {
+            let mut answer = Answer { value: t.value, kind: t.kind, label: t.label, item: t.item };
+            if answer.kind == AnswerKind::List && answer.item.is_none() {
+                answer.item = Answer::infer(answer.value.clone(), answer.label.clone()).item;
+            }
+            return Ok(answer);
+        }
+        Ok(Answer::infer(value, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bare_values_read_as_inferred_answers() {
+        let kinds = |v: Value| serde_json::from_value::<Answer>(v).unwrap().kind;
+        assert_eq!(kinds(json!(true)), AnswerKind::Boolean);
+        assert_eq!(kinds(json!(3)), AnswerKind::Number);
+        assert_eq!(kinds(json!("2026-05-19")), AnswerKind::Date);
+        assert_eq!(kinds(json!("ORD-00236")), AnswerKind::Id);
+        assert_eq!(kinds(json!("ATQCPE")), AnswerKind::Id);
+        assert_eq!(kinds(json!("in_transit")), AnswerKind::Enum);
+        assert_eq!(kinds(json!("no longer needed at all")), AnswerKind::Text);
+        assert_eq!(kinds(json!(["A-1", "A-2"])), AnswerKind::List);
+        assert_eq!(Answer::infer(json!(12.5), Some("total".into())).kind, AnswerKind::Money);
+        assert_eq!(Answer::infer(json!("abc"), Some("order id".into())).kind, AnswerKind::Id);
+    }
+
+    #[test]
+    fn typed_answers_round_trip() {
+        let a = Answer::infer(json!(["A-1", "A-2"]), Some("order ids".into()));
+        let text = serde_json::to_string(&a).unwrap();
+        assert_eq!(text, r#"{"value":["A-1","A-2"],"kind":"list","label":"order ids","item":"id"}"#);
+        assert_eq!(serde_json::from_str::<Answer>(&text).unwrap(), a);
+    }
 }

@@ -187,17 +187,26 @@ pub fn id_text(id: &Value) -> String {
     user::render(id)
 }
 
-/// The tools an episode offers: the world's, then the task's distractors (without their
-/// similarity band).
+/// The tools an episode offers: the world's and the task's distractors, in the same shape
+/// (the distractors' similarity band and home world are removed) and, when there are
+/// distractors, shuffled together by a stream of the task's id, so position tells nothing.
 #[must_use]
 pub fn offered_tools(world: &World, task: &TaskLine) -> Vec<Value> {
     let mut tools = world.openai_tools();
+    if task.distractors.is_empty() {
+        return tools;
+    }
     for d in &task.distractors {
         let mut tool = d.clone();
         if let Some(map) = tool.as_object_mut() {
-            map.remove("band");
+            map.retain(|key, _| key == "type" || key == "function");
         }
         tools.push(tool);
+    }
+    let mut rng = SplitMix64::for_stream(0, &format!("tools/{}", id_text(&task.id)));
+    for i in (1..tools.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        tools.swap(i, j);
     }
     tools
 }
@@ -273,7 +282,7 @@ fn converse(world: &World, task: &TaskLine, trial: u32, config: &RolloutConfig, 
                 messages.push(Message::calls(tool_calls));
                 for (p, id) in proposed.iter().zip(&ids) {
                     let outcome = execute(&mut session, &p.name, &p.arguments);
-                    messages.push(Message::tool_result(id, observation(&outcome)));
+                    messages.push(Message::tool_result(id, outcome.observation()));
                     calls.push(outcome);
                 }
             }
@@ -345,13 +354,4 @@ fn execute(session: &mut worldsmith_engine::Session, name: &str, arguments: &str
         Err(e) => (false, Value::String(e.to_string())),
     };
     CallOutcome { name: name.to_owned(), arguments: parsed, ok, value, wrote: session.digest() != before }
-}
-
-/// What the agent sees of a call: the JSON result, a string result as is, or `Error: ...`.
-fn observation(outcome: &CallOutcome) -> String {
-    match (&outcome.ok, &outcome.value) {
-        (true, Value::String(s)) => s.clone(),
-        (true, v) => v.to_string(),
-        (false, v) => format!("Error: {}", user::render(v)),
-    }
 }

@@ -6,7 +6,7 @@ use crate::user::render;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use worldsmith_core::rng::SplitMix64;
-use worldsmith_core::task::{Action, TaskLine};
+use worldsmith_core::task::{Action, Answer, AnswerKind, TaskLine};
 use worldsmith_engine::World;
 use worldsmith_engine::manifest::Effect;
 
@@ -34,11 +34,20 @@ struct PlannedCall {
 }
 
 /// An agent that plays a precomputed plan of calls, then states what it found.
+///
+/// It says only what it knows at that moment: before a call that needs a fact the user has
+/// not given yet, it asks for it; before each write it asks for confirmation of that write
+/// alone, with the arguments already seen in the conversation; its last message states the
+/// answers it read in its calls' results.
 #[derive(Debug)]
 pub struct Scripted {
     plan: VecDeque<PlannedCall>,
     /// The values the user asked for.
-    answers: Vec<Value>,
+    answers: Vec<Answer>,
+    /// The user's facts, by name.
+    facts: Vec<(String, Value)>,
+    /// Facts already asked for (each at most once).
+    asked: Vec<String>,
     confirmed: bool,
     done: bool,
 }
@@ -84,22 +93,41 @@ impl Scripted {
                 PlannedCall { action, write }
             })
             .collect();
-        Scripted { plan, answers: task.answers.clone(), confirmed: false, done: false }
+        let facts = task
+            .scenario
+            .as_ref()
+            .map(|s| s.known_facts.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Scripted { plan, answers: task.answers.clone(), facts, asked: Vec::new(), confirmed: false, done: false }
     }
 }
 
 impl Agent for Scripted {
     fn next(&mut self, context: &Context<'_>) -> Result<Turn, AgentError> {
         if let Some(step) = self.plan.front() {
+            let seen = conversation_text(context);
+            let missing: Vec<String> = self
+                .facts
+                .iter()
+                .filter(|(name, value)| {
+                    !self.asked.contains(name) && uses(&step.action.arguments, value) && !said(&seen, value)
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if !missing.is_empty() {
+                let spoken: Vec<String> = missing.iter().map(|n| n.replace('_', " ")).collect();
+                self.asked.extend(missing);
+                return Ok(Turn::Text(format!("Could you tell me your {}?", join(&spoken))));
+            }
             if step.write && !self.confirmed {
                 self.confirmed = true;
-                let writes: Vec<&Action> = self.plan.iter().filter(|s| s.write).map(|s| &s.action).collect();
                 return Ok(Turn::Text(format!(
-                    "To do this I will {}. Shall I go ahead? (yes/no)",
-                    describe_calls(&writes)
+                    "Next I will {}. Shall I go ahead? (yes/no)",
+                    describe_call(&step.action, &seen)
                 )));
             }
             let step = self.plan.pop_front().expect("a step");
+            self.confirmed = false;
             return Ok(Turn::Calls(vec![ProposedCall {
                 name: step.action.name,
                 arguments: step.action.arguments.to_string(),
@@ -113,19 +141,80 @@ impl Agent for Scripted {
     }
 }
 
-/// The agent's last message: the answers it saw in its successful calls' results, or a
-/// statement that the work is done.
-fn final_message(answers: &[Value], context: &Context<'_>) -> String {
+/// Everything the agent has been told so far (user and tool messages), lower-cased.
+fn conversation_text(context: &Context<'_>) -> String {
+    let mut text = String::new();
+    for m in context.messages.iter().filter(|m| m.role == "user" || m.role == "tool") {
+        text.push_str(&m.content.as_deref().unwrap_or("").to_lowercase());
+        text.push('\n');
+    }
+    text
+}
+
+/// Whether `value` has been said in `seen` (lower-cased conversation text).
+fn said(seen: &str, value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().all(|v| said(seen, v)),
+        Value::Object(map) => map.values().all(|v| said(seen, v)),
+        v => seen.contains(&render(v).to_lowercase()),
+    }
+}
+
+/// Whether an argument value (at any depth) is `value`.
+fn uses(arguments: &Value, value: &Value) -> bool {
+    worldsmith_core::canonical::json_eq(arguments, value)
+        || match arguments {
+            Value::Array(items) => items.iter().any(|v| uses(v, value)),
+            Value::Object(map) => map.values().any(|v| uses(v, value)),
+            _ => false,
+        }
+}
+
+/// The agent's last message: the answers whose values it read in its successful calls'
+/// results, one sentence each ("The total is 58.16."), or a statement that the work is
+/// done.
+fn final_message(answers: &[Answer], context: &Context<'_>) -> String {
     let seen: Vec<String> = answers
         .iter()
-        .filter(|a| context.calls.iter().any(|c| c.ok && contains_scalar(&c.value, a)))
-        .map(render)
+        .filter(|a| a.members().iter().all(|v| context.calls.iter().any(|c| c.ok && contains_scalar(&c.value, v))))
+        .map(state_answer)
         .collect();
     let wrote = context.calls.iter().any(|c| c.wrote);
     match (seen.is_empty(), wrote) {
-        (false, _) => format!("Here is what you asked for: {}.", seen.join(", ")),
+        (false, _) => format!("Here is what you asked for. {}", seen.join(" ")),
         (true, true) => "All done: the changes are saved.".to_owned(),
         (true, false) => "I could not find what you asked for.".to_owned(),
+    }
+}
+
+/// One answer as a sentence: "The total is 58.16.", "The order ids are .",
+/// "Refundable: yes."
+fn state_answer(answer: &Answer) -> String {
+    let value = match (&answer.value, answer.kind) {
+        (Value::Array(items), AnswerKind::List) => join(&items.iter().map(render).collect::<Vec<_>>()),
+        (Value::Number(n), AnswerKind::Money) => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+        (Value::Bool(b), _) => (if *b { "yes" } else { "no" }).to_owned(),
+        (v, _) => render(v),
+    };
+    match (&answer.label, answer.kind) {
+        (Some(label), AnswerKind::Boolean) => format!("{}: {value}.", capitalized(label)),
+        (Some(label), AnswerKind::List) => format!("The {label} are {value}."),
+        (Some(label), _) => format!("The {label} is {value}."),
+        (None, _) => format!("{value}."),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -138,34 +227,29 @@ fn contains_scalar(haystack: &Value, needle: &Value) -> bool {
     }
 }
 
-/// "call cancel_order with order_id ORD-1, then call a and b with user_id U-1": calls with
-/// the same arguments are named together, and a repeated call once.
-fn describe_calls(actions: &[&Action]) -> String {
-    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-    for action in actions {
-        let args: Vec<String> = action
-            .arguments
-            .as_object()
-            .map(|m| m.iter().map(|(k, v)| format!("{k} {}", render(v))).collect())
-            .unwrap_or_default();
-        let args = args.join(", ");
-        match groups.iter_mut().find(|(a, _)| *a == args) {
-            Some((_, names)) if names.contains(&action.name.as_str()) => {}
-            Some((_, names)) => names.push(&action.name),
-            None => groups.push((args, vec![&action.name])),
-        }
-    }
-    let parts: Vec<String> = groups
-        .iter()
-        .map(|(args, names)| {
-            let names = match names.split_last() {
-                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-                _ => names.join(""),
-            };
-            if args.is_empty() { format!("call {names}") } else { format!("call {names} with {args}") }
+/// One call in words, with the arguments already seen in the conversation:
+/// "cancel order with order id ORD-1 and reason ordered by mistake".
+fn describe_call(action: &Action, seen: &str) -> String {
+    let args: Vec<String> = action
+        .arguments
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| said(seen, v))
+                .map(|(k, v)| format!("{} {}", k.replace('_', " "), spoken_value(v)))
+                .collect()
         })
-        .collect();
-    parts.join(", then ")
+        .unwrap_or_default();
+    let name = action.name.replace(['_', '-'], " ");
+    if args.is_empty() { name } else { format!("{name} with {}", join(&args)) }
+}
+
+/// A value as said in a sentence: strings bare, lists joined with "and".
+fn spoken_value(value: &Value) -> String {
+    match value {
+        Value::Array(items) => join(&items.iter().map(spoken_value).collect::<Vec<_>>()),
+        other => render(other),
+    }
 }
 
 /// The gold arguments sent to another tool of the world.
@@ -219,11 +303,27 @@ mod tests {
     }
 
     #[test]
-    fn calls_with_the_same_arguments_are_described_together() {
-        let a = Action { name: "a".to_owned(), arguments: json!({"id": "U-1"}) };
-        let b = Action { name: "b".to_owned(), arguments: json!({"id": "U-1"}) };
-        let c = Action { name: "c".to_owned(), arguments: json!({}) };
-        assert_eq!(describe_calls(&[&a, &b, &a, &c]), "call a and b with id U-1, then call c");
+    fn a_call_is_described_with_the_arguments_already_seen() {
+        let a = Action {
+            name: "cancel_order".to_owned(),
+            arguments: json!({"order_id": "ORD-1", "reason": "no longer needed"}),
+        };
+        assert_eq!(describe_call(&a, "order ord-1 please"), "cancel order with order id ORD-1");
+        assert_eq!(
+            describe_call(&a, "order ord-1, no longer needed"),
+            "cancel order with order id ORD-1 and reason no longer needed"
+        );
+        assert_eq!(describe_call(&a, ""), "cancel order");
+    }
+
+    #[test]
+    fn answers_are_stated_one_sentence_each() {
+        let total = Answer::infer(json!(5.5), Some("total".to_owned()));
+        assert_eq!(state_answer(&total), "The total is 5.50.");
+        let ids = Answer::infer(json!(["A-1", "A-2"]), Some("order ids".to_owned()));
+        assert_eq!(state_answer(&ids), "The order ids are A-1 and A-2.");
+        let flag = Answer::infer(json!(false), Some("refundable".to_owned()));
+        assert_eq!(state_answer(&flag), "Refundable: no.");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use worldsmith_core::task::{Scenario, TaskLine};
+use worldsmith_core::task::{Answer, Scenario, TaskLine};
 
 /// What paraphrasing did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub fn prompt(scenario: &Scenario) -> String {
 
 /// Why a rewrite is refused, or `None` when it is acceptable.
 #[must_use]
-pub fn refusal(scenario: &Scenario, answers: &[Value], rewrite: &str) -> Option<&'static str> {
+pub fn refusal(scenario: &Scenario, answers: &[Answer], rewrite: &str) -> Option<&'static str> {
     let rewrite = rewrite.trim();
     if rewrite.is_empty() {
         return Some("empty");
@@ -53,7 +53,11 @@ pub fn refusal(scenario: &Scenario, answers: &[Value], rewrite: &str) -> Option<
         }
     }
     // Short answers ("no", "3") occur in any text by chance; check the distinctive ones.
-    let leaked = answers.iter().map(spoken).any(|a| a.len() >= 4 && !goal.contains(&a) && lower.contains(&a));
+    let leaked = answers
+        .iter()
+        .flat_map(Answer::members)
+        .map(spoken)
+        .any(|a| a.len() >= 4 && !goal.contains(&a) && lower.contains(&a));
     if leaked {
         return Some("leaked_answer");
     }
@@ -122,7 +126,14 @@ mod tests {
     #[test]
     fn a_faithful_rewrite_is_accepted() {
         let s = scenario();
-        assert_eq!(refusal(&s, &[json!("delivered")], "Quick: where's my order ord-00126? I'm CUST-0035."), None);
+        assert_eq!(
+            refusal(
+                &s,
+                &[Answer::infer(json!("delivered"), None)],
+                "Quick: where's my order ord-00126? I'm CUST-0035."
+            ),
+            None
+        );
         assert!(prompt(&s).contains("In a hurry.") && prompt(&s).contains("ORD-00126"));
     }
 
@@ -131,7 +142,7 @@ mod tests {
         let s = scenario();
         assert_eq!(refusal(&s, &[], "Where is my order? I'm CUST-0035."), Some("lost_fact"));
         let leak = "Order ORD-00126 for CUST-0035 is delivered, right?";
-        assert_eq!(refusal(&s, &[json!("delivered")], leak), Some("leaked_answer"));
+        assert_eq!(refusal(&s, &[Answer::infer(json!("delivered"), None)], leak), Some("leaked_answer"));
         assert_eq!(refusal(&s, &[], "  "), Some("empty"));
         assert_eq!(refusal(&s, &[], &"ORD-00126 CUST-0035 ".repeat(40)), Some("too_long"));
     }

@@ -13,7 +13,7 @@ use crate::rng::Rng;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worldsmith_core::canonical::json_eq;
-use worldsmith_core::task::{Hop, Scenario};
+use worldsmith_core::task::{Answer, AnswerKind, Hop, Scenario};
 
 /// The simulated users' manners.
 pub const PERSONAS: &[&str] = &[
@@ -353,7 +353,7 @@ pub(crate) fn question(
     i: usize,
     facts: &mut Facts,
     rng: &mut Rng,
-) -> Option<(String, Vec<Value>)> {
+) -> Option<(String, Vec<Answer>)> {
     let step = &steps[i];
     let subject = subject(ctx, steps, i, facts);
     let known: Vec<Value> = facts.0.values().cloned().collect();
@@ -375,18 +375,26 @@ pub(crate) fn question(
             picked.truncate(take);
             picked.sort_unstable();
             let names: Vec<String> = picked.iter().map(|&k| field_label(candidates[k].0)).collect();
-            let answers = picked.iter().map(|&k| candidates[k].1.clone()).collect();
+            let answers = picked
+                .iter()
+                .map(|&k| Answer::infer(candidates[k].1.clone(), Some(field_label(candidates[k].0))))
+                .collect();
             let verb = if take == 1 { "is" } else { "are" };
             Some((format!("What {verb} the {} of {subject}?", join(&names)), answers))
         }
         Value::Array(items) if !items.is_empty() => {
             if items.iter().all(scalar) {
-                return (items.len() <= MAX_LIST_ANSWER).then(|| (format!("What are {subject}?"), items.clone()));
+                return (items.len() <= MAX_LIST_ANSWER)
+                    .then(|| (format!("What are {subject}?"), vec![Answer::infer(step.output.clone(), None)]));
             }
             let first = items[0].as_object()?;
             let id = first.iter().find(|(f, v)| id_like(f) && v.is_string()).map(|(f, _)| f.clone())?;
-            let ids =
-                |members: &[&Value]| -> Option<Vec<Value>> { members.iter().map(|e| e.get(&id).cloned()).collect() };
+            let ids = |members: &[&Value]| -> Option<Vec<Answer>> {
+                let values: Option<Vec<Value>> = members.iter().map(|e| e.get(&id).cloned()).collect();
+                let mut answer = Answer::infer(Value::Array(values?), Some(format!("{}s", words(&id))));
+                answer.item = Some(AnswerKind::Id);
+                Some(vec![answer])
+            };
             let plural =
                 |n: usize| if n == 1 { format!("is the {}", words(&id)) } else { format!("are the {}s", words(&id)) };
             if items.len() <= MAX_LIST_ANSWER {
@@ -416,7 +424,7 @@ pub(crate) fn question(
             ))
         }
         Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-            Some((format!("What is {subject}?"), vec![step.output.clone()]))
+            Some((format!("What is {subject}?"), vec![Answer::infer(step.output.clone(), None)]))
         }
         _ => None,
     }
@@ -453,14 +461,15 @@ pub(crate) fn hops(ctx: &Context<'_>, steps: &[Step], goal: &Goal) -> Vec<Hop> {
         }
         hops.push(Hop { question, answers, call: i });
     }
-    hops.push(Hop { question: goal.scenario.goal.clone(), answers: goal.answers.clone(), call: steps.len() - 1 });
+    let answers = goal.answers.iter().flat_map(|a| a.members().into_iter().cloned()).collect();
+    hops.push(Hop { question: goal.scenario.goal.clone(), answers, call: steps.len() - 1 });
     hops
 }
 
 /// The goal sentences of a chain: a request per write and a question per leaf read.
 pub(crate) struct Goal {
     pub scenario: Scenario,
-    pub answers: Vec<Value>,
+    pub answers: Vec<Answer>,
 }
 
 /// Builds the scenario and answers; `leaves` are the read calls the user asks about.

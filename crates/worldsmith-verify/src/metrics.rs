@@ -101,7 +101,7 @@ pub fn metrics(verdicts: &[Verdict]) -> Metrics {
         let p = out.policies.entry(v.policy.clone()).or_default();
         p.episodes += 1;
         p.success.add(v.success);
-        p.mean_f1 += v.f1.f1;
+        p.mean_f1 += v.rewards.f1.f1;
         p.by_chain_length.entry(v.chain_length).or_default().add(v.success);
         p.by_kind.entry(v.kind.clone()).or_default().add(v.success);
         p.by_world.entry(v.world.clone()).or_default().success.add(v.success);

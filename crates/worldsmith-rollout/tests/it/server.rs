@@ -39,6 +39,7 @@ fn gold_model(task: &TaskLine, body: &Value) -> String {
         let stated: Vec<String> = task
             .answers
             .iter()
+            .flat_map(|a| a.members())
             .map(worldsmith_rollout::user::render)
             .filter(|a| results.contains(a.as_str()))
             .collect();

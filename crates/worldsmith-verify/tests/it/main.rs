@@ -1,0 +1,285 @@
+//! Verification of real episodes on the bundled worlds, and of tampered ones.
+
+mod answers;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use std::sync::OnceLock;
+use worldsmith_core::episode::{CallOutcome, Episode, Message, ToolCall};
+use worldsmith_engine::World;
+use worldsmith_rollout::scripted::Noise;
+use worldsmith_rollout::{Policy, RolloutConfig, rollout};
+use worldsmith_synth::{SynthConfig, synthesize};
+use worldsmith_verify::{pass_hat_k, verify, verify_all};
+
+fn worlds() -> &'static [World] {
+    static WORLDS: OnceLock<Vec<World>> = OnceLock::new();
+    WORLDS.get_or_init(|| {
+        worldsmith_worlds::default_names().map(|n| worldsmith_worlds::load(n).unwrap().unwrap()).collect()
+    })
+}
+
+fn world(name: &str) -> Option<&'static World> {
+    worlds().iter().find(|w| w.name() == name)
+}
+
+/// Oracle and noisy episodes over synthesized tasks (made once).
+fn episodes() -> &'static (Vec<Episode>, Vec<Episode>) {
+    static EPISODES: OnceLock<(Vec<Episode>, Vec<Episode>)> = OnceLock::new();
+    EPISODES.get_or_init(|| {
+        let tasks = synthesize(worlds(), &SynthConfig { seed: 5, tasks_per_world: 8, ..SynthConfig::default() }).tasks;
+        let pairs: Vec<_> =
+            tasks.into_iter().map(|t| (world(t.world.as_deref().unwrap()).unwrap().clone(), t)).collect();
+        let oracle = rollout(&pairs, &RolloutConfig::default()).0;
+        let noisy = rollout(
+            &pairs,
+            &RolloutConfig { policy: Policy::Noisy(Noise::default()), trials: 4, seed: 1, ..RolloutConfig::default() },
+        )
+        .0;
+        (oracle, noisy)
+    })
+}
+
+#[test]
+fn every_oracle_episode_is_kept_with_full_recall() {
+    let (oracle, _) = episodes();
+    let (verdicts, stats) = verify_all(oracle, world);
+    assert_eq!(stats.kept, oracle.len(), "{stats:?}");
+    for v in &verdicts {
+        assert!(v.success && v.valid && v.rewards.success == 1, "{v:?}");
+        // The gold path scores exactly 1, whatever lookups it holds.
+        assert!((v.rewards.f1.f1 - 1.0).abs() < 1e-12, "{v:?}");
+        assert!(v.exact_match, "{v:?}");
+    }
+}
+
+#[test]
+fn noisy_episodes_split_into_kept_and_dropped_with_reasons() {
+    let (_, noisy) = episodes();
+    let (verdicts, stats) = verify_all(noisy, world);
+    assert!(stats.kept > 0 && stats.kept < noisy.len(), "{stats:?}");
+    assert!(stats.kept_with_failed_calls > 0, "recovered episodes must be kept: {stats:?}");
+    for v in &verdicts {
+        assert_eq!(v.success, v.reason.is_none(), "{v:?}");
+        // Success and the binary reward agree, and no failed episode scores as high as the
+        // oracle (1.0) on its task.
+        assert_eq!(v.rewards.success, u8::from(v.success));
+        if !v.success {
+            assert!(v.rewards.f1.f1 < 1.0, "{v:#?}");
+        }
+    }
+    let metrics = worldsmith_verify::metrics(&verdicts);
+    let noisy_metrics = &metrics.policies["noisy"];
+    assert_eq!(noisy_metrics.pass_hat_k.len(), 4);
+    assert!(noisy_metrics.pass_hat_k.windows(2).all(|w| w[1] <= w[0]));
+    assert!((noisy_metrics.pass_hat_k[0] - noisy_metrics.success.rate).abs() < 1e-9);
+}
+
+fn first(kind_is_write: bool) -> Episode {
+    let (oracle, _) = episodes();
+    oracle.iter().find(|e| (e.task.kind.as_deref() == Some("write")) == kind_is_write).unwrap().clone()
+}
+
+#[test]
+fn a_forged_final_digest_is_caught_by_replaying_the_calls() {
+    let mut e = first(true);
+    e.final_digest = e.final_digest + e.final_digest;
+    let v = verify(&e, world(&e.world).unwrap());
+    assert!(!v.valid && v.reason.as_deref().unwrap().contains("replay"), "{v:?}");
+}
+
+#[test]
+fn a_missing_write_fails_state_alignment_and_lowers_recall() {
+    let mut e = first(true);
+    let last_write = e.calls.iter().rposition(|c| c.wrote).unwrap();
+    e.calls.remove(last_write);
+    // Keep the turns consistent: drop the matching assistant call and tool result.
+    let mut seen = 0;
+    let mut remove = None;
+    for (i, m) in e.messages.iter().enumerate() {
+        if !m.tool_calls.is_empty() {
+            if seen == last_write {
+                remove = Some(i);
+            }
+            seen += m.tool_calls.len();
+        }
+    }
+    let i = remove.unwrap();
+    assert!(e.messages[i].tool_calls[0].id.starts_with("call_"));
+    e.messages.drain(i..i + 2);
+    let w = world(&e.world).unwrap();
+    let mut session = w.session();
+    for c in &e.calls {
+        let _ = session.execute(&c.name, &c.arguments);
+    }
+    e.final_digest = session.digest();
+    let v = verify(&e, w);
+    assert!(v.valid, "{v:?}");
+    assert_eq!(v.state_aligned, Some(false));
+    assert!(!v.success && v.rewards.f1.recall < 1.0, "{v:?}");
+}
+
+/// The episode `base` with other calls: the same opening and closing, every call answered
+/// by what running it gives (a well-formed transcript an outside agent could produce).
+fn with_calls(base: &Episode, calls: &[(String, Value)]) -> Episode {
+    let w = world(&base.world).unwrap();
+    let mut session = w.session();
+    let mut e = base.clone();
+    let opening: Vec<Message> = base.messages.iter().take_while(|m| m.tool_calls.is_empty()).cloned().collect();
+    let closing: Vec<Message> =
+        base.messages[base.messages.iter().rposition(|m| m.role == "tool").unwrap() + 1..].to_vec();
+    e.messages = opening;
+    e.calls.clear();
+    for (i, (name, arguments)) in calls.iter().enumerate() {
+        let id = format!("call_x_{i}");
+        e.messages.push(Message::calls(vec![ToolCall::new(id.clone(), name, arguments)]));
+        let (ok, value) = match session.execute(name, arguments) {
+            Ok(v) => (true, v),
+            Err(err) => (false, Value::String(err.to_string())),
+        };
+        let outcome = CallOutcome { name: name.clone(), arguments: arguments.clone(), ok, value, wrote: false };
+        e.messages.push(Message::tool_result(&id, outcome.observation()));
+        e.calls.push(outcome);
+    }
+    e.messages.extend(closing);
+    e.final_digest = session.digest();
+    e
+}
+
+fn gold_calls(e: &Episode) -> Vec<(String, Value)> {
+    e.calls.iter().map(|c| (c.name.clone(), c.arguments.clone())).collect()
+}
+
+#[test]
+fn an_extra_read_costs_precision_not_success() {
+    let base = first(false);
+    let mut calls = gold_calls(&base);
+    calls.insert(0, calls[0].clone());
+    let v = verify(&with_calls(&base, &calls), world(&base.world).unwrap());
+    assert!(v.valid && v.success && !v.exact_match, "{v:?}");
+    assert!(v.rewards.f1.f1 < 1.0 && v.rewards.f1.recall == 1.0, "{v:?}");
+}
+
+#[test]
+fn independent_reads_in_another_order_and_skipped_redundant_lookups_succeed() {
+    let (oracle, _) = episodes();
+    let (mut swapped, mut skipped) = (0, 0);
+    for base in oracle.iter().filter(|e| e.task.kind.as_deref() != Some("write") && e.calls.len() >= 2) {
+        let w = world(&base.world).unwrap();
+        let gold = gold_calls(base);
+        // Swap two neighbours; where every call still succeeds, the episode is as right.
+        for i in 0..gold.len() - 1 {
+            let mut calls = gold.clone();
+            calls.swap(i, i + 1);
+            let e = with_calls(base, &calls);
+            if e.calls.iter().all(|c| c.ok) {
+                let v = verify(&e, w);
+                assert!(v.success && !v.exact_match, "{}: swapped {i}: {v:?}", base.id);
+                assert!((v.rewards.f1.f1 - 1.0).abs() < 1e-12, "{v:?}");
+                swapped += 1;
+            }
+        }
+        // Drop one call; where every answer is still read somewhere, nothing is missing.
+        for i in 0..gold.len() {
+            let mut calls = gold.clone();
+            calls.remove(i);
+            let e = with_calls(base, &calls);
+            let grounded = base
+                .task
+                .answers
+                .iter()
+                .flat_map(|a| a.members())
+                .all(|v| e.calls.iter().any(|c| c.ok && c.value.to_string().contains(&v.to_string())));
+            if e.calls.iter().all(|c| c.ok) && grounded {
+                let v = verify(&e, w);
+                assert!(v.success, "{}: without call {i}: {v:?}", base.id);
+                skipped += 1;
+            }
+        }
+    }
+    assert!(swapped > 0 && skipped > 0, "swapped {swapped}, skipped {skipped}");
+}
+
+#[test]
+fn tampered_transcripts_are_invalid() {
+    let base = first(true);
+    let w = world(&base.world).unwrap();
+    let reason = |e: &Episode| verify(e, w).reason.unwrap_or_default();
+
+    // A tool message the world never gave.
+    let mut e = base.clone();
+    let i = e.messages.iter().position(|m| m.role == "tool").unwrap();
+    e.messages[i].content = Some(e.messages[i].content.clone().unwrap().replacen('"', "\"X", 1));
+    assert!(reason(&e).contains("tool message of call 1"), "{}", reason(&e));
+
+    // A recorded value other than the call's result.
+    let mut e = base.clone();
+    e.calls[0].value = Value::String("something else".to_owned());
+    assert!(reason(&e).contains("records a result"), "{}", reason(&e));
+
+    // The assistant message's arguments changed, the recorded call left alone.
+    let mut e = base.clone();
+    let i = e.messages.iter().position(|m| !m.tool_calls.is_empty()).unwrap();
+    e.messages[i].tool_calls[0].function.arguments = r#"{"forged": true}"#.to_owned();
+    assert!(reason(&e).contains("not the call the assistant message makes"), "{}", reason(&e));
+
+    // A recorded call renamed.
+    let mut e = base.clone();
+    e.calls[0].name = "something_else".to_owned();
+    assert!(!verify(&e, w).valid);
+}
+
+#[test]
+fn a_write_on_a_task_without_writes_fails_and_earns_nothing() {
+    let (oracle, _) = episodes();
+    let read = first(false);
+    let write = oracle.iter().find(|e| e.world == read.world && e.calls.iter().any(|c| c.wrote)).unwrap();
+    let mut calls = gold_calls(&read);
+    let w = write.calls.iter().find(|c| c.wrote).unwrap();
+    calls.push((w.name.clone(), w.arguments.clone()));
+    let e = with_calls(&read, &calls);
+    let v = verify(&e, world(&read.world).unwrap());
+    assert!(v.valid && !v.success && v.calls_consistent == Some(false), "{v:?}");
+    assert_eq!(v.rewards.f1.f1, 0.0);
+}
+
+#[test]
+fn malformed_turns_and_repetition_are_invalid() {
+    let base = first(false);
+    let w = world(&base.world).unwrap();
+    let mut unanswered = base.clone();
+    let i = unanswered.messages.iter().position(|m| m.role == "tool").unwrap();
+    unanswered.messages.remove(i);
+    assert!(verify(&unanswered, w).reason.unwrap().contains("turns"));
+
+    let mut looping = base.clone();
+    let n = looping.messages.len();
+    looping.messages.insert(n - 1, Message::text("assistant", "let me check that for you ".repeat(12)));
+    assert!(verify(&looping, w).reason.unwrap().contains("repetition"));
+
+    let mut silent = base.clone();
+    for m in &mut silent.messages {
+        if m.role == "assistant" && m.tool_calls.is_empty() {
+            m.content = Some("Done.".to_owned());
+        }
+    }
+    let v = verify(&silent, w);
+    assert!(v.valid && !v.success && v.reason.unwrap().starts_with("answers"));
+}
+
+proptest! {
+    #[test]
+    fn pass_hat_k_is_between_zero_and_one_and_falls_with_k(counts in prop::collection::vec((1usize..9, 0usize..9), 1..20)) {
+        let tasks: Vec<(usize, usize)> = counts.into_iter().map(|(n, c)| (n, c.min(n))).collect();
+        let mut previous = 1.0;
+        for k in 1..=8 {
+            if let Some(p) = pass_hat_k(&tasks, k) {
+                prop_assert!((0.0..=1.0).contains(&p));
+                if tasks.iter().all(|(n, _)| *n >= k) {
+                    prop_assert!(p <= previous + 1e-12);
+                    previous = p;
+                }
+            }
+        }
+    }
+}
