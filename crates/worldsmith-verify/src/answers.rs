@@ -146,6 +146,22 @@ fn judge(answer: &Answer, message: &Message, explains: &dyn Fn(&Mention) -> bool
                     return Judged::Missed(if list { Miss::Conflict } else { hedge_or_conflict(message, si) });
                 }
             }
+            // A sentence that offers nothing but another value of the kind ("58.16. 60.00.")
+            // is a candidate, not context.
+            let bare = message.sentences.iter().filter(|s| !s.question).any(|s| {
+                let unexplained: Vec<&Mention> =
+                    s.mentions.iter().filter(|m| !m.word && m.same_category(kind) && !explains(m)).collect();
+                !unexplained.is_empty()
+                    && s.tokens.iter().enumerate().all(|(i, t)| {
+                        unexplained.iter().any(|m| (m.start..m.end).contains(&i))
+                            || LEAD_WORDS.contains(&t.core.as_str())
+                            || HEDGES.contains(&t.core.as_str())
+                            || matches!(t.core.as_str(), "or" | "/" | "usd" | "dollars" | "maybe" | "alternatively")
+                    })
+            });
+            if bare {
+                return Judged::Missed(Miss::Hedged);
+            }
             Judged::Stated
         }
         missed => missed,
@@ -411,6 +427,8 @@ const HEDGES: &[&str] = &[
     "likely",
     "presumably",
     "apparently",
+    "alternatively",
+    "otherwise",
 ];
 
 const HEDGE_PHRASES: &[&[&str]] = &[
@@ -631,7 +649,7 @@ impl Sentence {
             let core = trim_core(raw);
             let pause = raw.trim_end_matches(['"', '\'', '`', ')', '*']).ends_with([',', ':', '.', '!', '?', ';']);
             // `yes/no`, `3/4`: a slash between words is an "or"; dates keep theirs.
-            if core.contains('/') && parse_iso(&core).is_none() {
+            if core.contains('/') && parse_iso(&core).is_none() && !core.contains("://") && !core.contains('@') {
                 for (i, part) in core.split('/').enumerate() {
                     if i > 0 {
                         tokens.push(Token { core: "/".to_owned(), pause: false });
@@ -731,15 +749,29 @@ impl Sentence {
     /// Whether the span is negated: a cue in the three tokens before it, or "would be
     /// wrong" after it.
     fn negated(&self, start: usize, end: usize) -> bool {
-        let before = &self.tokens[start.saturating_sub(3)..start];
-        let cue = before.iter().enumerate().any(|(i, t)| {
+        // Walk back at most three tokens; a pause, "but" or another value ends the scope
+        // ("not 60 but 58.16", "not economy, 58.16").
+        let mut cue = false;
+        for k in (start.saturating_sub(3)..start).rev() {
+            let t = &self.tokens[k];
+            let boundary = (t.pause && k + 1 < start)
+                || matches!(t.core.as_str(), "but" | "however" | "although")
+                || self.mention_at(k).is_some();
+            if boundary {
+                break;
+            }
             let c = t.core.replace('\'', "");
-            NEGATIONS.contains(&c.as_str())
-                || c.ends_with("nt") && t.core.ends_with("n't")
-                || (c == "longer" && i > 0 && before[i - 1].core == "no")
-                || (c == "than" && i > 0 && before[i - 1].core == "rather")
-                || (c == "of" && i > 0 && before[i - 1].core == "instead")
-        });
+            let previous = k.checked_sub(1).map(|p| self.tokens[p].core.as_str());
+            if NEGATIONS.contains(&c.as_str())
+                || (c.ends_with("nt") && t.core.ends_with("n't"))
+                || (c == "longer" && previous == Some("no"))
+                || (c == "than" && previous == Some("rather"))
+                || (c == "of" && previous == Some("instead"))
+            {
+                cue = true;
+                break;
+            }
+        }
         let own = self.tokens[start].core.starts_with("non-");
         let after = self.tokens[end..(end + 4).min(self.tokens.len())].iter().any(|t| WRONG.contains(&t.core.as_str()));
         cue || own || after
@@ -877,7 +909,9 @@ fn number(core: &str) -> Option<(f64, bool)> {
     if !(int_ok && frac_ok) {
         return None;
     }
-    body.replace(',', "").parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| (v, money))
+    // Two decimals read as an amount of money ("60.00").
+    let cents = frac.is_some_and(|f| f.len() == 2);
+    body.replace(',', "").parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| (v, money || cents))
 }
 
 /// A date at token `i`: ISO (`2026-05-19`, `2026-05-19T10:30:00Z`, `2026/05/19`), `May 19,
@@ -1038,6 +1072,16 @@ mod tests {
     }
 
     #[test]
+    fn candidates_and_scoped_negations() {
+        let total = [a(json!(58.16), "total")];
+        assert_eq!(check(&total, "58.16. 60.00. 61.00."), [Some(Miss::Hedged)]);
+        assert_eq!(check(&total, "The total is 58.16. Alternatively 60.00."), [Some(Miss::Hedged)]);
+        assert_eq!(check(&total, "The total is not 60.00 but 58.16."), [None]);
+        assert_eq!(check(&total, "The total is $58.16. Shipping was $5.00."), [None]);
+        assert_eq!(check(&total, "The total isn't 58.16."), [Some(Miss::Negated)]);
+    }
+
+    #[test]
     fn the_issue_examples_get_no_credit() {
         let zero = [a(json!(0.0), "change fee")];
         assert_eq!(
@@ -1067,6 +1111,10 @@ mod tests {
         assert_eq!(check(&[a(json!("2026-05-19"), "date")], "It was placed on May 19, 2026."), [None]);
         assert_eq!(check(&[a(json!(true), "refundable")], "Yes, it is refundable."), [None]);
         assert_eq!(check(&[a(json!(["A-1", "A-2"]), "order ids")], "Your orders are A-1 and A-2."), [None]);
+        assert_eq!(
+            check(&[a(json!("https://example.test/url/4"), "url")], "The url is https://example.test/url/4."),
+            [None]
+        );
         assert_eq!(
             check(&[a(json!(["A-1", "A-2"]), "order ids")], "Your orders are A-1, A-2 and A-3."),
             [Some(Miss::Conflict)]

@@ -158,9 +158,32 @@ fn read_episodes(paths: &[PathBuf]) -> Result<(Vec<Episode>, Vec<String>)> {
     Ok((episodes, errors))
 }
 
+/// Fails when an id occurs more than once (a file given twice, or two runs mixed), naming
+/// the first few: every reader of episodes and verdicts counts each id once.
+fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, what: &str) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    let mut twice = BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            twice.insert(id);
+        }
+    }
+    if twice.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<&str> = twice.iter().take(5).copied().collect();
+    anyhow::bail!(
+        "{} {what} ids occur more than once ({}{}); is a file given twice?",
+        twice.len(),
+        named.join(", "),
+        if twice.len() > named.len() { ", ..." } else { "" }
+    )
+}
+
 /// Judges every episode of `paths` and writes the verdicts to `out`.
 pub fn verify_files(paths: &[PathBuf], out: &Path, worlds: &mut WorldCache) -> Result<StageReport<VerifyStats>> {
     let (episodes, mut errors) = read_episodes(paths)?;
+    unique_ids(episodes.iter().map(|e| e.id.as_str()), "episode")?;
     let names: BTreeSet<&str> = episodes.iter().map(|e| e.world.as_str()).collect();
     errors.extend(worlds.load_all(names));
     let (verdicts, stats) = worldsmith_verify::verify_all(&episodes, |w| worlds.get(w));
@@ -180,14 +203,19 @@ pub fn verify_table(s: &VerifyStats) -> String {
     let _ = writeln!(t, "2 state alignment        {:>6} of {} aligned", s.state_aligned, s.state_checked);
     let _ = writeln!(
         t,
-        "3 exact call match       {:>6} of {} matched (tasks without writes)",
-        s.exact_matched, s.exact_checked
+        "  consistency            {:>6} of {} without changes (tasks without writes)",
+        s.consistent, s.consistency_checked
     );
-    let _ = writeln!(t, "  answers missing        {:>6}", s.answers_missing);
+    let _ = writeln!(t, "3 answers missing        {:>6}", s.answers_missing);
     let _ = writeln!(
         t,
         "kept                     {:>6} ({} with failed calls that were recovered)",
         s.kept, s.kept_with_failed_calls
+    );
+    let _ = writeln!(
+        t,
+        "strict exact call match  {:>6} of {} valid; {} of the kept (AgentScaler's filter)",
+        s.exact_matched, s.exact_checked, s.kept_exact
     );
     let _ = writeln!(t, "mean F1 reward           {:>6.3}", s.mean_f1);
     for (world, n) in &s.unknown_world {
@@ -209,6 +237,8 @@ pub fn export_sft_files(verdicts: &Path, episodes: &[PathBuf], out: &Path) -> Re
     let (verdict_lines, mut errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
     let (episode_lines, episode_errors) = read_episodes(episodes)?;
     errors.extend(episode_errors);
+    unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
+    unique_ids(episode_lines.iter().map(|e| e.id.as_str()), "episode")?;
     let (split, stats) = worldsmith_export::sft(&episode_lines, &verdict_lines);
     write_atomic(&out.join("stage1_general.jsonl"), &json_lines(&split.general)?)?;
     write_atomic(&out.join("stage2_vertical.jsonl"), &json_lines(&split.vertical)?)?;
@@ -251,6 +281,7 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
 /// `success_by_world.svg`.
 pub fn eval_files(verdicts: &Path, out: &Path) -> Result<StageReport<Metrics>> {
     let (verdict_lines, errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
+    unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
     let metrics = worldsmith_verify::metrics(&verdict_lines);
     write_atomic(&out.join("metrics.json"), &pretty_json(&metrics)?)?;
     write_atomic(&out.join("pass_hat_k.svg"), crate::charts::pass_hat_k_svg(&metrics)?.as_bytes())?;
