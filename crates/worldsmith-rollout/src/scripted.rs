@@ -104,8 +104,23 @@ impl Scripted {
 
 impl Agent for Scripted {
     fn next(&mut self, context: &Context<'_>) -> Result<Turn, AgentError> {
+        let seen = conversation_text(context);
+        // A step whose identifiers the agent has not seen (a skipped lookup would have given
+        // them) cannot be taken honestly: it is dropped, not guessed.
+        while let Some(step) = self.plan.front() {
+            let unseen = |v: &Value| {
+                id_like(v)
+                    && !said(&seen, v)
+                    && !self.facts.iter().any(|(_, f)| worldsmith_core::canonical::json_eq(f, v))
+            };
+            if scalars(&step.action.arguments).into_iter().any(unseen) {
+                self.plan.pop_front();
+                self.confirmed = false;
+            } else {
+                break;
+            }
+        }
         if let Some(step) = self.plan.front() {
-            let seen = conversation_text(context);
             let missing: Vec<String> = self
                 .facts
                 .iter()
@@ -158,6 +173,22 @@ fn said(seen: &str, value: &Value) -> bool {
         Value::Object(map) => map.values().all(|v| said(seen, v)),
         v => seen.contains(&render(v).to_lowercase()),
     }
+}
+
+/// Every scalar inside a value.
+fn scalars(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().flat_map(scalars).collect(),
+        Value::Object(map) => map.values().flat_map(scalars).collect(),
+        v => vec![v],
+    }
+}
+
+/// A string that names a record: letters and digits together, no spaces (`ACC-00095`).
+fn id_like(value: &Value) -> bool {
+    value.as_str().is_some_and(|s| {
+        !s.contains(char::is_whitespace) && s.chars().any(|c| c.is_ascii_digit()) && s.chars().any(char::is_alphabetic)
+    })
 }
 
 /// Whether an argument value (at any depth) is `value`.

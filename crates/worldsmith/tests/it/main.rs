@@ -6,3 +6,4 @@ mod datasets;
 mod guide;
 mod llm;
 mod tau_retail;
+mod trust;
