@@ -6,9 +6,15 @@ use worldsmith_core::episode::{EndReason, Episode};
 
 /// The longest run of identical consecutive tool calls a sane agent makes.
 const MAX_SAME_CALL_RUN: usize = 3;
-/// A word n-gram repeated this often inside one assistant message is degenerate.
+/// A word n-gram repeated more often than this inside one assistant message is a loop
+/// (a legitimate list, such as a confirmation naming five deletes or an answer naming eight
+/// ids, repeats its frame at most once per item).
 const NGRAM: usize = 4;
-const MAX_NGRAM_REPEATS: usize = 4;
+const MAX_NGRAM_REPEATS: usize = 10;
+/// A message of at least this many n-grams whose distinct share is below
+/// [`MIN_DISTINCT_SHARE`] goes round in circles.
+const MIN_NGRAMS_FOR_SHARE: usize = 24;
+const MIN_DISTINCT_SHARE: f64 = 0.3;
 /// The same assistant text this often in one episode is degenerate.
 const MAX_SAME_TEXT: usize = 3;
 
@@ -112,6 +118,49 @@ fn repetition(episode: &Episode) -> Option<String> {
                 return Some(format!("repetition: \"{}\" loops inside one message", gram.join(" ")));
             }
         }
+        let total = words.len().saturating_sub(NGRAM - 1);
+        if total >= MIN_NGRAMS_FOR_SHARE && (grams.len() as f64) < MIN_DISTINCT_SHARE * total as f64 {
+            let (gram, _) = grams.iter().max_by_key(|(g, n)| (**n, std::cmp::Reverse(g.join(" ")))).expect("n-grams");
+            return Some(format!("repetition: \"{}\" loops inside one message", gram.join(" ")));
+        }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use worldsmith_core::Digest;
+    use worldsmith_core::episode::Message;
+    use worldsmith_core::task::TaskLine;
+
+    fn said(text: &str) -> Option<String> {
+        let episode = Episode {
+            id: "t/oracle/0".to_owned(),
+            format: 1,
+            world: "w".to_owned(),
+            origin: "bundled".to_owned(),
+            policy: "oracle".to_owned(),
+            trial: 0,
+            messages: vec![Message::text("user", "hi"), Message::text("assistant", text), Message::text("user", "bye")],
+            tools: Vec::new(),
+            calls: Vec::new(),
+            final_digest: Digest::default(),
+            end: EndReason::UserStop,
+            error: None,
+            task: serde_json::from_str::<TaskLine>(r#"{"id": "t"}"#).unwrap(),
+        };
+        repetition(&episode)
+    }
+
+    #[test]
+    fn lists_pass_and_loops_do_not() {
+        let deletes: Vec<String> = (1..=8).map(|i| format!("call delete_player with player id P-{i}")).collect();
+        assert_eq!(said(&format!("Next I will {}.", deletes.join(", then "))), None);
+        let ids: Vec<String> = (1..=8).map(|i| format!("the order id is ORD-{i}")).collect();
+        assert_eq!(said(&ids.join(", ")), None);
+        assert!(said(&"let me check that for you ".repeat(8)).is_some());
+        assert!(said(&"I will help. ".repeat(30)).is_some());
+        assert!(said(&"please wait while I look ".repeat(11)).is_some());
+    }
 }
