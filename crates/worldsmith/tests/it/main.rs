@@ -4,5 +4,6 @@ mod bundled;
 mod cli;
 mod datasets;
 mod guide;
+mod hardening;
 mod llm;
 mod tau_retail;
