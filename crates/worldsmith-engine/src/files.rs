@@ -18,6 +18,30 @@ pub trait WorldFiles {
     fn read(&self, path: &str) -> Result<String, String>;
 }
 
+/// Checks that a path names a file inside the world: relative, without `..` components
+/// (nor a drive or root on any platform). Every [`WorldFiles`] read goes through it, so a
+/// manifest's `script`, `data` and `generator` paths and a script's `load()` cannot reach
+/// outside the world's directory.
+///
+/// # Errors
+/// A message naming the path and the rule it breaks.
+pub fn check_world_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("an empty path names no file".to_owned());
+    }
+    let shown = crate::error::quote_prefix(path);
+    if path.starts_with('/') || path.starts_with('\\') || path.as_bytes().get(1) == Some(&b':') {
+        return Err(format!("path `{shown}` is absolute: paths are relative to the world's directory"));
+    }
+    if path.split(['/', '\\']).any(|c| c == "..") {
+        return Err(format!("path `{shown}` leaves the world's directory (`..` is not allowed)"));
+    }
+    if path.contains('\0') {
+        return Err(format!("path `{shown}` contains a NUL byte"));
+    }
+    Ok(())
+}
+
 /// A world in a directory.
 #[derive(Debug, Clone)]
 pub struct DirFiles {
@@ -43,7 +67,14 @@ impl WorldFiles for DirFiles {
     }
 
     fn read(&self, path: &str) -> Result<String, String> {
+        check_world_path(path)?;
         let full = self.root.join(path);
+        // A symbolic link inside the world may not lead outside it either.
+        if let (Ok(root), Ok(target)) = (self.root.canonicalize(), full.canonicalize())
+            && !target.starts_with(&root)
+        {
+            return Err(format!("path `{path}` leads outside the world's directory (to {})", target.display()));
+        }
         std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))
     }
 }
@@ -89,6 +120,7 @@ impl WorldFiles for MemFiles {
     }
 
     fn read(&self, path: &str) -> Result<String, String> {
+        check_world_path(path)?;
         if let Some(text) = self.files.get(path) {
             return Ok(text.clone());
         }

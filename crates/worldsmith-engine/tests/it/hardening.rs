@@ -236,3 +236,57 @@ fn error_messages_quote_a_bounded_prefix() {
     let text = w.session().call(&big, &json!({})).unwrap_err().to_string();
     assert!(text.len() < 1_000, "{} bytes", text.len());
 }
+
+fn paths_manifest(script: &str, data_dir: &str) -> String {
+    format!(
+        r#"{{"format": 1, "name": "paths",
+          "collections": {{"things": {{"key": "id", "fields": {{}}}}}},
+          "data": {{"dir": "{data_dir}"}},
+          "tools": [{{"name": "t", "description": "T.", "effect": "read",
+                      "parameters": {{"type": "object"}}, "script": "{script}"}}]}}"#
+    )
+}
+
+#[test]
+fn world_paths_may_not_leave_the_world() {
+    let outside = "def t():\n    return 'outside'\n";
+    let cases = [
+        (paths_manifest("../outside.star", "data"), "leaves the world's directory"),
+        (paths_manifest("tools/../../outside.star", "data"), "leaves the world's directory"),
+        (paths_manifest("/etc/outside.star", "data"), "is absolute"),
+        (paths_manifest("t.star", "../data"), "leaves the world's directory"),
+        (paths_manifest("loads.star", "data"), "leaves the world's directory"),
+    ];
+    for (manifest, expected) in cases {
+        let files = MemFiles::new("paths")
+            .with("world.json", manifest.as_str())
+            .with("t.star", "def t():\n    return 1\n")
+            .with("loads.star", "load('../outside.star', 'x')\ndef t():\n    return x\n")
+            .with("../outside.star", outside)
+            .with("/etc/outside.star", outside)
+            .with("../data/things.json", "{}")
+            .with("data/things.json", "{}");
+        let e = World::load(&files).unwrap_err();
+        assert!(e.to_string().contains(expected), "{manifest}: {e}");
+    }
+}
+
+#[test]
+fn a_symbolic_link_out_of_a_world_directory_is_refused() {
+    let tmp = std::env::temp_dir().join(format!("ws-paths-{}", std::process::id()));
+    let world = tmp.join("world");
+    std::fs::create_dir_all(world.join("data")).unwrap();
+    std::fs::write(tmp.join("outside.star"), "def t():\n    return 1\n").unwrap();
+    std::fs::write(world.join("world.json"), paths_manifest("t.star", "data")).unwrap();
+    std::fs::write(world.join("data/things.json"), "{}").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(tmp.join("outside.star"), world.join("t.star")).unwrap();
+        let e = World::load_dir(&world).unwrap_err();
+        assert!(e.to_string().contains("leads outside the world's directory"), "{e}");
+    }
+    std::fs::remove_file(world.join("t.star")).ok();
+    std::fs::write(world.join("t.star"), "def t():\n    return 1\n").unwrap();
+    World::load_dir(&world).unwrap();
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
