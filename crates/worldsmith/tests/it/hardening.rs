@@ -61,3 +61,61 @@ fn a_string_bomb_is_a_limit_error_under_a_3_gb_ulimit() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("FAIL") && text.contains("limit"), "{text}");
 }
+
+fn run_binary(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_worldsmith")).args(args).output().expect("the binary runs");
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn run_stops_at_once_on_a_misspelt_world_or_no_tasks_per_world() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out = out.to_str().unwrap();
+    let (code, text) = run_binary(&["run", "--out", out, "--worlds", "retial"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("unknown world `retial`"), "{text}");
+    assert!(text.contains("hint: did you mean `retail`?") && text.contains("bundled worlds are: "), "{text}");
+    let (code, text) = run_binary(&["run", "--out", out, "--per-world", "0"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--per-world 0") && text.contains("hint: "), "{text}");
+    assert!(!Path::new(out).exists(), "the run started working");
+}
+
+#[test]
+fn run_goes_on_past_a_world_that_does_not_load_or_fails_its_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = tmp.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("world.json"), r#"{"format": 1, "name": "broken", "collections": {}"#).unwrap();
+    let hostile = tmp.path().join("hostile");
+    hostile_world(&hostile);
+    let out = tmp.path().join("out");
+    let (code, text) = run_binary(&[
+        "run",
+        "--out",
+        out.to_str().unwrap(),
+        "--worlds",
+        broken.to_str().unwrap(),
+        hostile.to_str().unwrap(),
+        "bank",
+        "--per-world",
+        "1",
+        "--trials",
+        "1",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("does not load, skipped"), "{text}");
+    assert!(text.contains("hostile failed its check"), "{text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let worlds = summary["worlds"].as_array().unwrap();
+    assert_eq!(worlds.len(), 3);
+    assert_eq!(worlds[0]["loaded"], false);
+    assert!(worlds[0]["error"].as_str().unwrap().contains("world.json"));
+    assert_eq!(worlds[1]["check_passed"], false);
+    assert_eq!(worlds[2]["world"], "bank");
+    assert_eq!(worlds[2]["check_passed"], true);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("The world does not load"), "{report}");
+}
