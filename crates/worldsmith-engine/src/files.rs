@@ -16,6 +16,16 @@ pub trait WorldFiles {
     /// # Errors
     /// A message saying why the file cannot be read.
     fn read(&self, path: &str) -> Result<String, String>;
+
+    /// The text of a file that may lie outside the world: only the external data directory
+    /// of a world that declares one (`data.dir` with `data.dir_env`) is read this way. By
+    /// default the same as [`WorldFiles::read`].
+    ///
+    /// # Errors
+    /// A message saying why the file cannot be read.
+    fn read_external(&self, path: &str) -> Result<String, String> {
+        self.read(path)
+    }
 }
 
 /// Checks that a path names a file inside the world: relative, without `..` components
@@ -64,6 +74,11 @@ impl DirFiles {
 impl WorldFiles for DirFiles {
     fn label(&self) -> String {
         self.root.display().to_string()
+    }
+
+    fn read_external(&self, path: &str) -> Result<String, String> {
+        let full = self.root.join(path);
+        std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))
     }
 
     fn read(&self, path: &str) -> Result<String, String> {
@@ -117,6 +132,16 @@ impl MemFiles {
 impl WorldFiles for MemFiles {
     fn label(&self) -> String {
         self.label.clone()
+    }
+
+    fn read_external(&self, path: &str) -> Result<String, String> {
+        if let Some(text) = self.files.get(path) {
+            return Ok(text.clone());
+        }
+        match &self.disk_root {
+            Some(root) => DirFiles::new(root).read_external(path),
+            None => Err(format!("{}: no file {path}", self.label)),
+        }
     }
 
     fn read(&self, path: &str) -> Result<String, String> {

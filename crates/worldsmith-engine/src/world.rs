@@ -591,6 +591,9 @@ fn load_data(
                                 .map_err(|e| format!("cannot read {} (from ${var}): {e}", path.display())),
                         )
                     }
+                    // Data declared external (`dir_env`) may live outside the world, as
+                    // the variable's directory does; any other path stays inside it.
+                    None if data.dir_env.is_some() => (rel.clone(), files.read_external(&rel)),
                     None => (rel.clone(), files.read(&rel)),
                 };
                 origin_of.insert(c.name.clone(), label.clone());

@@ -269,6 +269,14 @@ fn world_paths_may_not_leave_the_world() {
         let e = World::load(&files).unwrap_err();
         assert!(e.to_string().contains(expected), "{manifest}: {e}");
     }
+    // Data declared external (`dir_env`, as tau-retail's) may live outside the world.
+    let manifest = paths_manifest("t.star", "../ext")
+        .replace(r#""dir": "../ext""#, r#""dir": "../ext", "dir_env": "WS_HARDENING_UNSET""#);
+    let files = MemFiles::new("paths")
+        .with("world.json", manifest)
+        .with("t.star", "def t():\n    return 1\n")
+        .with("../ext/things.json", r#"{"a": {}}"#);
+    assert_eq!(World::load(&files).unwrap().initial_state().total_len(), 1);
 }
 
 #[test]

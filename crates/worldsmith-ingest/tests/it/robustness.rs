@@ -178,3 +178,23 @@ fn thirty_thousand_parameters_are_dropped_in_linear_time() {
     assert!(tools.is_empty());
     assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Nested YAML of any depth and shape is imported or refused, never panics; past the
+    /// limit it is refused by the depth scan.
+    #[test]
+    fn nested_yaml_never_panics(depth in 0usize..600, shape in 0usize..4) {
+        let doc = match shape {
+            0 => format!("openapi: 3.0.0\ninfo: {}1{}\n", "[".repeat(depth), "]".repeat(depth)),
+            1 => format!("openapi: 3.0.0\ninfo: {}1{}\n", "{a: ".repeat(depth), "}".repeat(depth)),
+            2 => format!("openapi: 3.0.0\ninfo:\n{}1\n", "- ".repeat(depth)),
+            _ => format!("openapi: 3.0.0\ninfo:\n{}", (0..depth.min(200)).map(|i| format!("{}a{i}:\n", " ".repeat(i + 1))).collect::<String>()),
+        };
+        let result = import_document(doc.as_bytes(), "nested.yaml", &IngestConfig::default());
+        if depth > worldsmith_ingest::MAX_YAML_DEPTH + 2 && shape < 3 {
+            prop_assert!(result.unwrap_err().to_string().contains("nests deeper"));
+        }
+    }
+}
