@@ -1,6 +1,28 @@
 //! Errors: why a world failed to load, and why a tool call failed.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// The most characters of an offending value an error message quotes.
+pub const MAX_QUOTED_CHARS: usize = 200;
+/// The most characters of a whole tool error message (a script's `fail(...)` included).
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// `text` cut to `max` characters, with an ellipsis and the full length when it is longer:
+/// a 50 MB argument must not become a 50 MB message the agent reads.
+#[must_use]
+pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}… ({} bytes in all)", &text[..cut], text.len())),
+    }
+}
+
+/// A value quoted in an error message: at most [`MAX_QUOTED_CHARS`] characters.
+#[must_use]
+pub fn quote_prefix(text: &str) -> Cow<'_, str> {
+    bounded(text, MAX_QUOTED_CHARS)
+}
 
 /// One problem found while loading a world: the file, where in it, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +122,33 @@ pub enum ToolError {
 }
 
 impl ToolError {
+    /// The same error with its names and message cut to [`MAX_MESSAGE_CHARS`].
+    #[must_use]
+    pub fn bounded(self) -> ToolError {
+        let cut = |s: String| match bounded(&s, MAX_MESSAGE_CHARS) {
+            Cow::Borrowed(_) => s,
+            Cow::Owned(o) => o,
+        };
+        let name = |s: String| match quote_prefix(&s) {
+            Cow::Borrowed(_) => s,
+            Cow::Owned(o) => o,
+        };
+        match self {
+            ToolError::UnknownTool { name: n, suggestion } => ToolError::UnknownTool { name: name(n), suggestion },
+            ToolError::InvalidArguments { tool, message } => {
+                ToolError::InvalidArguments { tool: name(tool), message: cut(message) }
+            }
+            ToolError::Failed(m) => ToolError::Failed(cut(m)),
+            ToolError::LimitExceeded { tool, message } => {
+                ToolError::LimitExceeded { tool: name(tool), message: cut(message) }
+            }
+            ToolError::Script { tool, message } => ToolError::Script { tool: name(tool), message: cut(message) },
+            ToolError::InvalidWrite { tool, message } => {
+                ToolError::InvalidWrite { tool: name(tool), message: cut(message) }
+            }
+        }
+    }
+
     /// Whether the failure is a defect of the world (script error, limit, invalid write)
     /// rather than an ordinary refusal or a bad call by the agent.
     #[must_use]

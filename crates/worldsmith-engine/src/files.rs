@@ -16,6 +16,40 @@ pub trait WorldFiles {
     /// # Errors
     /// A message saying why the file cannot be read.
     fn read(&self, path: &str) -> Result<String, String>;
+
+    /// The text of a file that may lie outside the world: only the external data directory
+    /// of a world that declares one (`data.dir` with `data.dir_env`) is read this way. By
+    /// default the same as [`WorldFiles::read`].
+    ///
+    /// # Errors
+    /// A message saying why the file cannot be read.
+    fn read_external(&self, path: &str) -> Result<String, String> {
+        self.read(path)
+    }
+}
+
+/// Checks that a path names a file inside the world: relative, without `..` components
+/// (nor a drive or root on any platform). Every [`WorldFiles`] read goes through it, so a
+/// manifest's `script`, `data` and `generator` paths and a script's `load()` cannot reach
+/// outside the world's directory.
+///
+/// # Errors
+/// A message naming the path and the rule it breaks.
+pub fn check_world_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("an empty path names no file".to_owned());
+    }
+    let shown = crate::error::quote_prefix(path);
+    if path.starts_with('/') || path.starts_with('\\') || path.as_bytes().get(1) == Some(&b':') {
+        return Err(format!("path `{shown}` is absolute: paths are relative to the world's directory"));
+    }
+    if path.split(['/', '\\']).any(|c| c == "..") {
+        return Err(format!("path `{shown}` leaves the world's directory (`..` is not allowed)"));
+    }
+    if path.contains('\0') {
+        return Err(format!("path `{shown}` contains a NUL byte"));
+    }
+    Ok(())
 }
 
 /// A world in a directory.
@@ -42,8 +76,20 @@ impl WorldFiles for DirFiles {
         self.root.display().to_string()
     }
 
-    fn read(&self, path: &str) -> Result<String, String> {
+    fn read_external(&self, path: &str) -> Result<String, String> {
         let full = self.root.join(path);
+        std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))
+    }
+
+    fn read(&self, path: &str) -> Result<String, String> {
+        check_world_path(path)?;
+        let full = self.root.join(path);
+        // A symbolic link inside the world may not lead outside it either.
+        if let (Ok(root), Ok(target)) = (self.root.canonicalize(), full.canonicalize())
+            && !target.starts_with(&root)
+        {
+            return Err(format!("path `{path}` leads outside the world's directory (to {})", target.display()));
+        }
         std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))
     }
 }
@@ -88,7 +134,18 @@ impl WorldFiles for MemFiles {
         self.label.clone()
     }
 
+    fn read_external(&self, path: &str) -> Result<String, String> {
+        if let Some(text) = self.files.get(path) {
+            return Ok(text.clone());
+        }
+        match &self.disk_root {
+            Some(root) => DirFiles::new(root).read_external(path),
+            None => Err(format!("{}: no file {path}", self.label)),
+        }
+    }
+
     fn read(&self, path: &str) -> Result<String, String> {
+        check_world_path(path)?;
         if let Some(text) = self.files.get(path) {
             return Ok(text.clone());
         }

@@ -92,7 +92,9 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataDecl {
-    /// A directory, relative to the world, holding `<collection>.json` files.
+    /// A directory, relative to the world, holding `<collection>.json` files. It must stay
+    /// inside the world (no absolute path, no `..`) unless `dir_env` declares the data
+    /// external.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
     /// An environment variable that, when set, replaces `dir` (an absolute path or one

@@ -45,7 +45,9 @@ fn key_value(args: &Map<String, Value>, name: &str) -> Result<String, String> {
     match args.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(other) => Err(format!("`{name}` must be a string key, got {other}")),
+        Some(other) => {
+            Err(format!("`{name}` must be a string key, got {}", crate::error::quote_prefix(&other.to_string())))
+        }
         None => Err(format!("missing argument `{name}`")),
     }
 }
@@ -59,7 +61,11 @@ fn check_require(collection: &str, key: &str, record: &Value, require: &Map<Stri
             one => json_eq(one, got),
         };
         if !ok {
-            return Err(format!("{collection} `{key}` has {field} {got}, but this requires {allowed}"));
+            let got = got.to_string();
+            return Err(format!(
+                "{collection} `{key}` has {field} {}, but this requires {allowed}",
+                crate::error::quote_prefix(&got)
+            ));
         }
     }
     Ok(())
@@ -131,7 +137,7 @@ pub fn run(
 ) -> Result<(Value, Vec<(String, String)>), String> {
     let name = op.collection();
     let key_name = schema.collection(name).map_or("id", |c| c.key.as_str());
-    let not_found = |key: &str| format!("{name} `{key}` not found");
+    let not_found = |key: &str| format!("{name} `{}` not found", crate::error::quote_prefix(key));
     match op {
         Op::Get { key, .. } => {
             let k = key_value(args, key_arg(key.as_ref(), schema, name))?;

@@ -145,7 +145,17 @@ fn error_pointer(e: &jsonschema::ValidationError<'_>) -> String {
 
 /// A validation error's message; enum errors list every allowed value (the library's own
 /// message elides all but two, and an agent needs to see them all).
+/// Values longer than [`crate::error::MAX_QUOTED_CHARS`] are quoted by their prefix only.
 fn error_message(e: &jsonschema::ValidationError<'_>) -> String {
+    let message = full_error_message(e);
+    let instance = e.instance().to_string();
+    match crate::error::quote_prefix(&instance) {
+        std::borrow::Cow::Owned(short) => message.replace(&instance, &short),
+        std::borrow::Cow::Borrowed(_) => crate::error::bounded(&message, crate::error::MAX_MESSAGE_CHARS).into_owned(),
+    }
+}
+
+fn full_error_message(e: &jsonschema::ValidationError<'_>) -> String {
     match e.kind() {
         jsonschema::error::ValidationErrorKind::Enum { options } => match &**options {
             Value::Array(items) => {

@@ -21,7 +21,7 @@ use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::float::UnpackFloat;
 use starlark::values::list::ListRef;
 use starlark::values::none::{NoneOr, NoneType};
-use starlark::values::tuple::TupleRef;
+use starlark::values::tuple::{TupleRef, UnpackTuple};
 use starlark::values::{Heap, UnpackValue, Value, ValueLike};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -151,14 +151,25 @@ impl starlark::eval::FileLoader for ModuleLoader<'_> {
 
 /// Parses, guards and evaluates one module.
 fn compile_module(file: &str, source: &str, limits: Limits, loader: &ModuleLoader<'_>) -> Result<FrozenModule, String> {
-    let mut ast = AstModule::parse(file, source.to_owned(), &dialect()).map_err(|e| describe(&e))?;
+    let ast = AstModule::parse(file, source.to_owned(), &dialect()).map_err(|e| describe(&e))?;
+    let guarded = guard_calls(source, &ast);
+    let mut ast = if guarded == source {
+        ast
+    } else {
+        AstModule::parse(file, guarded, &dialect())
+            .map_err(|e| format!("{file}: internal error guarding string methods: {}", describe(&e)))?
+    };
     let mut found = None;
     find_augmented_multiply(ast.statement(), &mut found);
     if let Some(span) = found {
         let line = ast.file_span(span).resolve_span().begin.line + 1;
         return Err(format!("{file}:{line}: `*=` is not supported (the repetition guard needs `x = x * n`)"));
     }
-    ast.replace_binary_operators(&HashMap::from([("*".to_owned(), "__ws_mul".to_owned())]));
+    ast.replace_binary_operators(&HashMap::from([
+        ("*".to_owned(), "__ws_mul".to_owned()),
+        ("+".to_owned(), "__ws_add".to_owned()),
+        ("%".to_owned(), "__ws_mod".to_owned()),
+    ]));
     Module::with_temp_heap(|module| -> Result<FrozenModule, String> {
         {
             let mut eval = Evaluator::new(&module);
@@ -182,18 +193,21 @@ fn globals() -> &'static Globals {
     })
 }
 
-/// Starlark's own `range`, which ours wraps (the standard globals do not expose lookups).
-fn standard_range() -> &'static starlark::values::OwnedFrozenValue {
-    static RANGE: OnceLock<starlark::values::OwnedFrozenValue> = OnceLock::new();
-    RANGE.get_or_init(|| {
-        let ast =
-            AstModule::parse("range.star", "standard_range = range".to_owned(), &Dialect::Standard).expect("valid");
+/// Starlark's own `range`, `str` and `repr`, which ours wrap (the standard globals do not
+/// expose lookups).
+fn standard_builtin(name: &str) -> &'static starlark::values::OwnedFrozenValue {
+    static BUILTINS: OnceLock<BTreeMap<&'static str, starlark::values::OwnedFrozenValue>> = OnceLock::new();
+    let builtins = BUILTINS.get_or_init(|| {
+        let names = ["range", "str", "repr"];
+        let source: String = names.iter().map(|n| format!("standard_{n} = {n}\n")).collect();
+        let ast = AstModule::parse("builtins.star", source, &Dialect::Standard).expect("valid");
         let module = Module::with_temp_heap(|module| {
             Evaluator::new(&module).eval_module(ast, &Globals::standard()).expect("evaluates");
             module.freeze().expect("freezes")
         });
-        module.get("standard_range").expect("defined")
-    })
+        names.iter().map(|n| (*n, module.get(&format!("standard_{n}")).expect("defined"))).collect()
+    });
+    &builtins[name]
 }
 
 /// The `rng` namespace as a value, passed to generators as their first argument.
@@ -274,7 +288,7 @@ fn load_record<'v>(eval: &mut Evaluator<'v, '_, '_>, collection: &str, key: &str
     let Some(record) = ctx(eval)?.state.get(collection, key).cloned() else {
         return Ok(None);
     };
-    let v = eval.heap().alloc(&*record);
+    let v = from_json(eval.heap(), &record)?;
     if ctx(eval)?.writable {
         remember(eval, collection, key, v)?;
     }
@@ -295,7 +309,7 @@ impl Query {
                 DictRef::from_value(q).ok_or_else(|| anyhow::anyhow!("query must be a dict of field -> value"))?;
             for (k, v) in dict.iter() {
                 let path = k.unpack_str().ok_or_else(|| anyhow::anyhow!("query keys must be field paths (strings)"))?;
-                fields.push((crate::schema::FieldPath::parse(path).map_err(anyhow::Error::msg)?, v.to_json_value()?));
+                fields.push((crate::schema::FieldPath::parse(path).map_err(anyhow::Error::msg)?, to_json(v)?));
             }
         }
         Ok(Query { fields, ignore_case })
@@ -393,6 +407,9 @@ fn require_dict(value: Value<'_>, what: &str) -> anyhow::Result<()> {
         Err(anyhow::anyhow!("db.{what}: a record must be a dict, got {}", value.get_type()))
     }
 }
+
+/// The widest zero-padded number `db.next_key` makes.
+const MAX_KEY_WIDTH: i32 = 64;
 
 #[starlark_module]
 fn db_api(builder: &mut GlobalsBuilder) {
@@ -541,10 +558,14 @@ fn db_api(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<String> {
         check_collection(eval, collection)?;
+        if !(0..=MAX_KEY_WIDTH).contains(&width) {
+            return Err(anyhow::anyhow!("db.next_key: width must be between 0 and {MAX_KEY_WIDTH}, got {width}"));
+        }
+        let width = usize::try_from(width).unwrap_or(0);
         let c = ctx(eval)?;
         let mut n = c.state.len(collection) + 1;
         loop {
-            let key = format!("{prefix}{n:0width$}", width = width.max(0) as usize);
+            let key = format!("{prefix}{n:0width$}");
             let taken = match remembered(eval, collection, &key)? {
                 Some(v) => v.is_some(),
                 None => c.state.contains(collection, &key),
@@ -790,6 +811,133 @@ fn python_builtins(builder: &mut GlobalsBuilder) {
         a.mul(b, eval.heap())
     }
 
+    /// `a + b` with a guard: a concatenation may not pass the heap limit.
+    fn __ws_add<'v>(
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        if a.unpack_i32().is_none() {
+            let size = if let (Some(x), Some(y)) = (a.unpack_str(), b.unpack_str()) {
+                Some(x.len() + y.len())
+            } else if let (Some(x), Some(y)) = (ListRef::from_value(a), ListRef::from_value(b)) {
+                Some((x.len() + y.len()) * 8)
+            } else if let (Some(x), Some(y)) = (TupleRef::from_value(a), TupleRef::from_value(b)) {
+                Some((x.len() + y.len()) * 8)
+            } else {
+                None
+            };
+            if let Some(size) = size {
+                check_alloc(eval, size, "concatenation")?;
+            }
+        }
+        a.add(b, eval.heap())
+    }
+
+    /// `a % b` with a guard: string formatting may not pass the heap limit.
+    fn __ws_mod<'v>(
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        if let Some(f) = a.unpack_str() {
+            let budget = alloc_budget(eval);
+            let widest = if let Some(t) = TupleRef::from_value(b) {
+                t.content().iter().map(|x| rendered_size(*x, budget)).max().unwrap_or(0)
+            } else if let Some(d) = DictRef::from_value(b) {
+                d.iter().map(|(_, x)| rendered_size(x, budget)).max().unwrap_or(0)
+            } else {
+                rendered_size(b, budget)
+            };
+            let size = f.len().saturating_add(f.matches('%').count().saturating_mul(widest));
+            check_alloc(eval, size, "`%` formatting")?;
+        }
+        a.percent(b, eval.heap())
+    }
+
+    /// `x.name(args)` for the methods in `GUARDED_METHODS`, checking the result's size first.
+    fn __ws_method<'v>(
+        #[starlark(require = pos)] object: Value<'v>,
+        #[starlark(require = pos)] name: &str,
+        #[starlark(args)] args: UnpackTuple<Value<'v>>,
+        #[starlark(kwargs)] kwargs: DictRef<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let budget = alloc_budget(eval);
+        let args = args.items;
+        match (object.unpack_str(), name) {
+            (Some(s), "replace") => {
+                if let (Some(old), Some(new)) =
+                    (args.first().and_then(|v| v.unpack_str()), args.get(1).and_then(|v| v.unpack_str()))
+                {
+                    let mut count = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
+                    if let Some(n) = args.get(2).and_then(|v| v.unpack_i32())
+                        && n >= 0
+                    {
+                        count = count.min(usize::try_from(n).unwrap_or(0));
+                    }
+                    let size = s.len().saturating_add(count.saturating_mul(new.len()));
+                    check_alloc(eval, size, "str.replace")?;
+                }
+            }
+            (Some(sep), "join") => {
+                if let Some(items) = args.first() {
+                    let mut size = 0usize;
+                    for x in items.iterate(eval.heap())? {
+                        size = size.saturating_add(x.unpack_str().map_or(0, str::len)).saturating_add(sep.len());
+                        if size > budget {
+                            break;
+                        }
+                    }
+                    check_alloc(eval, size, "str.join")?;
+                }
+            }
+            (Some(f), "format") => {
+                let widest = args
+                    .iter()
+                    .copied()
+                    .chain(kwargs.iter().map(|(_, v)| v))
+                    .map(|x| rendered_size(x, budget))
+                    .max()
+                    .unwrap_or(0);
+                let size = f.len().saturating_add(f.matches('{').count().saturating_mul(widest));
+                check_alloc(eval, size, "str.format")?;
+            }
+            (_, "encode") => {
+                if let Some(x) = args.first() {
+                    check_alloc(eval, rendered_size(*x, budget), "json.encode")?;
+                }
+            }
+            _ => {}
+        }
+        let method = object.get_attr_error(name, eval.heap())?;
+        let named: Vec<(&str, Value<'v>)> = kwargs.iter().filter_map(|(k, v)| k.unpack_str().map(|k| (k, v))).collect();
+        eval.eval_function(method, &args, &named)
+    }
+
+    /// Starlark's `str`, checking the result's size first.
+    fn __ws_str<'v>(
+        #[starlark(require = pos)] x: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        if x.unpack_str().is_some() {
+            return Ok(x);
+        }
+        check_alloc(eval, rendered_size(x, alloc_budget(eval)), "str()")?;
+        let original = eval.heap().access_owned_frozen_value(standard_builtin("str"));
+        eval.eval_function(original, &[x], &[])
+    }
+
+    /// Starlark's `repr`, checking the result's size first.
+    fn __ws_repr<'v>(
+        #[starlark(require = pos)] x: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        check_alloc(eval, rendered_size(x, alloc_budget(eval)), "repr()")?;
+        let original = eval.heap().access_owned_frozen_value(standard_builtin("repr"));
+        eval.eval_function(original, &[x], &[])
+    }
+
     /// Starlark's `range`, refusing ranges longer than the sequence limit.
     fn range<'v>(
         #[starlark(require = pos)] a: i32,
@@ -811,10 +959,160 @@ fn python_builtins(builder: &mut GlobalsBuilder) {
                 "range of {len} elements is more than the limit of {max}"
             ))));
         }
-        let original = eval.heap().access_owned_frozen_value(standard_range());
+        let original = eval.heap().access_owned_frozen_value(standard_builtin("range"));
         let args = [eval.heap().alloc(start), eval.heap().alloc(stop), eval.heap().alloc(step)];
         eval.eval_function(original, &args, &[])
     }
+}
+
+/// Methods whose result can be far larger than their inputs (`"a".replace("a", big)`,
+/// `sep.join([s] * n)`, `"{}{}".format(s, s)`, `json.encode(dag)`): calls to them are routed
+/// through `__ws_method`, which checks the result's size before it is built.
+const GUARDED_METHODS: [&str; 4] = ["replace", "join", "format", "encode"];
+/// Global functions wrapped the same way (`str([s] * n)`).
+const GUARDED_FUNCTIONS: [(&str, &str); 2] = [("str", "__ws_str"), ("repr", "__ws_repr")];
+
+/// Rewrites the source so each call of a guarded method `x.m(args)` becomes
+/// `__ws_method(x, "m", args)` and each call of `str`/`repr` goes to its guarded twin. Only
+/// characters within lines are inserted, so line numbers in messages stay right.
+fn guard_calls(source: &str, ast: &AstModule) -> String {
+    use starlark::syntax::ast::{AstExpr, ExprP};
+    // (position, bytes replaced from there, text inserted), in source order of visits.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let bytes = source.as_bytes();
+    fn visit(e: &AstExpr, bytes: &[u8], edits: &mut Vec<(usize, usize, String)>) {
+        if let ExprP::Call(callee, args) = &e.node {
+            match &callee.node {
+                ExprP::Dot(object, name) if GUARDED_METHODS.contains(&name.node.as_str()) => {
+                    let (obj_begin, obj_end) = (object.span.begin().get() as usize, object.span.end().get() as usize);
+                    let name_begin = name.span.begin().get() as usize;
+                    let name_end = name.span.end().get() as usize;
+                    // Parentheses around the object (`(a + b).join(...)`) lie outside its span.
+                    let closing = bytes[obj_end..name_begin].iter().filter(|&&b| b == b')').count();
+                    let mut start = obj_begin;
+                    let mut open = 0;
+                    while open < closing && start > 0 {
+                        start -= 1;
+                        match bytes[start] {
+                            b'(' => open += 1,
+                            b if b.is_ascii_whitespace() => {}
+                            _ => return,
+                        }
+                    }
+                    let mut paren = name_end;
+                    while paren < bytes.len() && bytes[paren].is_ascii_whitespace() {
+                        paren += 1;
+                    }
+                    if open != closing || bytes.get(paren) != Some(&b'(') {
+                        return;
+                    }
+                    let sep = if args.args.is_empty() { "" } else { ", " };
+                    let Some(dot) = bytes[obj_end..name_begin].iter().rposition(|&b| b == b'.').map(|i| obj_end + i)
+                    else {
+                        return;
+                    };
+                    edits.push((start, 0, "__ws_method(".to_owned()));
+                    edits.push((dot, paren + 1 - dot, format!(", \"{}\"{sep}", name.node)));
+                    for a in &args.args {
+                        visit_arg(a, bytes, edits);
+                    }
+                    visit(object, bytes, edits);
+                    return;
+                }
+                ExprP::Identifier(id) => {
+                    if let Some((_, to)) = GUARDED_FUNCTIONS.iter().find(|(from, _)| *from == id.node.ident) {
+                        let begin = callee.span.begin().get() as usize;
+                        edits.push((begin, callee.span.end().get() as usize - begin, (*to).to_owned()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        e.visit_expr(|x| visit(x, bytes, edits));
+    }
+    fn visit_arg(a: &starlark::syntax::ast::AstArgument, bytes: &[u8], edits: &mut Vec<(usize, usize, String)>) {
+        use starlark::syntax::ast::ArgumentP;
+        match &a.node {
+            ArgumentP::Positional(x) | ArgumentP::Named(_, x) | ArgumentP::Args(x) | ArgumentP::KwArgs(x) => {
+                visit(x, bytes, edits);
+            }
+        }
+    }
+    ast.statement().visit_expr(|x| visit(x, bytes, &mut edits));
+    if edits.is_empty() {
+        return source.to_owned();
+    }
+    // Stable: inserts at one position keep their visiting order (outer calls first).
+    edits.sort_by_key(|(at, _, _)| *at);
+    let mut out = String::with_capacity(source.len() + edits.len() * 16);
+    let mut at = 0;
+    for (pos, len, text) in edits {
+        if pos < at {
+            // Overlapping edits cannot happen for well-formed spans; leave the source alone.
+            return source.to_owned();
+        }
+        out.push_str(&source[at..pos]);
+        out.push_str(&text);
+        at = pos + len;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+/// About how many bytes `str(v)` or `repr(v)` would take, counting shared and cyclic parts
+/// each time they are reached, as printing does; stops counting past `budget`.
+fn rendered_size(v: Value<'_>, budget: usize) -> usize {
+    fn walk(v: Value<'_>, depth: usize, total: &mut usize, budget: usize) {
+        if *total > budget {
+            return;
+        }
+        if let Some(s) = v.unpack_str() {
+            *total += s.len() + 2;
+            return;
+        }
+        *total += 8;
+        if depth > 64 {
+            return;
+        }
+        let mut each = |x: Value<'_>| walk(x, depth + 1, total, budget);
+        if let Some(l) = ListRef::from_value(v) {
+            l.content().iter().for_each(|x| each(*x));
+        } else if let Some(t) = TupleRef::from_value(v) {
+            t.content().iter().for_each(|x| each(*x));
+        } else if let Some(d) = DictRef::from_value(v) {
+            for (k, x) in d.iter() {
+                each(k);
+                each(x);
+            }
+        } else if let Some(st) = starlark::values::structs::StructRef::from_value(v) {
+            for (k, x) in st.iter() {
+                each(k.to_value());
+                each(x);
+            }
+        } else if v.get_type() == "int" {
+            *total += 16;
+        }
+    }
+    let mut total = 0;
+    walk(v, 0, &mut total, budget);
+    total
+}
+
+/// Fails with a limit error when building `size` more bytes would pass the heap limit.
+fn check_alloc(eval: &Evaluator<'_, '_, '_>, size: usize, what: &str) -> starlark::Result<()> {
+    let limit = ctx(eval).map_or(Limits::default().heap_bytes, |c| c.limits.heap_bytes);
+    let left = limit.saturating_sub(eval.heap().allocated_bytes());
+    if size > left {
+        return Err(starlark::Error::new_native(limit_error(format!(
+            "{what} would build about {size} bytes, more than the {left} bytes left under the heap limit of {limit}"
+        ))));
+    }
+    Ok(())
+}
+
+/// The heap budget the size estimates stop at.
+fn alloc_budget(eval: &Evaluator<'_, '_, '_>) -> usize {
+    ctx(eval).map_or(Limits::default().heap_bytes, |c| c.limits.heap_bytes)
 }
 
 /// A compiled script: a frozen module and the function a tool calls.
@@ -965,12 +1263,18 @@ impl Script {
             let heap = eval.heap();
             let result = match invocation {
                 Invocation::Keywords(args) => {
-                    let named: Vec<(&str, Value)> = args.iter().map(|(k, v)| (k.as_str(), heap.alloc(v))).collect();
+                    let mut named: Vec<(&str, Value)> = Vec::with_capacity(args.len());
+                    for (k, v) in args {
+                        let v = from_json(heap, v).map_err(|e| ScriptFailure::Error(format!("argument `{k}`: {e}")))?;
+                        named.push((k.as_str(), v));
+                    }
                     eval.eval_function(f, &[], &named)
                 }
                 Invocation::Positional(params) => {
                     let rng = heap.access_owned_frozen_value(rng_value());
-                    eval.eval_function(f, &[rng, heap.alloc(params)], &[])
+                    let params = from_json(heap, &Json::Object(params.clone()))
+                        .map_err(|e| ScriptFailure::Error(format!("generator parameters: {e}")))?;
+                    eval.eval_function(f, &[rng, params], &[])
                 }
             }
             .map_err(|e| classify(&e))?;
@@ -1021,11 +1325,30 @@ enum Invocation<'a> {
     Positional(&'a serde_json::Map<String, Json>),
 }
 
+/// The deepest nesting a script value may have to become JSON (deeper means it most likely
+/// contains itself: `l.append(l)`).
+const MAX_JSON_DEPTH: usize = 128;
+/// About how many bytes of JSON a script value may become (shared parts count each time).
+const MAX_JSON_BYTES: usize = 256 << 20;
+
 /// Converts a Starlark value to JSON directly (dicts with string keys, lists, tuples,
-/// strings, ints, floats, bools, None), falling back to starlark's serializer for anything
-/// else (big ints, structs). Faster than the generic serializer, which goes through
-/// `erased_serde`.
+/// strings, ints, floats, bools, None, structs), falling back to starlark's serializer for
+/// anything else (big ints). Faster than the generic serializer, which goes through
+/// `erased_serde`. A value that contains itself, nests deeper than `MAX_JSON_DEPTH` or
+/// would expand past `MAX_JSON_BYTES` is an error, not a stack overflow.
 fn to_json(v: Value<'_>) -> anyhow::Result<Json> {
+    let mut budget = MAX_JSON_BYTES;
+    to_json_at(v, 0, &mut budget)
+}
+
+fn to_json_at(v: Value<'_>, depth: usize, budget: &mut usize) -> anyhow::Result<Json> {
+    let mut spend = |n: usize| -> anyhow::Result<()> {
+        *budget = budget.checked_sub(n).ok_or_else(|| {
+            anyhow::anyhow!("the value is larger than {MAX_JSON_BYTES} bytes as JSON (does it repeat a big part?)")
+        })?;
+        Ok(())
+    };
+    spend(8)?;
     if v.is_none() {
         return Ok(Json::Null);
     }
@@ -1036,6 +1359,7 @@ fn to_json(v: Value<'_>) -> anyhow::Result<Json> {
         return Ok(Json::from(i));
     }
     if let Some(s) = v.unpack_str() {
+        spend(s.len())?;
         return Ok(Json::String(s.to_owned()));
     }
     if let Some(f) = v.downcast_ref::<starlark::values::float::StarlarkFloat>() {
@@ -1043,23 +1367,75 @@ fn to_json(v: Value<'_>) -> anyhow::Result<Json> {
             .map(Json::Number)
             .ok_or_else(|| anyhow::anyhow!("{} is not a JSON number", f.0));
     }
+    let nested = |x: Value<'_>, budget: &mut usize| {
+        if depth >= MAX_JSON_DEPTH {
+            Err(anyhow::anyhow!("the value nests deeper than {MAX_JSON_DEPTH} levels (does it contain itself?)"))
+        } else {
+            to_json_at(x, depth + 1, budget)
+        }
+    };
     if let Some(d) = DictRef::from_value(v) {
         let mut map = serde_json::Map::with_capacity(d.len());
         for (k, x) in d.iter() {
             let key = k
                 .unpack_str()
                 .ok_or_else(|| anyhow::anyhow!("dict keys must be strings to be JSON, got {}", k.get_type()))?;
-            map.insert(key.to_owned(), to_json(x)?);
+            map.insert(key.to_owned(), nested(x, budget)?);
         }
         return Ok(Json::Object(map));
     }
     if let Some(l) = ListRef::from_value(v) {
-        return l.content().iter().map(|x| to_json(*x)).collect::<anyhow::Result<Vec<_>>>().map(Json::Array);
+        return l.content().iter().map(|x| nested(*x, budget)).collect::<anyhow::Result<Vec<_>>>().map(Json::Array);
     }
     if let Some(t) = TupleRef::from_value(v) {
-        return t.content().iter().map(|x| to_json(*x)).collect::<anyhow::Result<Vec<_>>>().map(Json::Array);
+        return t.content().iter().map(|x| nested(*x, budget)).collect::<anyhow::Result<Vec<_>>>().map(Json::Array);
+    }
+    if let Some(st) = starlark::values::structs::StructRef::from_value(v) {
+        let mut map = serde_json::Map::with_capacity(st.iter().len());
+        for (k, x) in st.iter() {
+            map.insert(k.as_str().to_owned(), nested(x, budget)?);
+        }
+        return Ok(Json::Object(map));
     }
     v.to_json_value()
+}
+
+/// Converts JSON to a Starlark value. Numbers that fit no Starlark number (`1e400`, an
+/// integer of 400 digits) are an error, where starlark's own conversion panics.
+fn from_json<'v>(heap: Heap<'v>, j: &Json) -> anyhow::Result<Value<'v>> {
+    Ok(match j {
+        Json::Null => Value::new_none(),
+        Json::Bool(b) => Value::new_bool(*b),
+        Json::String(s) => heap.alloc_str(s).to_value(),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                heap.alloc(i)
+            } else if let Some(u) = n.as_u64() {
+                heap.alloc(u)
+            } else {
+                match n.as_f64() {
+                    Some(f) if f.is_finite() => heap.alloc(f),
+                    _ => {
+                        return Err(anyhow::anyhow!(
+                            "number {} is out of range",
+                            crate::error::quote_prefix(&n.to_string())
+                        ));
+                    }
+                }
+            }
+        }
+        Json::Array(items) => {
+            let values = items.iter().map(|x| from_json(heap, x)).collect::<anyhow::Result<Vec<_>>>()?;
+            heap.alloc(values)
+        }
+        Json::Object(map) => {
+            let mut pairs = Vec::with_capacity(map.len());
+            for (k, x) in map {
+                pairs.push((heap.alloc_str(k).to_value(), from_json(heap, x)?));
+            }
+            heap.alloc(AllocDict(pairs))
+        }
+    })
 }
 
 /// Whether a Starlark value equals a JSON value (numbers by value, as `json_eq`), without

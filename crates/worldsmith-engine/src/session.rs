@@ -127,6 +127,10 @@ impl Session {
     /// # Errors
     /// As [`Session::call`].
     pub fn execute(&mut self, name: &str, arguments: &Value) -> Result<Value, ToolError> {
+        self.execute_unbounded(name, arguments).map_err(ToolError::bounded)
+    }
+
+    fn execute_unbounded(&mut self, name: &str, arguments: &Value) -> Result<Value, ToolError> {
         let world = &self.world;
         let Some(tool) = world.tool(name) else {
             let suggestion = world.suggest(name).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();

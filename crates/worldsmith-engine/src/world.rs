@@ -93,10 +93,16 @@ impl Tool {
         let (value, map) = match args {
             Value::Object(m) => (args, Cow::Borrowed(m)),
             Value::Null => (&*EMPTY, Cow::Owned(serde_json::Map::new())),
-            other => return Err(format!("arguments must be a JSON object, got {other}")),
+            other => {
+                return Err(format!(
+                    "arguments must be a JSON object, got {}",
+                    crate::error::quote_prefix(&other.to_string())
+                ));
+            }
         };
         let mut problems: Vec<String> = Vec::new();
         for k in map.keys().filter(|k| !self.properties.contains(k)) {
+            let k = crate::error::quote_prefix(k);
             problems.push(if self.properties.is_empty() {
                 format!("unknown argument `{k}` (this tool takes no arguments)")
             } else {
@@ -106,7 +112,38 @@ impl Tool {
         if !self.validator.is_valid(value) {
             problems.extend(self.validator.iter_errors(value).map(|e| describe_validation_error(&e)));
         }
+        out_of_range_numbers(value, &mut String::new(), &mut problems);
         if problems.is_empty() { Ok(map) } else { Err(problems.join("; ")) }
+    }
+}
+
+/// Numbers no tool can use (`1e400`, an integer of hundreds of digits: neither a 64-bit
+/// integer nor a finite 64-bit float), each reported with its JSON pointer.
+fn out_of_range_numbers(value: &Value, at: &mut String, problems: &mut Vec<String>) {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() && n.as_f64().is_none_or(|f| !f.is_finite()) => {
+            let pointer = if at.is_empty() { "/" } else { at.as_str() };
+            let number = n.to_string();
+            problems.push(format!("{pointer}: {} is out of range", crate::error::quote_prefix(&number)));
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                out_of_range_numbers(x, at, problems);
+                at.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, x) in map {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&crate::error::quote_prefix(&pointer_escape(k)));
+                out_of_range_numbers(x, at, problems);
+                at.truncate(len);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -554,6 +591,9 @@ fn load_data(
                                 .map_err(|e| format!("cannot read {} (from ${var}): {e}", path.display())),
                         )
                     }
+                    // Data declared external (`dir_env`) may live outside the world, as
+                    // the variable's directory does; any other path stays inside it.
+                    None if data.dir_env.is_some() => (rel.clone(), files.read_external(&rel)),
                     None => (rel.clone(), files.read(&rel)),
                 };
                 origin_of.insert(c.name.clone(), label.clone());

@@ -328,10 +328,118 @@ enum Parsed {
     Lines(Vec<Value>),
 }
 
+/// The deepest YAML nesting read. The YAML parser refuses deep documents only after
+/// parsing them, which takes minutes for 100,000 levels of `{a: {a: ...}}`; a linear scan
+/// refuses them first.
+pub const MAX_YAML_DEPTH: usize = 256;
+
+/// Whether a YAML text nests deeper than `max`, by a cheap over-estimate: the block levels
+/// (increasing indentation and `- ` items that open a line) plus the open flow collections
+/// (`[` and `{` outside quotes and comments).
+fn yaml_too_deep(bytes: &[u8], max: usize) -> bool {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut i = 0;
+    let n = bytes.len();
+    while i < n {
+        // One line, from its start.
+        let mut col = 0;
+        while i < n && bytes[i] == b' ' {
+            i += 1;
+            col += 1;
+        }
+        if i >= n || bytes[i] == b'\n' || bytes[i] == b'\r' || bytes[i] == b'#' {
+            while i < n && bytes[i] != b'\n' {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        let mut block = 0;
+        if flow == 0 {
+            while indents.last().is_some_and(|&top| top > col) {
+                indents.pop();
+            }
+            if indents.last() != Some(&col) {
+                indents.push(col);
+            }
+            block = indents.len();
+            while i + 1 < n && bytes[i] == b'-' && (bytes[i + 1] == b' ' || bytes[i + 1] == b'\n') {
+                block += 1;
+                i += 1;
+                while i < n && bytes[i] == b' ' {
+                    i += 1;
+                }
+            }
+        }
+        // The rest of the line: a scalar may start here (quotes and flow collections count
+        // only where a value starts, so `don't [sic]` in plain text is text).
+        let mut value_start = true;
+        let mut prev = b' ';
+        while i < n && bytes[i] != b'\n' {
+            let b = bytes[i];
+            match b {
+                b'\'' | b'"' if value_start || flow > 0 && matches!(prev, b'[' | b'{' | b',' | b' ') => {
+                    // Skip the quoted scalar (it may span lines).
+                    i += 1;
+                    while i < n {
+                        if b == b'"' && bytes[i] == b'\\' {
+                            i += 2;
+                            continue;
+                        }
+                        if bytes[i] == b {
+                            if b == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                                i += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        i += 1;
+                    }
+                }
+                b'[' | b'{' if value_start || flow > 0 => {
+                    flow += 1;
+                    if block + flow > max {
+                        return true;
+                    }
+                }
+                b']' | b'}' if flow > 0 => flow -= 1,
+                b'#' if prev == b' ' || prev == b'\t' => {
+                    while i < n && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            if i >= n {
+                break;
+            }
+            prev = bytes[i];
+            value_start = match prev {
+                b' ' | b'\t' => value_start || matches!(bytes.get(i.wrapping_sub(1)), Some(b':' | b'-')),
+                _ => false,
+            };
+            i += 1;
+        }
+        if block + flow > max {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 fn parse(bytes: &[u8], source: &str) -> Result<Parsed, DocError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let lower = source.to_ascii_lowercase();
     if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        if yaml_too_deep(bytes, MAX_YAML_DEPTH) {
+            return Err(DocError::Malformed {
+                format: "YAML",
+                message: format!("the document nests deeper than {MAX_YAML_DEPTH} levels"),
+            });
+        }
         return serde_yaml_ng::from_slice::<Value>(bytes)
             .map(Parsed::One)
             .map_err(|e| DocError::Malformed { format: "YAML", message: e.to_string() });

@@ -258,17 +258,24 @@ fn operation(
     let description = bounded(text("summary").or_else(|| text("description")).unwrap_or(""), d.config.max_description);
 
     // Path-level parameters first, replaced by the operation's of the same name and place.
-    let mut list: Vec<&Value> = Vec::new();
+    // A replaced parameter leaves a hole (`None`) and the new one goes last; the index by
+    // (name, place) keeps this linear in the number of parameters (a document may list tens
+    // of thousands before the `max_params` filter drops the tool).
+    let mut slots: Vec<Option<&Value>> = Vec::new();
+    let mut index: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
     // `parameters: null` is no parameters.
     for group in [shared, op.get("parameters")].into_iter().flatten().filter(|g| !g.is_null()) {
         let Value::Array(items) = group else { return Err(Filter::Malformed) };
         for item in items {
             let p = d.resolver.deref(item).ok_or(Filter::Malformed)?;
-            let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
-            list.retain(|q| key(q) != key(p));
-            list.push(p);
+            let part = |k: &str| p.get(k).map_or_else(String::new, Value::to_string);
+            if let Some(old) = index.insert((part("name"), part("in")), slots.len()) {
+                slots[old] = None;
+            }
+            slots.push(Some(p));
         }
     }
+    let list: Vec<&Value> = slots.into_iter().flatten().collect();
     let mut params = Params::default();
     let mut body: Option<(Value, bool)> = None;
     let mut form = false;

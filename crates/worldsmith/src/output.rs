@@ -27,7 +27,8 @@ pub fn write_atomic_with<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> R
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    remove_stale_temps(path, &name);
+    let tmp = path.with_file_name(format!("{}{}", temp_prefix(&name), std::process::id()));
     let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let result = write(&mut out).and_then(|value| {
@@ -43,6 +44,45 @@ pub fn write_atomic_with<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> R
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+/// The temporary files of an output are `.<name>.tmp-<pid>` beside it.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.tmp-")
+}
+
+/// Removes the temporary files a killed run left beside `path`: those of its own name
+/// whose process is gone (on Linux, no `/proc/<pid>`; elsewhere, untouched for a day). A
+/// run writing the same output at the same time keeps its file.
+fn remove_stale_temps(path: &Path, name: &str) {
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => std::path::PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let prefix = temp_prefix(name);
+    let proc_fs = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else { continue };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if pid == std::process::id() {
+            continue;
+        }
+        let stale = if proc_fs {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600))
+        };
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -155,4 +195,37 @@ where
     }
     flush(&mut block, &mut items, &mut errors);
     Ok((items, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_temp_file_left_by_a_kill_is_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("tasks.jsonl");
+        // A killed run's file (no process has this id: Linux pids stay below 2^22), another
+        // output's file, and a dot file that is no temp file.
+        let dead = dir.path().join(".tasks.jsonl.tmp-999999999");
+        let other = dir.path().join(".other.jsonl.tmp-999999999");
+        let unrelated = dir.path().join(".tasks.jsonl.tmp-notapid");
+        for f in [&dead, &other, &unrelated] {
+            std::fs::write(f, "partial").unwrap();
+        }
+        let ours = dir.path().join(format!(".tasks.jsonl.tmp-{}", std::process::id()));
+        write_atomic(&out, b"done\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "done\n");
+        assert!(!dead.exists(), "the stale temp file is still there");
+        assert!(!ours.exists());
+        assert!(other.exists() && unrelated.exists(), "files of other outputs were removed");
+        #[cfg(target_os = "linux")]
+        {
+            // A temp file of a process that is alive (pid 1) stays.
+            let running = dir.path().join(".tasks.jsonl.tmp-1");
+            std::fs::write(&running, "partial").unwrap();
+            write_atomic(&out, b"again\n").unwrap();
+            assert!(running.exists());
+        }
+    }
 }

@@ -9,7 +9,7 @@ use worldsmith_engine::World;
 /// an existing directory with a `world.json`), else a bundled world.
 pub fn load(arg: &str) -> Result<World> {
     let as_path = Path::new(arg);
-    if arg.contains('/') || as_path.join("world.json").is_file() {
+    if is_path(arg) {
         if !as_path.join("world.json").is_file() {
             return Err(anyhow!(
                 "no world.json in {arg}\nhint: a world is a directory holding world.json; bundled worlds: {}",
@@ -23,13 +23,61 @@ pub fn load(arg: &str) -> Result<World> {
 
 /// Loads a bundled world by name.
 pub fn load_bundled(name: &str) -> Result<World> {
-    let loaded = worldsmith_worlds::load(name).ok_or_else(|| {
-        anyhow!(
-            "unknown world `{name}`\nhint: bundled worlds are: {}; a path to a world directory must contain `/`",
-            bundled_list()
-        )
-    })?;
+    let loaded = worldsmith_worlds::load(name).ok_or_else(|| unknown_world(name))?;
     Ok(loaded?)
+}
+
+/// Whether a world argument is a path (contains `/` or names a directory with a
+/// `world.json`) rather than a bundled world's name.
+pub fn is_path(arg: &str) -> bool {
+    arg.contains('/') || Path::new(arg).join("world.json").is_file()
+}
+
+/// Checks that every world argument that is not a path names a bundled world, before any
+/// work starts.
+///
+/// # Errors
+/// The first unknown name, with the closest bundled name and the list of them.
+pub fn check_names<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    for arg in args {
+        if !is_path(arg) && !worldsmith_worlds::names().any(|n| n == arg) {
+            return Err(unknown_world(arg));
+        }
+    }
+    Ok(())
+}
+
+fn unknown_world(name: &str) -> anyhow::Error {
+    let suggestion =
+        closest(name, worldsmith_worlds::names()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+    anyhow!(
+        "unknown world `{name}`\nhint: {suggestion}bundled worlds are: {}; a path to a world directory must contain `/`",
+        bundled_list()
+    )
+}
+
+/// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
+fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// The gold tasks of a world argument (its `tasks.jsonl`; empty when it has none), with a

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod fixtures;
+mod hardening;
 mod props;
 mod scripts;
 mod sqlite;

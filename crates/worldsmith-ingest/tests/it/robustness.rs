@@ -124,3 +124,77 @@ fn a_self_referencing_document_terminates() {
     let tools = import_document(doc, "loop.json", &IngestConfig::default()).unwrap();
     assert_eq!(tools.len(), 1);
 }
+
+#[test]
+fn deeply_nested_yaml_is_rejected_before_parsing() {
+    let n = 100_000;
+    let docs = [
+        format!("{}{}", "[".repeat(n), "]".repeat(n)),
+        format!("{}1{}", "{a: ".repeat(n), "}".repeat(n)),
+        format!("{}1", "- ".repeat(n)),
+        format!("openapi: 3.0.0\ninfo: {}1{}\n", "{a: ".repeat(n), "}".repeat(n)),
+    ];
+    for doc in docs {
+        let t = std::time::Instant::now();
+        let e = import_document(doc.as_bytes(), "deep.yaml", &IngestConfig::default()).unwrap_err();
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+        assert_eq!(e.reason(), "malformed");
+        assert!(e.to_string().contains("nests deeper than"), "{e}");
+    }
+}
+
+#[test]
+fn ordinary_yaml_passes_the_depth_scan() {
+    // Every YAML fixture, and a JSON fixture written as YAML, still import.
+    for (name, bytes) in FIXTURES.iter().filter(|(n, _)| n.ends_with(".yaml")) {
+        import_document(bytes, name, &IngestConfig::default()).unwrap();
+    }
+    let (name, bytes) = FIXTURES.iter().find(|(n, _)| n.ends_with(".json") && n.contains("refs")).unwrap();
+    let value: Value = serde_json::from_slice(bytes).unwrap();
+    let yaml = serde_yaml_ng::to_string(&value).unwrap();
+    let from_json = import_document(bytes, name, &IngestConfig::default()).unwrap();
+    let from_yaml =
+        import_document(yaml.as_bytes(), &name.replace(".json", ".yaml"), &IngestConfig::default()).unwrap();
+    assert_eq!(from_json.len(), from_yaml.len());
+    // Quotes, comments and brackets in text do not count as nesting.
+    let text = "a: \"[[[[\" # {{{{\nb: 'it''s [' \nc: don't [ever\nd: |\n  [[[[[ {{{{{\n";
+    let deep_but_fine = format!("e: {}1{}\n", "[".repeat(100), "]".repeat(100));
+    for doc in [text.to_owned(), format!("{text}{deep_but_fine}")] {
+        let e = import_document(doc.as_bytes(), "t.yaml", &IngestConfig::default()).unwrap_err();
+        assert!(!e.to_string().contains("nests deeper"), "{e}");
+    }
+}
+
+#[test]
+fn thirty_thousand_parameters_are_dropped_in_linear_time() {
+    let params: Vec<Value> = (0..30_000)
+        .map(|i| serde_json::json!({"name": format!("p{i}"), "in": "query", "schema": {"type": "string"}}))
+        .collect();
+    let doc = serde_json::json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+        "paths": {"/x": {"get": {"operationId": "big", "summary": "Big.", "parameters": params, "responses": {}}}}});
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    let t = std::time::Instant::now();
+    let tools = import_document(&bytes, "big.json", &IngestConfig::default()).unwrap();
+    assert!(tools.is_empty());
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Nested YAML of any depth and shape is imported or refused, never panics; past the
+    /// limit it is refused by the depth scan.
+    #[test]
+    fn nested_yaml_never_panics(depth in 0usize..600, shape in 0usize..4) {
+        let doc = match shape {
+            0 => format!("openapi: 3.0.0\ninfo: {}1{}\n", "[".repeat(depth), "]".repeat(depth)),
+            1 => format!("openapi: 3.0.0\ninfo: {}1{}\n", "{a: ".repeat(depth), "}".repeat(depth)),
+            2 => format!("openapi: 3.0.0\ninfo:\n{}1\n", "- ".repeat(depth)),
+            _ => format!("openapi: 3.0.0\ninfo:\n{}", (0..depth.min(200)).map(|i| format!("{}a{i}:\n", " ".repeat(i + 1))).collect::<String>()),
+        };
+        let result = import_document(doc.as_bytes(), "nested.yaml", &IngestConfig::default());
+        if depth > worldsmith_ingest::MAX_YAML_DEPTH + 2 && shape < 3 {
+            prop_assert!(result.unwrap_err().to_string().contains("nests deeper"));
+        }
+    }
+}

@@ -92,6 +92,13 @@ struct SynthSummary {
 }
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
+    // Usage mistakes stop the run before any work (exit code 2, with a hint).
+    if args.per_world == 0 {
+        anyhow::bail!(
+            "--per-world 0 synthesizes no tasks, so there is nothing to roll out, verify or export\nhint: give at least 1 (the default is 25)"
+        );
+    }
+    worlds::check_names(args.worlds.iter().map(String::as_str))?;
     let out = &args.out;
     let mut summaries = Vec::new();
     let mut details = String::new();
@@ -131,11 +138,30 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         generated = Some((graph, summary, [graph_errors, errors].concat()));
     }
     let mut loaded = Vec::new();
+    let mut world_failures: Vec<String> = Vec::new();
     for (i, arg) in names.iter().map(String::as_str).enumerate() {
         eprintln!("[{}/{}] {arg}: loading, checking, replaying", i + 1, names.len());
-        let world = match worlds::load(arg) {
+        // A world that does not load, whose tasks cannot be read or whose check breaks
+        // down is reported and skipped; the run goes on with the others.
+        let attempt = std::panic::catch_unwind(|| -> Result<_> {
+            let world = worlds::load(arg)?;
+            let report = worldsmith_engine::check(&world);
+            let gold = worlds::gold_tasks(arg)?;
+            Ok((world, report, gold))
+        })
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown cause");
+            Err(anyhow::anyhow!("loading or checking the world broke down: {message}"))
+        });
+        let (world, report, (source, gold)) = match attempt {
             Ok(w) => w,
             Err(e) => {
+                eprintln!("  {arg}: does not load, skipped:\n    {}", format!("{e:#}").replace('\n', "\n    "));
+                world_failures.push(format!("{arg} does not load (see report.md)"));
                 summaries.push(WorldSummary {
                     world: (*arg).to_owned(),
                     loaded: false,
@@ -156,10 +182,12 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
                 continue;
             }
         };
-        let report = worldsmith_engine::check(&world);
         let name = world.name().to_owned();
         write_atomic(&out.join("checks").join(format!("{name}.json")), &pretty_json(&report)?)?;
-        let (source, gold) = worlds::gold_tasks(arg)?;
+        if !report.passed() {
+            eprintln!("  {name}: check FAILED (see checks/{name}.json)");
+            world_failures.push(format!("{name} failed its check (see checks/{name}.json)"));
+        }
         let (tasks, mut errors) = parse_tasks(&gold, &source);
         let (results, skipped) = replay_tasks(&world, &tasks, &source);
         errors.extend(skipped);
@@ -378,6 +406,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     report.push_str(&details);
     report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
+    for f in &world_failures {
+        eprintln!("world {f}");
+    }
     eprintln!("wrote {} ({})", out.join("report.md").display(), if passed { "passed" } else { "FAILED" });
     Ok(if passed { Outcome::Ok } else { Outcome::Problems })
 }

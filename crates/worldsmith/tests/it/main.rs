@@ -4,6 +4,7 @@ mod bundled;
 mod cli;
 mod datasets;
 mod guide;
+mod hardening;
 mod llm;
 mod tau_retail;
 mod trust;
