@@ -347,11 +347,12 @@ impl Mention {
 
     /// Whether this mention, right after an answer's label, is a value given for it.
     fn labelled_as(&self, kind: AnswerKind) -> bool {
-        match (&self.value, kind) {
-            (Scalar::Num { .. }, AnswerKind::Number | AnswerKind::Money | AnswerKind::Id) => true,
-            (Scalar::Date { .. }, AnswerKind::Date) | (Scalar::Id(_), AnswerKind::Id) => true,
-            _ => false,
-        }
+        matches!(
+            (&self.value, kind),
+            (Scalar::Num { .. }, AnswerKind::Number | AnswerKind::Money | AnswerKind::Id)
+                | (Scalar::Date { .. }, AnswerKind::Date)
+                | (Scalar::Id(_), AnswerKind::Id)
+        )
     }
 
     /// Whether this mention is a value of the same category as answers of `kind`.
@@ -643,7 +644,7 @@ fn trim_core(raw: &str) -> String {
 
 impl Sentence {
     fn parse(text: &str) -> Sentence {
-        let trimmed = text.trim().trim_end_matches(|c: char| matches!(c, ')' | '"' | '\'' | '*' | '`'));
+        let trimmed = text.trim().trim_end_matches([')', '"', '\'', '*', '`']);
         let mut tokens: Vec<Token> = Vec::new();
         for raw in text.split_whitespace() {
             let core = trim_core(raw);
@@ -964,8 +965,11 @@ fn clock(word: &str) -> Option<(u32, u32)> {
     (h < 24 && m < 60).then_some((h, m))
 }
 
+/// A calendar date (year, month, day) and an optional time of day (hour, minute).
+type DateTime = ((u32, u32, u32), Option<(u32, u32)>);
+
 /// `2026-05-19`, `2026/05/19`, with an optional `T10:30...` or ` 10:30`.
-fn parse_iso(text: &str) -> Option<((u32, u32, u32), Option<(u32, u32)>)> {
+fn parse_iso(text: &str) -> Option<DateTime> {
     let b = text.as_bytes();
     if b.len() < 10 || !(b[4] == b'-' && b[7] == b'-' || b[4] == b'/' && b[7] == b'/') {
         return None;
