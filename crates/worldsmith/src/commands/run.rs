@@ -23,6 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use worldsmith_core::episode::Verdict;
 use worldsmith_export::SftStats;
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig, RolloutStats};
@@ -53,6 +54,9 @@ struct WorldSummary {
 struct Summary {
     format: u32,
     passed: bool,
+    /// Why the run failed, one line per cause (empty when it passed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failures: Vec<String>,
     worlds: Vec<WorldSummary>,
     /// Domains and generated worlds, when the run was given a tool pool.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -318,6 +322,11 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         && replayed_passed == synthesized.tasks.len()
         && oracle_ok
         && stage_errors.is_empty();
+    let failures = if passed {
+        Vec::new()
+    } else {
+        why_failed(&summaries, synthesized.tasks.len(), replayed_passed, &verdicts_path, stage_errors.len())
+    };
     let eval = metrics
         .policies
         .iter()
@@ -337,6 +346,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let summary = Summary {
         format: 2,
         passed,
+        failures: failures.clone(),
         worlds: summaries,
         generated: generated_summary,
         synthesized: synth_summary,
@@ -349,6 +359,12 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
 
     let mut report = String::from("# worldsmith run\n\n");
     let _ = writeln!(report, "Result: **{}** (seed {})\n", if passed { "passed" } else { "FAILED" }, args.seed);
+    for failure in &failures {
+        let _ = writeln!(report, "- {failure}");
+    }
+    if !failures.is_empty() {
+        report.push('\n');
+    }
     report.push_str("## Worlds\n\n| world | tools | records | check | gold tasks | passed | failed | calls | refused calls |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n");
     for s in &summary.worlds {
         let _ = writeln!(
@@ -410,10 +426,71 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         eprintln!("world {f}");
     }
     eprintln!("wrote {} ({})", out.join("report.md").display(), if passed { "passed" } else { "FAILED" });
+    for failure in &failures {
+        eprintln!("  {failure}");
+    }
     Ok(if passed { Outcome::Ok } else { Outcome::Problems })
 }
 
 /// Moves a stage's skipped-input messages into `errors`; returns its counts.
+/// The causes of a failed run, for the report's headline: worlds that did not load or
+/// check, gold tasks that failed, synthesized tasks that did not replay, oracle episodes not
+/// kept (by reason, with an example), and stage errors.
+fn why_failed(
+    worlds: &[WorldSummary],
+    synthesized: usize,
+    replayed: usize,
+    verdicts: &Path,
+    stage_errors: usize,
+) -> Vec<String> {
+    let mut causes = Vec::new();
+    for w in worlds {
+        if !w.loaded {
+            let error = w.error.as_deref().unwrap_or("unknown error").split_whitespace().collect::<Vec<_>>().join(" ");
+            causes.push(format!("world `{}` did not load: {error}", w.world));
+        } else if !w.check_passed {
+            causes
+                .push(format!("world `{}` failed its check ({} of {} tools pass)", w.world, w.tools_passing, w.tools));
+        }
+        if w.tasks_failed > 0 {
+            causes.push(format!("world `{}`: {} of {} gold tasks failed", w.world, w.tasks_failed, w.tasks));
+        }
+    }
+    if replayed < synthesized {
+        causes.push(format!("{} of {synthesized} synthesized tasks do not replay", synthesized - replayed));
+    }
+    let oracle_failures: Vec<Verdict> = std::fs::read_to_string(verdicts)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Verdict>(l).ok())
+        .filter(|v| v.policy == "oracle" && !v.success)
+        .collect();
+    if !oracle_failures.is_empty() {
+        let mut by_reason: std::collections::BTreeMap<String, (usize, &Verdict)> = std::collections::BTreeMap::new();
+        for v in &oracle_failures {
+            let reason = v.reason.as_deref().unwrap_or("failed");
+            let category = reason.strip_prefix("invalid: ").map_or(reason, |r| r);
+            let category = category.split(':').next().unwrap_or(category).to_owned();
+            by_reason.entry(category).or_insert((0, v)).0 += 1;
+        }
+        let parts: Vec<String> = by_reason
+            .iter()
+            .map(|(reason, (n, v))| {
+                format!("{n} by {reason} (e.g. {}: {})", v.episode, v.reason.as_deref().unwrap_or(""))
+            })
+            .collect();
+        causes.push(format!(
+            "{} oracle episodes were not kept (the oracle follows the gold calls): {}",
+            oracle_failures.len(),
+            parts.join("; ")
+        ));
+    }
+    if stage_errors > 0 {
+        causes.push(format!("{stage_errors} stage errors (see above)"));
+    }
+    causes
+}
+
 fn keep_errors<S>(report: StageReport<S>, errors: &mut Vec<String>) -> S {
     errors.extend(report.errors);
     report.stats

@@ -118,4 +118,10 @@ fn run_goes_on_past_a_world_that_does_not_load_or_fails_its_check() {
     assert_eq!(worlds[2]["check_passed"], true);
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("The world does not load"), "{report}");
+    // The headline says why the run failed.
+    let headline: Vec<&str> = report.lines().skip_while(|l| !l.starts_with("Result:")).skip(1).take(4).collect();
+    let headline = headline.join("\n");
+    assert!(headline.contains("broken` did not load: world"), "{headline}");
+    assert!(headline.contains("- world `hostile` failed its check"), "{headline}");
+    assert!(summary["failures"].as_array().unwrap().len() >= 2, "{summary}");
 }
