@@ -81,3 +81,31 @@ fn a_step_limit_ends_the_episode() {
     let (episodes, _) = rollout(&tasks[..1], &config);
     assert_eq!(episodes[0].end, EndReason::StepLimit);
 }
+
+#[test]
+fn distractors_look_like_the_worlds_own_tools_and_sit_among_them() {
+    let mut not_last = 0;
+    let mut with_distractors = 0;
+    for (world, task) in tasks().iter().filter(|(_, t)| !t.distractors.is_empty()) {
+        with_distractors += 1;
+        let offered = worldsmith_rollout::offered_tools(world, task);
+        let own: Vec<String> = world.openai_tools().iter().map(|t| t["function"]["name"].to_string()).collect();
+        assert_eq!(offered.len(), own.len() + task.distractors.len());
+        let shape = |t: &serde_json::Value| {
+            let mut keys: Vec<&String> = t.as_object().unwrap().keys().collect();
+            keys.extend(t["function"].as_object().unwrap().keys());
+            keys.into_iter().cloned().collect::<std::collections::BTreeSet<String>>()
+        };
+        let reference = shape(&world.openai_tools()[0]);
+        for tool in &offered {
+            assert_eq!(shape(tool), reference, "{}: {tool}", task.id);
+        }
+        // The distractors are not the trailing block (a seeded shuffle puts them there with
+        // negligible chance).
+        let tail = &offered[offered.len() - task.distractors.len()..];
+        not_last += usize::from(tail.iter().any(|t| own.contains(&t["function"]["name"].to_string())));
+        // The same task offers the same order every time.
+        assert_eq!(offered, worldsmith_rollout::offered_tools(world, task));
+    }
+    assert!(with_distractors > 0 && not_last == with_distractors, "{not_last} of {with_distractors} shuffled");
+}
