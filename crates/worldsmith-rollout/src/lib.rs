@@ -25,9 +25,10 @@
 pub mod agent;
 pub mod openai;
 pub mod scripted;
+pub mod step;
 pub mod user;
 
-use agent::{Agent, AgentError, Context, Turn};
+use agent::Agent;
 use openai::{OpenAiAgent, OpenAiConfig};
 use rayon::prelude::*;
 use scripted::{Noise, Scripted};
@@ -35,10 +36,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use user::{LlmUser, ScriptedUser, User};
-use worldsmith_core::episode::{CallOutcome, EPISODE_FORMAT, EndReason, Episode, Message, ToolCall};
+pub use step::{EpisodeRun, EpisodeSettings, Observation};
+use worldsmith_core::episode::{EndReason, Episode};
 use worldsmith_core::rng::SplitMix64;
-use worldsmith_core::task::{Scenario, TaskLine};
+use worldsmith_core::task::TaskLine;
 use worldsmith_engine::World;
 
 /// The agent policy.
@@ -124,12 +125,23 @@ pub fn rollout_observed(
     config: &RolloutConfig,
     on_episode: &(dyn Fn(&Episode) + Sync),
 ) -> (Vec<Episode>, RolloutStats) {
+    rollout_with(tasks, config, &config.policy, on_episode)
+}
+
+/// [`rollout_observed`] with the agents `agents` makes instead of `config.policy`.
+#[must_use]
+pub fn rollout_with(
+    tasks: &[(World, TaskLine)],
+    config: &RolloutConfig,
+    agents: &dyn AgentFactory,
+    on_episode: &(dyn Fn(&Episode) + Sync),
+) -> (Vec<Episode>, RolloutStats) {
     let jobs: Vec<(&World, &TaskLine, u32)> =
         tasks.iter().flat_map(|(w, t)| (0..config.trials).map(move |trial| (w, t, trial))).collect();
     let run = || {
         jobs.par_iter()
             .map(|&(world, task, trial)| {
-                let e = episode(world, task, trial, config);
+                let e = episode_with(world, task, trial, config, agents);
                 on_episode(&e);
                 e
             })
@@ -163,22 +175,77 @@ pub fn end_name(end: EndReason) -> &'static str {
     }
 }
 
-/// Runs one episode.
-#[must_use]
-pub fn episode(world: &World, task: &TaskLine, trial: u32, config: &RolloutConfig) -> Episode {
-    let task_key = format!("{}/{trial}", id_text(&task.id));
-    let mut rng = SplitMix64::for_stream(config.seed, &task_key);
-    match &config.policy {
-        Policy::Oracle => converse(world, task, trial, config, &mut Scripted::oracle(world, task)),
-        Policy::Noisy(noise) => {
-            let mut agent = Scripted::noisy(world, task, *noise, &mut rng);
-            converse(world, task, trial, config, &mut agent)
-        }
-        Policy::OpenAi(openai) => {
-            let mut agent = OpenAiAgent::new(openai, rng.next_u64() >> 1, config.episode_timeout);
-            converse(world, task, trial, config, &mut agent)
+/// Makes the agent of each episode: the built-in [`Policy`], or any agent from outside
+/// (a model client, a trainer's policy) that `rollout` should run.
+pub trait AgentFactory: Sync {
+    /// The agent's name in episode lines and ids.
+    fn name(&self) -> String;
+    /// The agent for trial `trial` of `task` in `world`; `rng` is the episode's own stream
+    /// (seeded by the rollout seed, the task id and the trial) and `timeout` its time limit.
+    fn agent<'a>(
+        &'a self,
+        world: &'a World,
+        task: &'a TaskLine,
+        rng: &mut SplitMix64,
+        timeout: Duration,
+    ) -> Box<dyn Agent + 'a>;
+}
+
+impl AgentFactory for Policy {
+    fn name(&self) -> String {
+        Policy::name(self)
+    }
+
+    fn agent<'a>(
+        &'a self,
+        world: &'a World,
+        task: &'a TaskLine,
+        rng: &mut SplitMix64,
+        timeout: Duration,
+    ) -> Box<dyn Agent + 'a> {
+        match self {
+            Policy::Oracle => Box::new(Scripted::oracle(world, task)),
+            Policy::Noisy(noise) => Box::new(Scripted::noisy(world, task, *noise, rng)),
+            Policy::OpenAi(openai) => Box::new(OpenAiAgent::new(openai, rng.next_u64() >> 1, timeout)),
         }
     }
+}
+
+/// Runs one episode of `config.policy`.
+#[must_use]
+pub fn episode(world: &World, task: &TaskLine, trial: u32, config: &RolloutConfig) -> Episode {
+    episode_with(world, task, trial, config, &config.policy)
+}
+
+/// Runs one episode of the agent `agents` makes: a loop of [`EpisodeRun::step`] over the
+/// agent's turns.
+#[must_use]
+pub fn episode_with(
+    world: &World,
+    task: &TaskLine,
+    trial: u32,
+    config: &RolloutConfig,
+    agents: &dyn AgentFactory,
+) -> Episode {
+    let mut rng = SplitMix64::for_stream(config.seed, &format!("{}/{trial}", id_text(&task.id)));
+    let mut agent = agents.agent(world, task, &mut rng, config.episode_timeout);
+    let settings = EpisodeSettings {
+        policy: agents.name(),
+        max_steps: config.max_steps,
+        timeout: config.episode_timeout,
+        seed: config.seed,
+        llm_user: config.llm_user.clone(),
+    };
+    let mut run = EpisodeRun::start(world, task, trial, &settings);
+    while run.check_time().is_none() {
+        match agent.next(&run.context()) {
+            Ok(turn) => {
+                run.step(turn);
+            }
+            Err(e) => run.fail(&e),
+        }
+    }
+    run.finish()
 }
 
 /// A task id as text: strings without quotes.
@@ -222,109 +289,6 @@ pub fn system_prompt(world: &World) -> String {
     )
 }
 
-fn converse(world: &World, task: &TaskLine, trial: u32, config: &RolloutConfig, agent: &mut dyn Agent) -> Episode {
-    let started = std::time::Instant::now();
-    let no_scenario = Scenario::default();
-    let scenario = task.scenario.as_ref().unwrap_or(&no_scenario);
-    let mut scripted = ScriptedUser::new(scenario);
-    let mut llm;
-    let user: &mut dyn User = match &config.llm_user {
-        None => &mut scripted,
-        Some(chat) => {
-            let seed = SplitMix64::for_stream(config.seed, &format!("user/{}/{trial}", id_text(&task.id))).next_u64();
-            llm = LlmUser::new(chat, scenario, seed >> 1, started + config.episode_timeout);
-            &mut llm
-        }
-    };
-    let tools = offered_tools(world, task);
-    let mut messages = vec![Message::text("system", system_prompt(world))];
-    let mut calls: Vec<CallOutcome> = Vec::new();
-    let mut session = world.session();
-    let mut end = EndReason::StepLimit;
-    let mut error = None;
-    match user.opening() {
-        Ok(text) => messages.push(Message::text("user", text)),
-        Err(e) => {
-            end = EndReason::AgentError;
-            error = Some(e.to_string());
-        }
-    }
-    for step in 0..config.max_steps {
-        if error.is_some() {
-            break;
-        }
-        if started.elapsed() > config.episode_timeout {
-            end = EndReason::Timeout;
-            break;
-        }
-        let turn = agent.next(&Context { messages: &messages, tools: &tools, calls: &calls });
-        match turn {
-            Err(e) => {
-                end = if matches!(e, AgentError::Timeout(_)) { EndReason::Timeout } else { EndReason::AgentError };
-                error = Some(e.to_string());
-                break;
-            }
-            Ok(Turn::Calls(proposed)) => {
-                user.agent_acted();
-                let ids: Vec<String> = (0..proposed.len()).map(|i| format!("call_{step}_{i}")).collect();
-                let tool_calls: Vec<ToolCall> = proposed
-                    .iter()
-                    .zip(&ids)
-                    .map(|(p, id)| ToolCall {
-                        id: id.clone(),
-                        kind: "function".to_owned(),
-                        function: worldsmith_core::episode::FunctionCall {
-                            name: p.name.clone(),
-                            arguments: p.arguments.clone(),
-                        },
-                    })
-                    .collect();
-                messages.push(Message::calls(tool_calls));
-                for (p, id) in proposed.iter().zip(&ids) {
-                    let outcome = execute(&mut session, &p.name, &p.arguments);
-                    messages.push(Message::tool_result(id, outcome.observation()));
-                    calls.push(outcome);
-                }
-            }
-            Ok(Turn::Text(text)) => {
-                messages.push(Message::text("assistant", text.clone()));
-                let reply = match user.reply(&text) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        end = if matches!(e, AgentError::Timeout(_)) {
-                            EndReason::Timeout
-                        } else {
-                            EndReason::AgentError
-                        };
-                        error = Some(e.to_string());
-                        break;
-                    }
-                };
-                messages.push(Message::text("user", reply.text));
-                if reply.stop {
-                    end = EndReason::UserStop;
-                    break;
-                }
-            }
-        }
-    }
-    Episode {
-        id: format!("{}/{}/{trial}", id_text(&task.id), config.policy.name()),
-        format: EPISODE_FORMAT,
-        world: task.world.clone().unwrap_or_else(|| world.name().to_owned()),
-        origin: origin_name(world).to_owned(),
-        policy: config.policy.name(),
-        trial,
-        messages,
-        tools,
-        calls,
-        final_digest: session.digest(),
-        end,
-        error,
-        task: task.clone(),
-    }
-}
-
 /// `bundled` or `generated`.
 #[must_use]
 pub fn origin_name(world: &World) -> &'static str {
@@ -332,26 +296,4 @@ pub fn origin_name(world: &World) -> &'static str {
         worldsmith_engine::manifest::Origin::Bundled => "bundled",
         worldsmith_engine::manifest::Origin::Generated => "generated",
     }
-}
-
-/// Runs one proposed call on the session.
-fn execute(session: &mut worldsmith_engine::Session, name: &str, arguments: &str) -> CallOutcome {
-    let parsed: Value = match serde_json::from_str(arguments) {
-        Ok(v) => v,
-        Err(e) => {
-            return CallOutcome {
-                name: name.to_owned(),
-                arguments: Value::Null,
-                ok: false,
-                value: Value::String(format!("the arguments are not valid JSON: {e}")),
-                wrote: false,
-            };
-        }
-    };
-    let before = session.digest();
-    let (ok, value) = match session.execute(name, &parsed) {
-        Ok(v) => (true, v),
-        Err(e) => (false, Value::String(e.to_string())),
-    };
-    CallOutcome { name: name.to_owned(), arguments: parsed, ok, value, wrote: session.digest() != before }
 }

@@ -3,3 +3,4 @@
 
 mod scripted;
 mod server;
+mod step;
