@@ -114,12 +114,18 @@ impl CallOutcome {
     /// result as it is, or `Error: ` and the error.
     #[must_use]
     pub fn observation(&self) -> String {
-        match (&self.ok, &self.value) {
-            (true, Value::String(s)) => s.clone(),
-            (true, v) => v.to_string(),
-            (false, Value::String(s)) => format!("Error: {s}"),
-            (false, v) => format!("Error: {v}"),
-        }
+        observation(self.ok, &self.value)
+    }
+}
+
+/// What the agent sees of a call's outcome (see [`CallOutcome::observation`]).
+#[must_use]
+pub fn observation(ok: bool, value: &Value) -> String {
+    match (ok, value) {
+        (true, Value::String(s)) => s.clone(),
+        (true, v) => v.to_string(),
+        (false, Value::String(s)) => format!("Error: {s}"),
+        (false, v) => format!("Error: {v}"),
     }
 }
 

@@ -94,11 +94,12 @@ pub fn check_answers(answers: &[Answer], known: &[Value], replies: &[&str]) -> V
         expected.iter().any(|(k, v)| m.matches(*k, v)) || known.iter().any(|v| m.matches_any(v))
     };
     let budget = 4.max(expected.len() + 2);
+    let dumps: Vec<bool> = messages.iter().map(|m| m.json_like || m.unexplained(&explains) > budget).collect();
     answers
         .iter()
         .map(|answer| {
-            for message in messages.iter().rev() {
-                match judge(answer, message, &explains, budget) {
+            for (message, dump) in messages.iter().zip(&dumps).rev() {
+                match judge(answer, message, &explains, *dump) {
                     Judged::NotAddressed => {}
                     Judged::Stated => return None,
                     Judged::Missed(miss) => return Some(miss),
@@ -115,7 +116,8 @@ enum Judged {
     Missed(Miss),
 }
 
-fn judge(answer: &Answer, message: &Message, explains: &dyn Fn(&Mention) -> bool, budget: usize) -> Judged {
+/// Judges one answer in one message; `dump` says whether the message dumps data.
+fn judge(answer: &Answer, message: &Message, explains: &dyn Fn(&Mention) -> bool, dump: bool) -> Judged {
     let outcome = if answer.kind == AnswerKind::Boolean {
         judge_boolean(answer, message)
     } else {
@@ -124,7 +126,7 @@ fn judge(answer: &Answer, message: &Message, explains: &dyn Fn(&Mention) -> bool
     match outcome {
         Judged::NotAddressed => Judged::NotAddressed,
         _ if message.refuses => Judged::Missed(Miss::Refusal),
-        _ if message.json_like || message.unexplained(explains) > budget => Judged::Missed(Miss::Dump),
+        _ if dump => Judged::Missed(Miss::Dump),
         Judged::Stated => {
             // Extra values of the kind beside the answer make it ambiguous.
             let kind = answer.member_kind();

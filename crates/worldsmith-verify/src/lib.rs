@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worldsmith_core::canonical::{canonical_json, json_eq};
-use worldsmith_core::episode::{CallOutcome, EndReason, Episode, F1Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict};
+use worldsmith_core::episode::{EndReason, Episode, F1Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation};
 use worldsmith_core::task::{Assertion, TaskLine};
 use worldsmith_engine::{Session, State, World};
 
@@ -288,23 +288,17 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
             continue;
         }
         let again = session.execute(&call.name, &call.arguments).map_err(|e| e.to_string());
-        let rerun = CallOutcome {
-            name: call.name.clone(),
-            arguments: call.arguments.clone(),
-            ok: again.is_ok(),
-            value: match &again {
-                Ok(v) => v.clone(),
-                Err(e) => Value::String(e.clone()),
-            },
-            wrote: false,
+        let (ok, value) = match &again {
+            Ok(v) => (true, std::borrow::Cow::Borrowed(v)),
+            Err(e) => (false, std::borrow::Cow::Owned(Value::String(e.clone()))),
         };
-        if rerun.ok != call.ok {
+        if ok != call.ok {
             note(format!("replay: call {n} ({}) gives a different outcome when run again", call.name));
-        } else if !json_eq(&rerun.value, &call.value) {
+        } else if !json_eq(&value, &call.value) {
             note(format!("replay: call {n} ({}) records a result other than running it gives", call.name));
         }
         if let Some((_, Some(content))) = shown.get(i)
-            && *content != rerun.observation()
+            && *content != observation(ok, &value)
         {
             note(format!("replay: the tool message of call {n} ({}) is not what running it gives", call.name));
         }

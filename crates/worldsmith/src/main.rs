@@ -1,10 +1,10 @@
 //! The `worldsmith` command line. See `worldsmith --help`.
 
-mod charts;
 mod cli;
 mod commands;
-mod output;
-mod worlds;
+
+// The pipeline library's I/O and world resolution, under the names the commands use.
+use worldsmith_pipeline::{io as output, worlds};
 
 use std::process::ExitCode;
 

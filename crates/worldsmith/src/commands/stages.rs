@@ -1,30 +1,19 @@
-//! `worldsmith rollout | verify | export sft | eval`: each stage reads files and writes
-//! files, so `run` chains the very same functions.
+//! `worldsmith rollout | verify | export sft | eval`: argument checks, the pipeline's stage
+//! functions (`worldsmith_pipeline::stages`, which `run` chains too), and the tables on
+//! stderr; and how the command line draws progress.
 
 use super::Outcome;
 use crate::cli::{EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RolloutArgs, UserName, VerifyArgs};
-use crate::output::{json_lines, pretty_json, read_jsonl, write_atomic};
+use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
-use worldsmith_core::episode::{Episode, Verdict};
-use worldsmith_core::task::TaskLine;
-use worldsmith_export::SftStats;
+use worldsmith_pipeline::progress::{Bar, Progress};
+use worldsmith_pipeline::stages::{eval_files, export_sft_files, rollout_file, verify_files};
+use worldsmith_pipeline::tables::{metrics_table, rollout_table, sft_table, verify_table};
 use worldsmith_rollout::scripted::Noise;
-use worldsmith_rollout::{Policy, RolloutConfig, RolloutStats};
-use worldsmith_verify::{Metrics, VerifyStats};
-
-/// What a stage did, with a message per input it skipped.
-pub struct StageReport<S> {
-    /// The stage's counts.
-    pub stats: S,
-    /// Skipped inputs, one message each.
-    pub errors: Vec<String>,
-}
+use worldsmith_rollout::{Policy, RolloutConfig};
 
 fn print_errors(errors: &[String]) {
     for e in errors.iter().take(20) {
@@ -43,6 +32,35 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     }
     bar.set_message(what.to_owned());
     bar
+}
+
+/// The command line's [`Progress`]: log lines on stderr, bars drawn by `indicatif`.
+pub struct Stderr;
+
+impl Progress for Stderr {
+    fn log(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    fn bar(&self, len: usize, what: &str) -> Box<dyn Bar + '_> {
+        Box::new(StderrBar(progress(len, what)))
+    }
+}
+
+struct StderrBar(ProgressBar);
+
+impl Bar for StderrBar {
+    fn set_position(&self, done: u64) {
+        self.0.set_position(done);
+    }
+
+    fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// The chat endpoint of command-line arguments; `what` names the step that needs a model.
@@ -91,48 +109,11 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
         },
     };
     let mut worlds = WorldCache::with_worlds(&args.worlds)?;
-    let report = rollout_file(&args.tasks, &args.out, &config, &mut worlds)?;
+    let report = rollout_file(&args.tasks, &args.out, &config, &mut worlds, &Stderr)?;
     print_errors(&report.errors);
     eprint!("{}", rollout_table(&config.policy.name(), &report.stats));
     let failed = report.stats.ended.iter().any(|(end, n)| end != "user_stop" && *n > 0);
     Ok(if failed || !report.errors.is_empty() { Outcome::Problems } else { Outcome::Ok })
-}
-
-/// Runs episodes for every task of `tasks` and writes them to `out`.
-pub fn rollout_file(
-    tasks: &Path,
-    out: &Path,
-    config: &RolloutConfig,
-    worlds: &mut WorldCache,
-) -> Result<StageReport<RolloutStats>> {
-    let (lines, mut errors) = read_jsonl::<TaskLine>(tasks, "task")?;
-    let names: BTreeSet<&str> = lines.iter().filter_map(|t| t.world.as_deref()).collect();
-    errors.extend(worlds.load_all(names));
-    let mut pairs = Vec::new();
-    for t in lines {
-        match t.world.as_deref().map(|w| worlds.get(w)) {
-            Some(Some(w)) => pairs.push((w.clone(), t)),
-            Some(None) => {} // reported when loading
-            None => errors.push(format!("task {} names no world; skipped", t.id)),
-        }
-    }
-    let bar = progress(pairs.len() * config.trials as usize, "episodes");
-    let (episodes, stats) = worldsmith_rollout::rollout_observed(&pairs, config, &|_| bar.inc(1));
-    bar.finish_and_clear();
-    write_atomic(out, &json_lines(&episodes)?)?;
-    Ok(StageReport { stats, errors })
-}
-
-/// The rollout summary people read.
-pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {
-    let ended: Vec<String> = stats.ended.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    format!(
-        "{policy}: {} episodes ({}), {} calls, {} failed\n",
-        stats.episodes,
-        ended.join(", "),
-        stats.calls,
-        stats.failed_calls
-    )
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
@@ -146,84 +127,6 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
-/// Reads episode files in order, one after another.
-fn read_episodes(paths: &[PathBuf]) -> Result<(Vec<Episode>, Vec<String>)> {
-    let mut episodes = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        let (mut e, errs) = read_jsonl::<Episode>(path, "episode")?;
-        episodes.append(&mut e);
-        errors.extend(errs);
-    }
-    Ok((episodes, errors))
-}
-
-/// Fails when an id occurs more than once (a file given twice, or two runs mixed), naming
-/// the first few: every reader of episodes and verdicts counts each id once.
-fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, what: &str) -> Result<()> {
-    let mut seen = BTreeSet::new();
-    let mut twice = BTreeSet::new();
-    for id in ids {
-        if !seen.insert(id) {
-            twice.insert(id);
-        }
-    }
-    if twice.is_empty() {
-        return Ok(());
-    }
-    let named: Vec<&str> = twice.iter().take(5).copied().collect();
-    anyhow::bail!(
-        "{} {what} ids occur more than once ({}{}); is a file given twice?",
-        twice.len(),
-        named.join(", "),
-        if twice.len() > named.len() { ", ..." } else { "" }
-    )
-}
-
-/// Judges every episode of `paths` and writes the verdicts to `out`.
-pub fn verify_files(paths: &[PathBuf], out: &Path, worlds: &mut WorldCache) -> Result<StageReport<VerifyStats>> {
-    let (episodes, mut errors) = read_episodes(paths)?;
-    unique_ids(episodes.iter().map(|e| e.id.as_str()), "episode")?;
-    let names: BTreeSet<&str> = episodes.iter().map(|e| e.world.as_str()).collect();
-    errors.extend(worlds.load_all(names));
-    let (verdicts, stats) = worldsmith_verify::verify_all(&episodes, |w| worlds.get(w));
-    write_atomic(out, &json_lines(&verdicts)?)?;
-    Ok(StageReport { stats, errors })
-}
-
-/// The verification summary people read: one line per layer.
-pub fn verify_table(s: &VerifyStats) -> String {
-    let mut t = String::new();
-    let valid = s.episodes - s.invalid.values().sum::<usize>();
-    let _ = writeln!(t, "episodes                 {:>6}", s.episodes);
-    let _ = writeln!(t, "1 validity               {valid:>6} valid");
-    for (reason, n) in &s.invalid {
-        let _ = writeln!(t, "    {reason:<20} {n:>6} dropped");
-    }
-    let _ = writeln!(t, "2 state alignment        {:>6} of {} aligned", s.state_aligned, s.state_checked);
-    let _ = writeln!(
-        t,
-        "  consistency            {:>6} of {} without changes (tasks without writes)",
-        s.consistent, s.consistency_checked
-    );
-    let _ = writeln!(t, "3 answers missing        {:>6}", s.answers_missing);
-    let _ = writeln!(
-        t,
-        "kept                     {:>6} ({} with failed calls that were recovered)",
-        s.kept, s.kept_with_failed_calls
-    );
-    let _ = writeln!(
-        t,
-        "strict exact call match  {:>6} of {} valid; {} of the kept (AgentScaler's filter)",
-        s.exact_matched, s.exact_checked, s.kept_exact
-    );
-    let _ = writeln!(t, "mean F1 reward           {:>6.3}", s.mean_f1);
-    for (world, n) in &s.unknown_world {
-        let _ = writeln!(t, "unknown world {world}: {n} episodes skipped");
-    }
-    t
-}
-
 pub fn export_sft(args: &ExportSftArgs) -> Result<Outcome> {
     let report = export_sft_files(&args.verdicts, &args.episodes, &args.out)?;
     print_errors(&report.errors);
@@ -231,82 +134,9 @@ pub fn export_sft(args: &ExportSftArgs) -> Result<Outcome> {
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
-/// Writes the SFT lines of the kept episodes: `out/stage1_general.jsonl`,
-/// `out/stage2_vertical.jsonl` and `out/manifest.json` (counts and episode ids per line).
-pub fn export_sft_files(verdicts: &Path, episodes: &[PathBuf], out: &Path) -> Result<StageReport<SftStats>> {
-    let (verdict_lines, mut errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
-    let (episode_lines, episode_errors) = read_episodes(episodes)?;
-    errors.extend(episode_errors);
-    unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
-    unique_ids(episode_lines.iter().map(|e| e.id.as_str()), "episode")?;
-    let (split, stats) = worldsmith_export::sft(&episode_lines, &verdict_lines);
-    write_atomic(&out.join("stage1_general.jsonl"), &json_lines(&split.general)?)?;
-    write_atomic(&out.join("stage2_vertical.jsonl"), &json_lines(&split.vertical)?)?;
-    let manifest = serde_json::json!({
-        "format": worldsmith_export::SFT_FORMAT,
-        "stats": stats,
-        "files": {
-            "stage1_general.jsonl": {"origin": "generated", "episodes": split.general_ids},
-            "stage2_vertical.jsonl": {"origin": "bundled", "episodes": split.vertical_ids},
-        },
-    });
-    write_atomic(&out.join("manifest.json"), &pretty_json(&manifest)?)?;
-    Ok(StageReport { stats, errors })
-}
-
-/// The export summary people read.
-pub fn sft_table(s: &SftStats) -> String {
-    let lines: Vec<String> = s.lines.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    format!(
-        "sft: {} lines ({}) from {} verdicts; {} not kept, {} duplicates, {} without episode; {} assistant messages trained, {} context only\n",
-        s.lines.values().sum::<usize>(),
-        lines.join(", "),
-        s.verdicts,
-        s.not_kept,
-        s.duplicates,
-        s.missing_episode,
-        s.trained_messages,
-        s.context_messages
-    )
-}
-
 pub fn eval(args: &EvalArgs) -> Result<Outcome> {
     let report = eval_files(&args.verdicts, &args.out)?;
     print_errors(&report.errors);
     eprint!("{}", metrics_table(&report.stats));
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
-}
-
-/// Writes `out/metrics.json` and the charts: `pass_hat_k.svg`, `success_by_length.svg`,
-/// `success_by_world.svg`.
-pub fn eval_files(verdicts: &Path, out: &Path) -> Result<StageReport<Metrics>> {
-    let (verdict_lines, errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
-    unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
-    let metrics = worldsmith_verify::metrics(&verdict_lines);
-    write_atomic(&out.join("metrics.json"), &pretty_json(&metrics)?)?;
-    write_atomic(&out.join("pass_hat_k.svg"), crate::charts::pass_hat_k_svg(&metrics)?.as_bytes())?;
-    write_atomic(&out.join("success_by_length.svg"), crate::charts::success_by_length_svg(&metrics)?.as_bytes())?;
-    write_atomic(&out.join("success_by_world.svg"), crate::charts::success_by_world_svg(&metrics)?.as_bytes())?;
-    Ok(StageReport { stats: metrics, errors })
-}
-
-/// The metrics people read: per policy, success, F1, pass^k and success by chain length.
-pub fn metrics_table(m: &Metrics) -> String {
-    let mut t = String::new();
-    for (name, p) in &m.policies {
-        let curve: Vec<String> = p.pass_hat_k.iter().enumerate().map(|(k, v)| format!("^{} {v:.3}", k + 1)).collect();
-        let _ = writeln!(
-            t,
-            "{name}: {} tasks, {} episodes, success {:.3}, mean F1 {:.3}, pass{}",
-            p.tasks,
-            p.episodes,
-            p.success.rate,
-            p.mean_f1,
-            curve.join(" pass")
-        );
-        let lengths: Vec<String> =
-            p.by_chain_length.iter().map(|(len, r)| format!("{len}: {:.2} ({}/{})", r.rate, r.ok, r.n)).collect();
-        let _ = writeln!(t, "  success by gold calls  {}", lengths.join("  "));
-    }
-    t
 }

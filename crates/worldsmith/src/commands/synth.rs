@@ -6,8 +6,8 @@ use crate::cli::SynthArgs;
 use crate::output::{json_lines, pretty_json, write_atomic};
 use crate::worlds;
 use anyhow::{Result, bail};
-use std::fmt::Write as _;
-use worldsmith_synth::{SynthConfig, SynthStats, synthesize};
+use worldsmith_pipeline::tables::synth_table as table;
+use worldsmith_synth::{SynthConfig, synthesize};
 
 pub fn synth(args: &SynthArgs) -> Result<Outcome> {
     let mut loaded = Vec::new();
@@ -49,45 +49,4 @@ pub fn synth(args: &SynthArgs) -> Result<Outcome> {
     eprintln!("wrote {} and {}", args.out.join("tasks.jsonl").display(), args.out.join("synth_summary.json").display());
     let empty = out.stats.worlds.iter().any(|w| w.accepted == 0);
     Ok(if empty && args.per_world > 0 { Outcome::Problems } else { Outcome::Ok })
-}
-
-/// The summary people read: one row per world, then the rejection reasons.
-pub fn table(stats: &SynthStats) -> String {
-    let mut s = String::new();
-    let kinds = ["write", "read", "multi_hop"];
-    let _ = writeln!(
-        s,
-        "{:<16} {:>6} {:>9} {:>6} {:>6} {:>6} {:>9} {:>9}",
-        "world", "edges", "attempts", "tasks", "write", "read", "multi_hop", "rejected"
-    );
-    let row =
-        |s: &mut String, name: &str, edges: String, attempts: usize, accepted: usize, k: &[usize], rejected: usize| {
-            let _ = writeln!(
-                s,
-                "{name:<16} {edges:>6} {attempts:>9} {accepted:>6} {:>6} {:>6} {:>9} {rejected:>9}",
-                k[0], k[1], k[2]
-            );
-        };
-    let mut attempts = 0;
-    for w in &stats.worlds {
-        let k: Vec<usize> = kinds.iter().map(|k| w.kinds.get(*k).copied().unwrap_or(0)).collect();
-        let edges = match w.edge_source {
-            Some(worldsmith_synth::EdgeSource::DataFlow) => format!("{}*", w.edges),
-            _ => w.edges.to_string(),
-        };
-        row(&mut s, &w.world, edges, w.attempts, w.accepted, &k, w.rejected.values().sum());
-        attempts += w.attempts;
-    }
-    let k: Vec<usize> = kinds.iter().map(|k| stats.kinds.get(*k).copied().unwrap_or(0)).collect();
-    row(&mut s, "total", String::new(), attempts, stats.accepted, &k, stats.rejected.values().sum());
-    if stats.worlds.iter().any(|w| w.edge_source == Some(worldsmith_synth::EdgeSource::DataFlow)) {
-        let _ = writeln!(s, "(* data-flow edges computed from the tools: the world declares none)");
-    }
-    if !stats.rejected.is_empty() {
-        let mut reasons: Vec<(&String, &usize)> = stats.rejected.iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        let _ = writeln!(s, "rejected chains: {}", parts.join(", "));
-    }
-    s
 }

@@ -1,0 +1,239 @@
+//! The stages as file-to-file functions: each reads its inputs, writes its outputs
+//! atomically, and returns its counts with a message per input it skipped, so the command
+//! line, `run` and later the server and the Python binding chain the very same functions.
+
+use crate::io::{json_lines, pretty_json, read_jsonl, read_jsonl_map, write_atomic};
+use crate::progress::Progress;
+use crate::worlds::WorldCache;
+use anyhow::{Result, bail};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use worldsmith_core::episode::{Episode, Verdict};
+use worldsmith_core::task::TaskLine;
+use worldsmith_core::tool::ToolSpec;
+use worldsmith_export::SftStats;
+use worldsmith_graph::{Domain, GraphConfig, GraphSummary, Similarity, ToolProfile, agreement, discover, label_of};
+use worldsmith_materialize::refine::Refiner;
+use worldsmith_materialize::{MaterializeConfig, MaterializeSummary};
+use worldsmith_rollout::{RolloutConfig, RolloutStats};
+use worldsmith_verify::{Metrics, VerifyStats};
+
+/// What a stage did, with a message per input it skipped.
+pub struct StageReport<S> {
+    /// The stage's counts.
+    pub stats: S,
+    /// Skipped inputs, one message each.
+    pub errors: Vec<String>,
+}
+
+/// Reads episode files in order, one after another.
+pub fn read_episodes(paths: &[PathBuf]) -> Result<(Vec<Episode>, Vec<String>)> {
+    let mut episodes = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let (mut e, errs) = read_jsonl::<Episode>(path, "episode")?;
+        episodes.append(&mut e);
+        errors.extend(errs);
+    }
+    Ok((episodes, errors))
+}
+
+/// Fails when an id occurs more than once (a file given twice, or two runs mixed), naming
+/// the first few: every reader of episodes and verdicts counts each id once.
+pub fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, what: &str) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    let mut twice = BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            twice.insert(id);
+        }
+    }
+    if twice.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<&str> = twice.iter().take(5).copied().collect();
+    anyhow::bail!(
+        "{} {what} ids occur more than once ({}{}); is a file given twice?",
+        twice.len(),
+        named.join(", "),
+        if twice.len() > named.len() { ", ..." } else { "" }
+    )
+}
+
+/// Runs episodes for every task of `tasks` and writes them to `out`.
+pub fn rollout_file(
+    tasks: &Path,
+    out: &Path,
+    config: &RolloutConfig,
+    worlds: &mut WorldCache,
+    progress: &dyn Progress,
+) -> Result<StageReport<RolloutStats>> {
+    let (lines, mut errors) = read_jsonl::<TaskLine>(tasks, "task")?;
+    let names: BTreeSet<&str> = lines.iter().filter_map(|t| t.world.as_deref()).collect();
+    errors.extend(worlds.load_all(names));
+    let mut pairs = Vec::new();
+    for t in lines {
+        match t.world.as_deref().map(|w| worlds.get(w)) {
+            Some(Some(w)) => pairs.push((w.clone(), t)),
+            Some(None) => {} // reported when loading
+            None => errors.push(format!("task {} names no world; skipped", t.id)),
+        }
+    }
+    let bar = progress.bar(pairs.len() * config.trials as usize, "episodes");
+    let (episodes, stats) = worldsmith_rollout::rollout_observed(&pairs, config, &|_| bar.inc(1));
+    bar.finish();
+    write_atomic(out, &json_lines(&episodes)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// Judges every episode of `paths` and writes the verdicts to `out`.
+pub fn verify_files(paths: &[PathBuf], out: &Path, worlds: &mut WorldCache) -> Result<StageReport<VerifyStats>> {
+    let (episodes, mut errors) = read_episodes(paths)?;
+    unique_ids(episodes.iter().map(|e| e.id.as_str()), "episode")?;
+    let names: BTreeSet<&str> = episodes.iter().map(|e| e.world.as_str()).collect();
+    errors.extend(worlds.load_all(names));
+    let (verdicts, stats) = worldsmith_verify::verify_all(&episodes, |w| worlds.get(w));
+    write_atomic(out, &json_lines(&verdicts)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// Writes the SFT lines of the kept episodes: `out/stage1_general.jsonl`,
+/// `out/stage2_vertical.jsonl` and `out/manifest.json` (counts and episode ids per line).
+pub fn export_sft_files(verdicts: &Path, episodes: &[PathBuf], out: &Path) -> Result<StageReport<SftStats>> {
+    let (verdict_lines, mut errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
+    let (episode_lines, episode_errors) = read_episodes(episodes)?;
+    errors.extend(episode_errors);
+    unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
+    unique_ids(episode_lines.iter().map(|e| e.id.as_str()), "episode")?;
+    let (split, stats) = worldsmith_export::sft(&episode_lines, &verdict_lines);
+    write_atomic(&out.join("stage1_general.jsonl"), &json_lines(&split.general)?)?;
+    write_atomic(&out.join("stage2_vertical.jsonl"), &json_lines(&split.vertical)?)?;
+    let manifest = serde_json::json!({
+        "format": worldsmith_export::SFT_FORMAT,
+        "stats": stats,
+        "files": {
+            "stage1_general.jsonl": {"origin": "generated", "episodes": split.general_ids},
+            "stage2_vertical.jsonl": {"origin": "bundled", "episodes": split.vertical_ids},
+        },
+    });
+    write_atomic(&out.join("manifest.json"), &pretty_json(&manifest)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// Writes `out/metrics.json` and the charts: `pass_hat_k.svg`, `success_by_length.svg`,
+/// `success_by_world.svg`.
+pub fn eval_files(verdicts: &Path, out: &Path) -> Result<StageReport<Metrics>> {
+    let (verdict_lines, errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
+    unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
+    let metrics = worldsmith_verify::metrics(&verdict_lines);
+    write_atomic(&out.join("metrics.json"), &pretty_json(&metrics)?)?;
+    write_atomic(&out.join("pass_hat_k.svg"), crate::charts::pass_hat_k_svg(&metrics)?.as_bytes())?;
+    write_atomic(&out.join("success_by_length.svg"), crate::charts::success_by_length_svg(&metrics)?.as_bytes())?;
+    write_atomic(&out.join("success_by_world.svg"), crate::charts::success_by_world_svg(&metrics)?.as_bytes())?;
+    Ok(StageReport { stats: metrics, errors })
+}
+
+/// What `graph` compares tools by.
+pub enum Embedder {
+    /// TF-IDF vectors (offline).
+    TfIdf,
+    /// MiniLM sentence embeddings, the model in this directory (build feature `neural`).
+    MiniLm(PathBuf),
+}
+
+/// Discovers the domains of the pool in `tools` and writes `out/domains.jsonl` and
+/// `out/summary.json` (with NMI/ARI for each of `labels`); returns the summary and a
+/// message per skipped input line.
+pub fn graph_files(
+    tools: &Path,
+    out: &Path,
+    config: &GraphConfig,
+    embedder: &Embedder,
+    labels: &[String],
+    progress: &dyn Progress,
+) -> Result<(GraphSummary, Vec<String>)> {
+    let (lines, mut errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| ToolProfile::of(&t))?;
+    let mut seen = BTreeSet::new();
+    let mut pool = Vec::with_capacity(lines.len());
+    for t in lines {
+        if seen.insert(t.id.clone()) {
+            pool.push(t);
+        } else {
+            errors.push(format!("tool id `{}` appears twice; the second is skipped", t.id));
+        }
+    }
+    if let Some(field) = labels.iter().find(|f| pool.first().is_some_and(|t| label_of(&t.provenance, f).is_none())) {
+        bail!("unknown label field `{field}`\nhint: use provider, service, category, format, source or method");
+    }
+    let dense = match embedder {
+        Embedder::TfIdf => None,
+        Embedder::MiniLm(dir) => Some(minilm_vectors(dir, &pool, progress)?),
+    };
+    let similarity = match &dense {
+        None => Similarity::TfIdf,
+        Some(vectors) => Similarity::Dense { name: "minilm", vectors },
+    };
+    let bar = progress.bar(pool.len(), "neighbours");
+    let (domains, mut summary) = discover(&pool, config, similarity, &|done| bar.set_position(done as u64));
+    bar.finish();
+    for field in labels {
+        if let Some(a) = agreement(&pool, &domains, field) {
+            summary.labels.insert(field.clone(), a);
+        }
+    }
+    write_atomic(&out.join("domains.jsonl"), &json_lines(&domains)?)?;
+    write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
+    let sizes: Vec<usize> = domains.iter().map(|d| d.tools.len()).collect();
+    write_atomic(&out.join("domain_sizes.svg"), crate::charts::domain_sizes_svg(&sizes)?.as_bytes())?;
+    Ok((summary, errors))
+}
+
+/// One MiniLM vector per tool of the pool, from its text.
+#[cfg(feature = "neural")]
+fn minilm_vectors(dir: &Path, pool: &[ToolProfile], progress: &dyn Progress) -> Result<Vec<Vec<f32>>> {
+    let model = worldsmith_graph::neural::NeuralEmbedder::load(dir)?;
+    let texts: Vec<&str> = pool.iter().map(|t| t.text.as_str()).collect();
+    let bar = progress.bar(texts.len(), "embedding");
+    let vectors = model.embed(&texts, &|done| bar.set_position(done as u64))?;
+    bar.finish();
+    Ok(vectors)
+}
+
+#[cfg(not(feature = "neural"))]
+fn minilm_vectors(_dir: &Path, _pool: &[ToolProfile], _progress: &dyn Progress) -> Result<Vec<Vec<f32>>> {
+    bail!(
+        "--embedder minilm needs the `neural` build feature\nhint: cargo build --release -p worldsmith --features neural"
+    )
+}
+
+/// Materializes the domains of `domains` over the pool `tools` into `out`; returns the
+/// summary and a message per skipped input line.
+pub fn materialize_files(
+    tools: &Path,
+    domains: &Path,
+    out: &Path,
+    config: &MaterializeConfig,
+    refiner: Option<&Refiner>,
+    progress: &dyn Progress,
+) -> Result<(MaterializeSummary, Vec<String>)> {
+    let (domain_lines, mut errors) = read_jsonl::<Domain>(domains, "domain")?;
+    // Only the tools of some domain are kept in memory: a pool can be much larger.
+    let wanted: BTreeSet<&str> = domain_lines.iter().flat_map(|d| d.tools.iter().map(String::as_str)).collect();
+    let (pool, tool_errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| wanted.contains(t.id.as_str()).then_some(t))?;
+    errors.extend(tool_errors);
+    let pool: Vec<ToolSpec> = pool.into_iter().flatten().collect();
+    let bar = progress.bar(domain_lines.len(), "domains");
+    let (worlds, reports, summary) =
+        worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner, &|done| {
+            bar.set_position(done as u64)
+        });
+    bar.finish();
+    for w in &worlds {
+        for (path, text) in &w.files {
+            write_atomic(&out.join(&w.name).join(path), text.as_bytes())?;
+        }
+    }
+    write_atomic(&out.join("materialize_report.jsonl"), &json_lines(&reports)?)?;
+    write_atomic(&out.join("materialize_summary.json"), &pretty_json(&summary)?)?;
+    Ok((summary, errors))
+}

@@ -1,0 +1,190 @@
+//! The summaries people read, as text: printed by the command line after each stage and
+//! quoted in the main job's `report.md`.
+
+use std::fmt::Write as _;
+use worldsmith_export::SftStats;
+use worldsmith_graph::GraphSummary;
+use worldsmith_materialize::MaterializeSummary;
+use worldsmith_rollout::RolloutStats;
+use worldsmith_synth::SynthStats;
+use worldsmith_verify::{Metrics, VerifyStats};
+
+/// The summary people read: one row per world, then the rejection reasons.
+pub fn synth_table(stats: &SynthStats) -> String {
+    let mut s = String::new();
+    let kinds = ["write", "read", "multi_hop"];
+    let _ = writeln!(
+        s,
+        "{:<16} {:>6} {:>9} {:>6} {:>6} {:>6} {:>9} {:>9}",
+        "world", "edges", "attempts", "tasks", "write", "read", "multi_hop", "rejected"
+    );
+    let row =
+        |s: &mut String, name: &str, edges: String, attempts: usize, accepted: usize, k: &[usize], rejected: usize| {
+            let _ = writeln!(
+                s,
+                "{name:<16} {edges:>6} {attempts:>9} {accepted:>6} {:>6} {:>6} {:>9} {rejected:>9}",
+                k[0], k[1], k[2]
+            );
+        };
+    let mut attempts = 0;
+    for w in &stats.worlds {
+        let k: Vec<usize> = kinds.iter().map(|k| w.kinds.get(*k).copied().unwrap_or(0)).collect();
+        let edges = match w.edge_source {
+            Some(worldsmith_synth::EdgeSource::DataFlow) => format!("{}*", w.edges),
+            _ => w.edges.to_string(),
+        };
+        row(&mut s, &w.world, edges, w.attempts, w.accepted, &k, w.rejected.values().sum());
+        attempts += w.attempts;
+    }
+    let k: Vec<usize> = kinds.iter().map(|k| stats.kinds.get(*k).copied().unwrap_or(0)).collect();
+    row(&mut s, "total", String::new(), attempts, stats.accepted, &k, stats.rejected.values().sum());
+    if stats.worlds.iter().any(|w| w.edge_source == Some(worldsmith_synth::EdgeSource::DataFlow)) {
+        let _ = writeln!(s, "(* data-flow edges computed from the tools: the world declares none)");
+    }
+    if !stats.rejected.is_empty() {
+        let mut reasons: Vec<(&String, &usize)> = stats.rejected.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let _ = writeln!(s, "rejected chains: {}", parts.join(", "));
+    }
+    s
+}
+
+/// The summary people read.
+pub fn graph_table(s: &GraphSummary) -> String {
+    let mut t = String::new();
+    let c = &s.communities;
+    let _ = writeln!(t, "tools                {:>8} ({} with a {} vector)", s.tools, s.embedded, s.embedder);
+    let _ = writeln!(
+        t,
+        "similarity edges     {:>8} (cosine >= {}, {} nearest)",
+        s.similarity_edges, s.threshold, s.neighbours
+    );
+    let _ = writeln!(t, "communities found    {:>8} (resolution {}, seed {})", c.found, s.resolution, s.seed);
+    let _ = writeln!(t, "  isolated tools     {:>8}", c.isolated);
+    let _ = writeln!(t, "  split              {:>8} ({} still oversized)", c.split, c.oversized);
+    let _ = writeln!(t, "  merged small       {:>8}", c.merged);
+    let _ = writeln!(t, "  dropped small      {:>8} ({} tools)", c.dropped, c.dropped_tools);
+    let _ = writeln!(
+        t,
+        "domains              {:>8} ({} tools; size min {}, median {}, p90 {}, max {})",
+        s.domains, s.tools_in_domains, s.size.min, s.size.median, s.size.p90, s.size.max
+    );
+    let _ = writeln!(t, "modularity           {:>8.3}", s.modularity);
+    let _ = writeln!(t, "data-flow edges      {:>8}", s.data_flow_edges);
+    for (field, a) in &s.labels {
+        let _ = writeln!(t, "agreement with {field:<8} NMI {:.3}, ARI {:.3} ({} classes)", a.nmi, a.ari, a.classes);
+    }
+    t
+}
+
+/// The summary people read.
+pub fn materialize_table(s: &MaterializeSummary) -> String {
+    let mut t = String::new();
+    let attempted = s.domains - s.skipped_small;
+    let _ = writeln!(t, "domains          {:>6} ({} skipped as too small)", s.domains, s.skipped_small);
+    let _ = writeln!(t, "worlds kept      {:>6} of {attempted}", s.kept);
+    for (reason, n) in &s.rejected {
+        let _ = writeln!(t, "  rejected       {n:>6} {reason}");
+    }
+    let _ = writeln!(
+        t,
+        "tools passing    {:>6} of {} self-checked ({} in generated Starlark)",
+        s.tools_passed, s.tools_checked, s.scripted_tools
+    );
+    if s.refine_asked > 0 {
+        let _ = writeln!(
+            t,
+            "  refined by LLM {:>6} of {} asked ({} requests)",
+            s.refine_passed, s.refine_asked, s.refine_requests
+        );
+    }
+    let mut failures: Vec<(&String, &usize)> = s.tool_failures.iter().collect();
+    failures.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (reason, n) in failures.iter().take(8) {
+        let _ = writeln!(t, "  failing       {n:>6} {reason}");
+    }
+    t
+}
+
+/// The rollout summary people read.
+pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {
+    let ended: Vec<String> = stats.ended.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    format!(
+        "{policy}: {} episodes ({}), {} calls, {} failed\n",
+        stats.episodes,
+        ended.join(", "),
+        stats.calls,
+        stats.failed_calls
+    )
+}
+
+/// The verification summary people read: one line per layer.
+pub fn verify_table(s: &VerifyStats) -> String {
+    let mut t = String::new();
+    let valid = s.episodes - s.invalid.values().sum::<usize>();
+    let _ = writeln!(t, "episodes                 {:>6}", s.episodes);
+    let _ = writeln!(t, "1 validity               {valid:>6} valid");
+    for (reason, n) in &s.invalid {
+        let _ = writeln!(t, "    {reason:<20} {n:>6} dropped");
+    }
+    let _ = writeln!(t, "2 state alignment        {:>6} of {} aligned", s.state_aligned, s.state_checked);
+    let _ = writeln!(
+        t,
+        "  consistency            {:>6} of {} without changes (tasks without writes)",
+        s.consistent, s.consistency_checked
+    );
+    let _ = writeln!(t, "3 answers missing        {:>6}", s.answers_missing);
+    let _ = writeln!(
+        t,
+        "kept                     {:>6} ({} with failed calls that were recovered)",
+        s.kept, s.kept_with_failed_calls
+    );
+    let _ = writeln!(
+        t,
+        "strict exact call match  {:>6} of {} valid; {} of the kept (AgentScaler's filter)",
+        s.exact_matched, s.exact_checked, s.kept_exact
+    );
+    let _ = writeln!(t, "mean F1 reward           {:>6.3}", s.mean_f1);
+    for (world, n) in &s.unknown_world {
+        let _ = writeln!(t, "unknown world {world}: {n} episodes skipped");
+    }
+    t
+}
+
+/// The export summary people read.
+pub fn sft_table(s: &SftStats) -> String {
+    let lines: Vec<String> = s.lines.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    format!(
+        "sft: {} lines ({}) from {} verdicts; {} not kept, {} duplicates, {} without episode; {} assistant messages trained, {} context only\n",
+        s.lines.values().sum::<usize>(),
+        lines.join(", "),
+        s.verdicts,
+        s.not_kept,
+        s.duplicates,
+        s.missing_episode,
+        s.trained_messages,
+        s.context_messages
+    )
+}
+
+/// The metrics people read: per policy, success, F1, pass^k and success by chain length.
+pub fn metrics_table(m: &Metrics) -> String {
+    let mut t = String::new();
+    for (name, p) in &m.policies {
+        let curve: Vec<String> = p.pass_hat_k.iter().enumerate().map(|(k, v)| format!("^{} {v:.3}", k + 1)).collect();
+        let _ = writeln!(
+            t,
+            "{name}: {} tasks, {} episodes, success {:.3}, mean F1 {:.3}, pass{}",
+            p.tasks,
+            p.episodes,
+            p.success.rate,
+            p.mean_f1,
+            curve.join(" pass")
+        );
+        let lengths: Vec<String> =
+            p.by_chain_length.iter().map(|(len, r)| format!("{len}: {:.2} ({}/{})", r.rate, r.ok, r.n)).collect();
+        let _ = writeln!(t, "  success by gold calls  {}", lengths.join("  "));
+    }
+    t
+}
