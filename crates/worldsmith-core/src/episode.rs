@@ -8,8 +8,8 @@
 //! A **verdict line** is `verify`'s judgement of one episode: the three filtering layers,
 //! the rewards, and whether the episode is kept for training.
 
-use crate::Digest;
 use crate::task::TaskLine;
+use crate::{Digest, Origin};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -129,18 +129,38 @@ pub fn observation(ok: bool, value: &Value) -> String {
     }
 }
 
-/// How an episode ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How an episode ended. (Variants in alphabetical order, so maps keyed by them list them
+/// as their names sort.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
-    /// The user ended the conversation.
-    UserStop,
+    /// The agent's endpoint failed after all retries.
+    AgentError,
     /// The agent reached the step limit.
     StepLimit,
     /// The episode ran out of time.
     Timeout,
-    /// The agent's endpoint failed after all retries.
-    AgentError,
+    /// The user ended the conversation.
+    UserStop,
+}
+
+impl EndReason {
+    /// The name in episode lines: `agent_error`, `step_limit`, `timeout`, `user_stop`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::AgentError => "agent_error",
+            EndReason::StepLimit => "step_limit",
+            EndReason::Timeout => "timeout",
+            EndReason::UserStop => "user_stop",
+        }
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One episode line (see the module documentation).
@@ -153,7 +173,7 @@ pub struct Episode {
     /// The task's world.
     pub world: String,
     /// The world's origin: `bundled` or `generated`.
-    pub origin: String,
+    pub origin: Origin,
     /// The agent policy (`oracle`, `noisy`, `openai:<model>`).
     pub policy: String,
     /// The trial number, from 0.
@@ -239,7 +259,7 @@ pub struct Verdict {
     /// The world.
     pub world: String,
     /// The world's origin.
-    pub origin: String,
+    pub origin: Origin,
     /// The policy.
     pub policy: String,
     /// The trial.
@@ -285,7 +305,7 @@ struct VerdictLine {
     format: u32,
     task: Value,
     world: String,
-    origin: String,
+    origin: Origin,
     policy: String,
     trial: u32,
     kind: String,

@@ -35,3 +35,17 @@ pub mod task;
 pub mod tool;
 
 pub use digest::Digest;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a world comes from: `bundled` (written by people) or `generated` (written by
+/// `worldsmith materialize`). World manifests, episode and verdict lines spell it the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Written by people and shipped with worldsmith.
+    #[default]
+    Bundled,
+    /// Generated from a tool pool.
+    Generated,
+}

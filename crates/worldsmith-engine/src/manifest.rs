@@ -42,16 +42,7 @@ pub struct Manifest {
     pub limits: Option<LimitsDecl>,
 }
 
-/// `bundled` (written by people) or `generated` (written by `worldsmith materialize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    /// Written by people and shipped with worldsmith.
-    #[default]
-    Bundled,
-    /// Generated from a tool pool.
-    Generated,
-}
+pub use worldsmith_core::Origin;
 
 /// One collection of records.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
+use worldsmith_core::Origin;
 use worldsmith_core::episode::{Episode, Message, Verdict};
 
 /// The version of the SFT line format.
@@ -100,7 +101,7 @@ pub fn sft(episodes: &[Episode], verdicts: &[Verdict]) -> (SftSplit, SftStats) {
                 None => {}
             }
         }
-        if episode.origin == "generated" {
+        if episode.origin == Origin::Generated {
             split.general.push(line);
             split.general_ids.push(episode.id.clone());
         } else {
@@ -147,7 +148,7 @@ mod tests {
     use worldsmith_core::episode::{CallOutcome, EndReason, ToolCall};
     use worldsmith_core::task::TaskLine;
 
-    fn episode(id: &str, origin: &str, first_call_ok: bool) -> Episode {
+    fn episode(id: &str, origin: Origin, first_call_ok: bool) -> Episode {
         let call = |id: &str, name: &str| Message::calls(vec![ToolCall::new(id.to_owned(), name, &json!({}))]);
         let outcome = |ok: bool| CallOutcome {
             name: "t".to_owned(),
@@ -160,7 +161,7 @@ mod tests {
             id: id.to_owned(),
             format: 1,
             world: "w".to_owned(),
-            origin: origin.to_owned(),
+            origin,
             policy: "noisy".to_owned(),
             trial: 0,
             messages: vec![
@@ -194,7 +195,7 @@ mod tests {
 
     #[test]
     fn failed_call_turns_are_context_and_everything_else_the_agent_says_is_trained() {
-        let e = episode("a", "bundled", false);
+        let e = episode("a", Origin::Bundled, false);
         let line = line(&e);
         let weights: Vec<Option<u8>> = line.messages.iter().map(|m| m.weight).collect();
         assert_eq!(weights, [None, None, Some(0), None, Some(1), None, Some(1), None]);
@@ -205,10 +206,10 @@ mod tests {
 
     #[test]
     fn kept_episodes_split_by_origin_once_each() {
-        let mut generated = episode("b", "generated", true);
+        let mut generated = episode("b", Origin::Generated, true);
         generated.messages[1] = Message::text("user", "find it in a generated world");
-        let episodes = [episode("a", "bundled", true), generated, episode("c", "bundled", true)];
-        let mut dropped = episode("d", "bundled", false);
+        let episodes = [episode("a", Origin::Bundled, true), generated, episode("c", Origin::Bundled, true)];
+        let mut dropped = episode("d", Origin::Bundled, false);
         dropped.messages[1] = Message::text("user", "something else");
         let verdicts = [
             verdict(&episodes[0], true),

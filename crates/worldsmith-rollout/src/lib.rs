@@ -104,7 +104,7 @@ pub struct RolloutStats {
     /// Episodes run.
     pub episodes: usize,
     /// Episodes by how they ended.
-    pub ended: BTreeMap<String, usize>,
+    pub ended: BTreeMap<EndReason, usize>,
     /// Tool calls made.
     pub calls: usize,
     /// Tool calls that failed.
@@ -157,22 +157,11 @@ pub fn rollout_with(
     };
     let mut stats = RolloutStats { episodes: episodes.len(), ..RolloutStats::default() };
     for e in &episodes {
-        *stats.ended.entry(end_name(e.end).to_owned()).or_default() += 1;
+        *stats.ended.entry(e.end).or_default() += 1;
         stats.calls += e.calls.len();
         stats.failed_calls += e.calls.iter().filter(|c| !c.ok).count();
     }
     (episodes, stats)
-}
-
-/// The name of an end reason, as in episode lines.
-#[must_use]
-pub fn end_name(end: EndReason) -> &'static str {
-    match end {
-        EndReason::UserStop => "user_stop",
-        EndReason::StepLimit => "step_limit",
-        EndReason::Timeout => "timeout",
-        EndReason::AgentError => "agent_error",
-    }
 }
 
 /// Makes the agent of each episode: the built-in [`Policy`], or any agent from outside
@@ -287,13 +276,4 @@ pub fn system_prompt(world: &World) -> String {
         world.label(),
         description.trim()
     )
-}
-
-/// `bundled` or `generated`.
-#[must_use]
-pub fn origin_name(world: &World) -> &'static str {
-    match world.origin() {
-        worldsmith_engine::manifest::Origin::Bundled => "bundled",
-        worldsmith_engine::manifest::Origin::Generated => "generated",
-    }
 }

@@ -30,7 +30,7 @@
 use crate::agent::{AgentError, Context, ProposedCall, Turn};
 use crate::openai::OpenAiConfig;
 use crate::user::{LlmUser, ScriptedUser, User};
-use crate::{id_text, offered_tools, origin_name, system_prompt};
+use crate::{id_text, offered_tools, system_prompt};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use worldsmith_core::episode::{CallOutcome, EPISODE_FORMAT, EndReason, Episode, FunctionCall, Message, ToolCall};
@@ -252,7 +252,7 @@ impl<'a> EpisodeRun<'a> {
             id: format!("{}/{}/{}", id_text(&self.task.id), self.policy, self.trial),
             format: EPISODE_FORMAT,
             world: self.task.world.clone().unwrap_or_else(|| self.world.name().to_owned()),
-            origin: origin_name(self.world).to_owned(),
+            origin: self.world.origin(),
             policy: self.policy,
             trial: self.trial,
             messages: self.messages,

@@ -194,7 +194,7 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         format: VERDICT_FORMAT,
         task: task.id.clone(),
         world: episode.world.clone(),
-        origin: episode.origin.clone(),
+        origin: episode.origin,
         policy: episode.policy.clone(),
         trial: episode.trial,
         kind: task.kind.clone().unwrap_or_else(|| if writes { "write" } else { "read" }.to_owned()),

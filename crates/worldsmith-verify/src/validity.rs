@@ -139,7 +139,7 @@ mod tests {
             id: "t/oracle/0".to_owned(),
             format: 1,
             world: "w".to_owned(),
-            origin: "bundled".to_owned(),
+            origin: worldsmith_core::Origin::Bundled,
             policy: "oracle".to_owned(),
             trial: 0,
             messages: vec![Message::text("user", "hi"), Message::text("assistant", text), Message::text("user", "bye")],

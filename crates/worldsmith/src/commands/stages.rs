@@ -9,6 +9,7 @@ use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
+use worldsmith_core::episode::EndReason;
 use worldsmith_pipeline::progress::{Bar, Progress};
 use worldsmith_pipeline::stages::{eval_files, export_sft_files, rollout_file, verify_files};
 use worldsmith_pipeline::tables::{metrics_table, rollout_table, sft_table, verify_table};
@@ -112,7 +113,7 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
     let report = rollout_file(&args.tasks, &args.out, &config, &mut worlds, &Stderr)?;
     print_errors(&report.errors);
     eprint!("{}", rollout_table(&config.policy.name(), &report.stats));
-    let failed = report.stats.ended.iter().any(|(end, n)| end != "user_stop" && *n > 0);
+    let failed = report.stats.ended.iter().any(|(end, n)| *end != EndReason::UserStop && *n > 0);
     Ok(if failed || !report.errors.is_empty() { Outcome::Problems } else { Outcome::Ok })
 }
 
