@@ -12,6 +12,7 @@ use crate::task::TaskLine;
 use crate::{Digest, Origin};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The version of the episode format.
 pub const EPISODE_FORMAT: u32 = 1;
@@ -227,21 +228,79 @@ pub struct F1Reward {
     pub f1_raw: f64,
 }
 
-/// The rewards of one episode, by name: the one layout of verdict lines, reward lines and
-/// every later reader. Each reward has a scalar value ([`Rewards::scalars`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct Rewards {
-    /// 1 when the episode succeeded, else 0.
-    pub success: u8,
-    /// ASTRA's F1 over sub-goals, normalised to the gold path.
-    pub f1: F1Reward,
+/// One reward's value: a 0/1 outcome, ASTRA's F1 with its parts, or a plain score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Reward {
+    /// 0 or 1 (`"success": 1`).
+    Binary(u8),
+    /// ASTRA's F1 and its parts (`"f1": {"subgoals": ..., "f1": ...}`).
+    F1(F1Reward),
+    /// Any other score.
+    Score(f64),
 }
 
-impl Rewards {
-    /// Every reward's scalar value, by name, in a fixed order.
+// By hand: untagged enums cannot read numbers under serde_json's `arbitrary_precision`,
+// which the workspace has on (see ARCHITECTURE.md).
+impl<'de> Deserialize<'de> for Reward {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Reward, D::Error> {
+        use serde::de::Error;
+        let value = Value::deserialize(deserializer)?;
+        match &value {
+            Value::Number(n) => match n.as_u64() {
+                Some(b @ 0..=1) => Ok(Reward::Binary(u8::from(b == 1))),
+                _ => n.as_f64().map(Reward::Score).ok_or_else(|| D::Error::custom("a reward out of range")),
+            },
+            Value::Object(_) => serde_json::from_value(value).map(Reward::F1).map_err(D::Error::custom),
+            _ => Err(D::Error::custom("a reward is a number or an F1 object")),
+        }
+    }
+}
+
+impl Reward {
+    /// The reward as one number: the outcome, the F1, or the score.
     #[must_use]
-    pub fn scalars(&self) -> [(&'static str, f64); 2] {
-        [("success", f64::from(self.success)), ("f1", self.f1.f1)]
+    pub fn value(&self) -> f64 {
+        match self {
+            Reward::Binary(b) => f64::from(*b),
+            Reward::F1(f1) => f1.f1,
+            Reward::Score(s) => *s,
+        }
+    }
+}
+
+/// The rewards of one episode, by name: the one layout of verdict lines, reward lines and
+/// every later reader (`"rewards": {"f1": {...}, "success": 0|1, ...}`). Readers iterate
+/// over the names present ([`Rewards::scalars`]), so a new reward needs no new field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Rewards(pub BTreeMap<String, Reward>);
+
+impl Rewards {
+    /// The reward named `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Reward> {
+        self.0.get(name)
+    }
+
+    /// Whether the `success` reward is 1.
+    #[must_use]
+    pub fn success(&self) -> bool {
+        self.get("success").is_some_and(|r| r.value() > 0.0)
+    }
+
+    /// The `f1` reward with its parts.
+    #[must_use]
+    pub fn f1(&self) -> Option<&F1Reward> {
+        match self.get("f1") {
+            Some(Reward::F1(f1)) => Some(f1),
+            _ => None,
+        }
+    }
+
+    /// Every reward's value, by name, in name order.
+    pub fn scalars(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(name, r)| (name.as_str(), r.value()))
     }
 }
 
@@ -338,9 +397,13 @@ fn format_one() -> u32 {
 
 impl From<VerdictLine> for Verdict {
     fn from(line: VerdictLine) -> Verdict {
-        let rewards = line.rewards.unwrap_or(Rewards {
-            success: u8::from(line.reward.map_or(line.success, |r| r > 0.0)),
-            f1: line.f1.unwrap_or_default(),
+        let rewards = line.rewards.unwrap_or_else(|| {
+            let success = u8::from(line.reward.map_or(line.success, |r| r > 0.0));
+            let mut named = BTreeMap::from([("success".to_owned(), Reward::Binary(success))]);
+            if let Some(f1) = line.f1 {
+                named.insert("f1".to_owned(), Reward::F1(f1));
+            }
+            Rewards(named)
         });
         Verdict {
             episode: line.episode,

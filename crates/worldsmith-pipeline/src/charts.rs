@@ -238,7 +238,7 @@ mod tests {
             tasks: 4,
             episodes: 16,
             success: rate(16, 10),
-            mean_f1: 0.7,
+            mean_rewards: [("f1".to_owned(), 0.7)].into_iter().collect(),
             pass_hat_k: vec![0.8 * scale, 0.6 * scale, 0.5 * scale, 0.45 * scale],
             by_chain_length: [(1, rate(6, 5)), (2, rate(6, 3)), (4, rate(4, 1))].into_iter().collect(),
             by_world: BTreeMap::new(),

@@ -65,7 +65,7 @@ struct Summary {
     rollout: std::collections::BTreeMap<String, RolloutStats>,
     verify: VerifyStats,
     sft: SftStats,
-    /// Per policy: episode success, mean F1 and pass^k.
+    /// Per policy: episode success, the mean of every reward and pass^k.
     eval: std::collections::BTreeMap<String, PolicyLine>,
 }
 
@@ -81,7 +81,7 @@ struct GeneratedSummary {
 struct PolicyLine {
     episodes: usize,
     success_rate: f64,
-    mean_f1: f64,
+    mean_rewards: std::collections::BTreeMap<String, f64>,
     pass_hat_k: Vec<f64>,
 }
 
@@ -378,7 +378,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
             let line = PolicyLine {
                 episodes: p.episodes,
                 success_rate: p.success.rate,
-                mean_f1: p.mean_f1,
+                mean_rewards: p.mean_rewards.clone(),
                 pass_hat_k: p.pass_hat_k.clone(),
             };
             (name.clone(), line)

@@ -145,7 +145,9 @@ pub fn verify_table(s: &VerifyStats) -> String {
         "strict exact call match  {:>6} of {} valid; {} of the kept (AgentScaler's filter)",
         s.exact_matched, s.exact_checked, s.kept_exact
     );
-    let _ = writeln!(t, "mean F1 reward           {:>6.3}", s.mean_f1);
+    for (name, mean) in &s.mean_rewards {
+        let _ = writeln!(t, "mean reward {name:<12} {mean:>6.3}");
+    }
     for (world, n) in &s.unknown_world {
         let _ = writeln!(t, "unknown world {world}: {n} episodes skipped");
     }
@@ -168,18 +170,20 @@ pub fn sft_table(s: &SftStats) -> String {
     )
 }
 
-/// The metrics people read: per policy, success, F1, pass^k and success by chain length.
+/// The metrics people read: per policy, success, the mean of every reward, pass^k and
+/// success by chain length.
 pub fn metrics_table(m: &Metrics) -> String {
     let mut t = String::new();
     for (name, p) in &m.policies {
         let curve: Vec<String> = p.pass_hat_k.iter().enumerate().map(|(k, v)| format!("^{} {v:.3}", k + 1)).collect();
+        let means: Vec<String> = p.mean_rewards.iter().map(|(r, v)| format!("mean {r} {v:.3}")).collect();
         let _ = writeln!(
             t,
-            "{name}: {} tasks, {} episodes, success {:.3}, mean F1 {:.3}, pass{}",
+            "{name}: {} tasks, {} episodes, success {:.3}, {}, pass{}",
             p.tasks,
             p.episodes,
             p.success.rate,
-            p.mean_f1,
+            means.join(", "),
             curve.join(" pass")
         );
         let lengths: Vec<String> =

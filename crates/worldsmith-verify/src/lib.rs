@@ -33,7 +33,7 @@ pub mod answers;
 mod metrics;
 mod validity;
 
-pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, metrics, pass_hat_k};
+pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, mean_rewards, metrics, pass_hat_k};
 
 use answers::{Miss, check_answers};
 use rayon::prelude::*;
@@ -41,7 +41,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worldsmith_core::canonical::{canonical_json, json_eq};
-use worldsmith_core::episode::{EndReason, Episode, F1Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation};
+use worldsmith_core::episode::{
+    EndReason, Episode, F1Reward, Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation,
+};
 use worldsmith_core::task::{Assertion, TaskLine};
 use worldsmith_engine::{Session, State, World};
 
@@ -76,8 +78,8 @@ pub struct VerifyStats {
     pub kept_with_failed_calls: usize,
     /// Episodes whose world could not be found, by world.
     pub unknown_world: BTreeMap<String, usize>,
-    /// The mean F1 reward.
-    pub mean_f1: f64,
+    /// The mean of each reward, by name.
+    pub mean_rewards: BTreeMap<String, f64>,
 }
 
 /// Judges every episode whose world `world_of` finds, in input order.
@@ -124,9 +126,7 @@ pub fn verify_all<'w>(
             stats.kept_with_failed_calls += usize::from(v.failed_calls > 0);
         }
     }
-    if !verdicts.is_empty() {
-        stats.mean_f1 = verdicts.iter().map(|v| v.rewards.f1.f1).sum::<f64>() / verdicts.len() as f64;
-    }
+    stats.mean_rewards = mean_rewards(&verdicts);
     (verdicts, stats)
 }
 
@@ -183,12 +183,15 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
     };
     let success = reason.is_none();
     let (record_goals, records_reached) = write_subgoals(task, final_state);
-    let mut f1 =
-        f1_reward(record_goals + task.answers.len(), records_reached + stated, episode.calls.len(), task.actions.len());
-    if !valid || collateral {
-        // A malformed transcript or a change the task did not ask for earns nothing.
-        f1 = F1Reward { recall: 0.0, precision: 0.0, f1: 0.0, f1_raw: 0.0, ..f1 };
-    }
+    let judgement = Judgement {
+        episode,
+        valid,
+        success,
+        collateral,
+        subgoals: record_goals + task.answers.len(),
+        solved: records_reached + stated,
+    };
+    let rewards = Rewards(REWARDS.iter().map(|(name, reward)| ((*name).to_owned(), reward(&judgement))).collect());
     Verdict {
         episode: episode.id.clone(),
         format: VERDICT_FORMAT,
@@ -208,8 +211,48 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         kept: success,
         failed_calls: episode.calls.iter().filter(|c| !c.ok).count(),
         reason,
-        rewards: Rewards { success: u8::from(success), f1 },
+        rewards,
     }
+}
+
+/// What a reward sees of a judged episode.
+#[derive(Debug, Clone, Copy)]
+pub struct Judgement<'a> {
+    /// The episode (its calls, messages and task).
+    pub episode: &'a Episode,
+    /// It passed layer 1 (a well-formed, re-derived transcript).
+    pub valid: bool,
+    /// It succeeded.
+    pub success: bool,
+    /// It changed records the task does not change.
+    pub collateral: bool,
+    /// The task's sub-goals: each record a gold write changes, each expected answer.
+    pub subgoals: usize,
+    /// Sub-goals reached.
+    pub solved: usize,
+}
+
+/// A reward: a function of a judged episode.
+pub type RewardFn = fn(&Judgement<'_>) -> Reward;
+
+/// Every reward a verdict carries, by name. Adding a reward is one function and one line
+/// here; verdicts, metrics, `eval` and the report pick it up by name.
+pub const REWARDS: &[(&str, RewardFn)] = &[("f1", f1_of), ("success", success_of)];
+
+/// 1 when the episode succeeded.
+fn success_of(j: &Judgement<'_>) -> Reward {
+    Reward::Binary(u8::from(j.success))
+}
+
+/// ASTRA's F1 normalised to the gold path; 0 for a malformed transcript or a change the
+/// task did not ask for.
+fn f1_of(j: &Judgement<'_>) -> Reward {
+    let f1 = f1_reward(j.subgoals, j.solved, j.episode.calls.len(), j.episode.task.actions.len());
+    Reward::F1(if !j.valid || j.collateral {
+        F1Reward { recall: 0.0, precision: 0.0, f1: 0.0, f1_raw: 0.0, ..f1 }
+    } else {
+        f1
+    })
 }
 
 /// ASTRA's F1 normalised to the gold path: recall = solved / sub-goals, precision =

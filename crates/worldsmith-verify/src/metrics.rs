@@ -32,8 +32,8 @@ pub struct PolicyMetrics {
     pub episodes: usize,
     /// Episode success.
     pub success: Rate,
-    /// The mean F1 reward.
-    pub mean_f1: f64,
+    /// The mean of each reward, by name.
+    pub mean_rewards: BTreeMap<String, f64>,
     /// pass^k for k = 1..=N, where N is the smallest trial count of any task; `pass_hat_k[0]`
     /// is pass^1.
     pub pass_hat_k: Vec<f64>,
@@ -91,17 +91,39 @@ fn pass_curve(trials: &Trials) -> Vec<f64> {
     (1..=max_k).filter_map(|k| pass_hat_k(&counts, k)).collect()
 }
 
+/// The version of `metrics.json`. 2: `mean_rewards` (every reward by name) replaces
+/// `mean_f1`.
+pub const METRICS_FORMAT: u32 = 2;
+
+/// The mean of every reward the verdicts carry, by name (a reward missing from a verdict
+/// counts as 0 there).
+pub fn mean_rewards<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> BTreeMap<String, f64> {
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    let mut n = 0usize;
+    for v in verdicts {
+        n += 1;
+        for (name, value) in v.rewards.scalars() {
+            *sums.entry(name.to_owned()).or_default() += value;
+        }
+    }
+    for sum in sums.values_mut() {
+        *sum /= n.max(1) as f64;
+    }
+    sums
+}
+
 /// Computes the metrics of a set of verdicts.
 #[must_use]
 pub fn metrics(verdicts: &[Verdict]) -> Metrics {
-    let mut out = Metrics { format: 1, policies: BTreeMap::new() };
+    let mut out = Metrics { format: METRICS_FORMAT, policies: BTreeMap::new() };
+    let mut by_policy: BTreeMap<&str, Vec<&Verdict>> = BTreeMap::new();
     let mut trials: BTreeMap<&str, Trials> = BTreeMap::new();
     let mut world_trials: BTreeMap<(&str, &str), Trials> = BTreeMap::new();
     for v in verdicts {
         let p = out.policies.entry(v.policy.clone()).or_default();
         p.episodes += 1;
         p.success.add(v.success);
-        p.mean_f1 += v.rewards.f1.f1;
+        by_policy.entry(&v.policy).or_default().push(v);
         p.by_chain_length.entry(v.chain_length).or_default().add(v.success);
         p.by_kind.entry(v.kind.clone()).or_default().add(v.success);
         p.by_world.entry(v.world.clone()).or_default().success.add(v.success);
@@ -114,7 +136,7 @@ pub fn metrics(verdicts: &[Verdict]) -> Metrics {
         t.1 += usize::from(v.success);
     }
     for (name, p) in &mut out.policies {
-        p.mean_f1 /= p.episodes.max(1) as f64;
+        p.mean_rewards = mean_rewards(by_policy[name.as_str()].iter().copied());
         let t = &trials[name.as_str()];
         p.tasks = t.len();
         p.pass_hat_k = pass_curve(t);

@@ -46,9 +46,9 @@ fn every_oracle_episode_is_kept_with_full_recall() {
     let (verdicts, stats) = verify_all(oracle, world);
     assert_eq!(stats.kept, oracle.len(), "{stats:?}");
     for v in &verdicts {
-        assert!(v.success && v.valid && v.rewards.success == 1, "{v:?}");
+        assert!(v.success && v.valid && v.rewards.success(), "{v:?}");
         // The gold path scores exactly 1, whatever lookups it holds.
-        assert!((v.rewards.f1.f1 - 1.0).abs() < 1e-12, "{v:?}");
+        assert!((f1(&v).f1 - 1.0).abs() < 1e-12, "{v:?}");
         assert!(v.exact_match, "{v:?}");
     }
 }
@@ -63,9 +63,9 @@ fn noisy_episodes_split_into_kept_and_dropped_with_reasons() {
         assert_eq!(v.success, v.reason.is_none(), "{v:?}");
         // Success and the binary reward agree, and no failed episode scores as high as the
         // oracle (1.0) on its task.
-        assert_eq!(v.rewards.success, u8::from(v.success));
+        assert_eq!(v.rewards.success(), v.success);
         if !v.success {
-            assert!(v.rewards.f1.f1 < 1.0, "{v:#?}");
+            assert!(f1(&v).f1 < 1.0, "{v:#?}");
         }
     }
     let metrics = worldsmith_verify::metrics(&verdicts);
@@ -73,6 +73,11 @@ fn noisy_episodes_split_into_kept_and_dropped_with_reasons() {
     assert_eq!(noisy_metrics.pass_hat_k.len(), 4);
     assert!(noisy_metrics.pass_hat_k.windows(2).all(|w| w[1] <= w[0]));
     assert!((noisy_metrics.pass_hat_k[0] - noisy_metrics.success.rate).abs() < 1e-9);
+}
+
+/// The F1 reward of a verdict.
+fn f1(v: &worldsmith_core::episode::Verdict) -> worldsmith_core::episode::F1Reward {
+    *v.rewards.f1().expect("an f1 reward")
 }
 
 fn first(kind_is_write: bool) -> Episode {
@@ -116,7 +121,7 @@ fn a_missing_write_fails_state_alignment_and_lowers_recall() {
     let v = verify(&e, w);
     assert!(v.valid, "{v:?}");
     assert_eq!(v.state_aligned, Some(false));
-    assert!(!v.success && v.rewards.f1.recall < 1.0, "{v:?}");
+    assert!(!v.success && f1(&v).recall < 1.0, "{v:?}");
 }
 
 /// The episode `base` with other calls: the same opening and closing, every call answered
@@ -157,7 +162,7 @@ fn an_extra_read_costs_precision_not_success() {
     calls.insert(0, calls[0].clone());
     let v = verify(&with_calls(&base, &calls), world(&base.world).unwrap());
     assert!(v.valid && v.success && !v.exact_match, "{v:?}");
-    assert!(v.rewards.f1.f1 < 1.0 && v.rewards.f1.recall == 1.0, "{v:?}");
+    assert!(f1(&v).f1 < 1.0 && f1(&v).recall == 1.0, "{v:?}");
 }
 
 #[test]
@@ -175,7 +180,7 @@ fn independent_reads_in_another_order_and_skipped_redundant_lookups_succeed() {
             if e.calls.iter().all(|c| c.ok) {
                 let v = verify(&e, w);
                 assert!(v.success && !v.exact_match, "{}: swapped {i}: {v:?}", base.id);
-                assert!((v.rewards.f1.f1 - 1.0).abs() < 1e-12, "{v:?}");
+                assert!((f1(&v).f1 - 1.0).abs() < 1e-12, "{v:?}");
                 swapped += 1;
             }
         }
@@ -240,7 +245,7 @@ fn a_write_on_a_task_without_writes_fails_and_earns_nothing() {
     let e = with_calls(&read, &calls);
     let v = verify(&e, world(&read.world).unwrap());
     assert!(v.valid && !v.success && v.calls_consistent == Some(false), "{v:?}");
-    assert_eq!(v.rewards.f1.f1, 0.0);
+    assert_eq!(f1(&v).f1, 0.0);
 }
 
 #[test]
