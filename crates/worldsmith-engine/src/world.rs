@@ -516,14 +516,7 @@ impl World {
     /// The closest tool name to `name`, for "did you mean" hints.
     #[must_use]
     pub fn suggest(&self, name: &str) -> Option<&str> {
-        let lower = name.to_lowercase();
-        self.0
-            .tools
-            .iter()
-            .map(|t| (edit_distance(&lower, &t.name.to_lowercase()), t.name.as_str()))
-            .filter(|(d, n)| *d <= 3.max(n.len() / 3))
-            .min()
-            .map(|(_, n)| n)
+        worldsmith_core::suggest::closest(name, self.0.tools.iter().map(|t| t.name.as_str()), 3)
     }
 }
 
@@ -546,19 +539,6 @@ fn op_kind(op: &Op) -> &'static str {
         Op::Update { .. } => "update",
         Op::Delete { .. } => "delete",
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 const MAX_DATA_DIAGNOSTICS: usize = 50;

@@ -48,36 +48,13 @@ pub fn check_names<'a>(args: impl IntoIterator<Item = &'a str>) -> Result<()> {
 }
 
 fn unknown_world(name: &str) -> anyhow::Error {
-    let suggestion =
-        closest(name, worldsmith_worlds::names()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+    let suggestion = worldsmith_core::suggest::closest(name, worldsmith_worlds::names(), 2)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default();
     anyhow!(
         "unknown world `{name}`\nhint: {suggestion}bundled worlds are: {}; a path to a world directory must contain `/`",
         bundled_list()
     )
-}
-
-/// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
-fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The gold tasks of a world argument (its `tasks.jsonl`; empty when it has none), with a
