@@ -317,3 +317,40 @@ fn ingest_prints_a_summary_and_its_tools_feed_graph() {
     assert!(graph.starts_with("exit 0"), "{graph}");
     assert!(graph_dir.join("domains.jsonl").exists());
 }
+
+#[test]
+fn every_stage_table_and_the_report_read_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    let tmp = Some(dir.path());
+    let mut text = String::new();
+    text += &run(&["synth", "--worlds", "bank", "--out", &d("synth"), "--per-world", "3"], "", tmp);
+    let tasks = d("synth/tasks.jsonl");
+    text += &run(&["rollout", "--tasks", &tasks, "--policy", "oracle", "--out", &d("oracle.jsonl")], "", tmp);
+    text += &run(
+        &["rollout", "--tasks", &tasks, "--policy", "noisy", "--trials", "2", "--out", &d("noisy.jsonl")],
+        "",
+        tmp,
+    );
+    text +=
+        &run(&["verify", "--episodes", &d("oracle.jsonl"), &d("noisy.jsonl"), "--out", &d("verdicts.jsonl")], "", tmp);
+    text += &run(
+        &[
+            "export",
+            "sft",
+            "--verdicts",
+            &d("verdicts.jsonl"),
+            "--episodes",
+            &d("oracle.jsonl"),
+            &d("noisy.jsonl"),
+            "--out",
+            &d("sft"),
+        ],
+        "",
+        tmp,
+    );
+    text += &run(&["eval", "--verdicts", &d("verdicts.jsonl"), "--out", &d("eval")], "", tmp);
+    text += &run(&["run", "--worlds", "bank", "--per-world", "3", "--trials", "2", "--out", &d("run")], "", tmp);
+    let report = std::fs::read_to_string(dir.path().join("run/report.md")).unwrap();
+    insta::assert_snapshot!(format!("{text}--- report.md\n{report}"));
+}
