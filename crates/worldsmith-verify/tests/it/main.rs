@@ -48,7 +48,7 @@ fn every_oracle_episode_is_kept_with_full_recall() {
     for v in &verdicts {
         assert!(v.success && v.valid && v.rewards.success(), "{v:?}");
         // The gold path scores exactly 1, whatever lookups it holds.
-        assert!((f1(&v).f1 - 1.0).abs() < 1e-12, "{v:?}");
+        assert!((f1(v).f1 - 1.0).abs() < 1e-12, "{v:?}");
         assert!(v.exact_match, "{v:?}");
     }
 }
@@ -65,7 +65,7 @@ fn noisy_episodes_split_into_kept_and_dropped_with_reasons() {
         // oracle (1.0) on its task.
         assert_eq!(v.rewards.success(), v.success);
         if !v.success {
-            assert!(f1(&v).f1 < 1.0, "{v:#?}");
+            assert!(f1(v).f1 < 1.0, "{v:#?}");
         }
     }
     let metrics = worldsmith_verify::metrics(&verdicts);
