@@ -304,6 +304,33 @@ impl Rewards {
     }
 }
 
+/// Why an episode is invalid (layer 1), by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invalid {
+    /// It did not end with the user (the step limit, a timeout, an endpoint error).
+    Ended,
+    /// Its calls, run again, do not give what it recorded or showed the agent.
+    Replay,
+    /// The agent repeated itself degenerately.
+    Repetition,
+    /// Its turns are malformed (roles, order, call and result pairing).
+    Turns,
+}
+
+impl Invalid {
+    /// The name in summaries and reasons: `ended`, `replay`, `repetition`, `turns`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Invalid::Ended => "ended",
+            Invalid::Replay => "replay",
+            Invalid::Repetition => "repetition",
+            Invalid::Turns => "turns",
+        }
+    }
+}
+
 /// `verify`'s judgement of one episode. Lines of format 1 (`reward` and `f1` beside each
 /// other, `exact_match` only for tasks without writes) are read too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -330,6 +357,9 @@ pub struct Verdict {
     /// Layer 1: well-formed turns, no degenerate repetition, and every tool message and
     /// recorded call equal to what running the calls again gives.
     pub valid: bool,
+    /// Why it is not valid, by kind (absent when it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Invalid>,
     /// Layer 2: the final state equals the expected one and the assertions hold (`None`
     /// when the task expects no state).
     pub state_aligned: Option<bool>,
@@ -370,6 +400,8 @@ struct VerdictLine {
     kind: String,
     chain_length: usize,
     valid: bool,
+    #[serde(default)]
+    invalid: Option<Invalid>,
     state_aligned: Option<bool>,
     #[serde(default)]
     exact_match: Option<bool>,
@@ -416,6 +448,7 @@ impl From<VerdictLine> for Verdict {
             kind: line.kind,
             chain_length: line.chain_length,
             valid: line.valid,
+            invalid: line.invalid,
             state_aligned: line.state_aligned,
             exact_match: line.exact_match.unwrap_or(false),
             calls_consistent: line.calls_consistent,

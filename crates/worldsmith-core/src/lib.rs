@@ -9,7 +9,8 @@
 //! - [`task`]: the task line and replay result line formats shared by every command;
 //! - [`episode`]: the episode and verdict lines of rollout and verification;
 //! - [`tool`]: the ToolSpec lines of `tools.jsonl` (ingest's output, the graph's input);
-//! - [`suggest`]: "did you mean" suggestions for misspelt names.
+//! - [`suggest`]: "did you mean" suggestions for misspelt names;
+//! - [`tally`]: counted reasons ([`tally::Tally`]).
 //!
 //! It does no I/O.
 //!
@@ -33,6 +34,7 @@ pub mod digest;
 pub mod episode;
 pub mod rng;
 pub mod suggest;
+pub mod tally;
 pub mod task;
 pub mod tool;
 

@@ -296,7 +296,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         seed: args.seed,
         tasks: synthesized.tasks.len(),
         kinds: synthesized.stats.kinds.clone(),
-        rejected_chains: synthesized.stats.rejected.values().sum(),
+        rejected_chains: synthesized.stats.rejected.total(),
         replayed_passed,
     };
 

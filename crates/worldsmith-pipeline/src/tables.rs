@@ -33,17 +33,17 @@ pub fn synth_table(stats: &SynthStats) -> String {
             Some(worldsmith_synth::EdgeSource::DataFlow) => format!("{}*", w.edges),
             _ => w.edges.to_string(),
         };
-        row(&mut s, &w.world, edges, w.attempts, w.accepted, &k, w.rejected.values().sum());
+        row(&mut s, &w.world, edges, w.attempts, w.accepted, &k, w.rejected.total());
         attempts += w.attempts;
     }
     let k: Vec<usize> = kinds.iter().map(|k| stats.kinds.get(*k).copied().unwrap_or(0)).collect();
-    row(&mut s, "total", String::new(), attempts, stats.accepted, &k, stats.rejected.values().sum());
+    row(&mut s, "total", String::new(), attempts, stats.accepted, &k, stats.rejected.total());
     if stats.worlds.iter().any(|w| w.edge_source == Some(worldsmith_synth::EdgeSource::DataFlow)) {
         let _ = writeln!(s, "(* data-flow edges computed from the tools: the world declares none)");
     }
     if !stats.rejected.is_empty() {
-        let mut reasons: Vec<(&String, &usize)> = stats.rejected.iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut reasons = stats.rejected.named();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
         let _ = writeln!(s, "rejected chains: {}", parts.join(", "));
     }
@@ -122,10 +122,10 @@ pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {
 /// The verification summary people read: one line per layer.
 pub fn verify_table(s: &VerifyStats) -> String {
     let mut t = String::new();
-    let valid = s.episodes - s.invalid.values().sum::<usize>();
+    let valid = s.episodes - s.invalid.total();
     let _ = writeln!(t, "episodes                 {:>6}", s.episodes);
     let _ = writeln!(t, "1 validity               {valid:>6} valid");
-    for (reason, n) in &s.invalid {
+    for (reason, n) in s.invalid.named() {
         let _ = writeln!(t, "    {reason:<20} {n:>6} dropped");
     }
     let _ = writeln!(t, "2 state alignment        {:>6} of {} aligned", s.state_aligned, s.state_checked);

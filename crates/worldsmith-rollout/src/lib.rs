@@ -34,11 +34,11 @@ use rayon::prelude::*;
 use scripted::{Noise, Scripted};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::time::Duration;
 pub use step::{EpisodeRun, EpisodeSettings, Observation};
 use worldsmith_core::episode::{EndReason, Episode};
 use worldsmith_core::rng::SplitMix64;
+use worldsmith_core::tally::Tally;
 use worldsmith_core::task::TaskLine;
 use worldsmith_engine::World;
 
@@ -104,7 +104,7 @@ pub struct RolloutStats {
     /// Episodes run.
     pub episodes: usize,
     /// Episodes by how they ended.
-    pub ended: BTreeMap<EndReason, usize>,
+    pub ended: Tally<EndReason>,
     /// Tool calls made.
     pub calls: usize,
     /// Tool calls that failed.
@@ -157,7 +157,7 @@ pub fn rollout_with(
     };
     let mut stats = RolloutStats { episodes: episodes.len(), ..RolloutStats::default() };
     for e in &episodes {
-        *stats.ended.entry(e.end).or_default() += 1;
+        stats.ended.add(e.end);
         stats.calls += e.calls.len();
         stats.failed_calls += e.calls.iter().filter(|c| !c.ok).count();
     }

@@ -80,6 +80,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use worldsmith_core::canonical::{canonical_json, json_eq};
+use worldsmith_core::tally::Tally;
 use worldsmith_core::task::{Action, TaskLine};
 use worldsmith_engine::World;
 
@@ -225,7 +226,7 @@ pub struct WorldStats {
     /// Tasks kept per number of calls.
     pub lengths: BTreeMap<usize, usize>,
     /// Chains rejected per reason.
-    pub rejected: BTreeMap<String, usize>,
+    pub rejected: Tally<Rejection>,
     /// Sound chains not kept because their kind already had its share of tasks.
     pub surplus: usize,
     /// The first few rejections per reason, for people.
@@ -244,7 +245,7 @@ pub struct SynthStats {
     /// Tasks kept per kind.
     pub kinds: BTreeMap<String, usize>,
     /// Chains rejected per reason.
-    pub rejected: BTreeMap<String, usize>,
+    pub rejected: Tally<Rejection>,
     /// Per world, in input order.
     pub worlds: Vec<WorldStats>,
     /// What the optional LLM paraphrase did (absent when it did not run).
@@ -286,9 +287,7 @@ pub fn synthesize(worlds: &[World], config: &SynthConfig) -> SynthOutput {
         for (k, n) in &world_stats.kinds {
             *stats.kinds.entry(k.clone()).or_default() += n;
         }
-        for (r, n) in &world_stats.rejected {
-            *stats.rejected.entry(r.clone()).or_default() += n;
-        }
+        stats.rejected.merge(&world_stats.rejected);
         stats.worlds.push(world_stats);
         tasks.extend(world_tasks);
     }
@@ -355,9 +354,8 @@ fn synthesize_world(world: &World, config: &SynthConfig) -> (Vec<TaskLine>, Vec<
                 }
             }
             Err(r) => {
-                let name = r.reason.as_str().to_owned();
-                *stats.rejected.entry(name.clone()).or_default() += 1;
-                let examples = stats.examples.entry(name).or_default();
+                stats.rejected.add(r.reason);
+                let examples = stats.examples.entry(r.reason.as_str().to_owned()).or_default();
                 if examples.len() < EXAMPLES {
                     examples.push(r.detail);
                 }

@@ -33,6 +33,9 @@ pub mod answers;
 mod metrics;
 mod validity;
 
+pub use validity::Problem;
+pub use worldsmith_core::episode::Invalid;
+
 pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, mean_rewards, metrics, pass_hat_k};
 
 use answers::{Miss, check_answers};
@@ -44,6 +47,7 @@ use worldsmith_core::canonical::{canonical_json, json_eq};
 use worldsmith_core::episode::{
     EndReason, Episode, F1Reward, Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation,
 };
+use worldsmith_core::tally::Tally;
 use worldsmith_core::task::{Assertion, TaskLine};
 use worldsmith_engine::{Session, State, World};
 
@@ -53,7 +57,7 @@ pub struct VerifyStats {
     /// Episodes judged.
     pub episodes: usize,
     /// Episodes that failed layer 1, by reason.
-    pub invalid: BTreeMap<String, usize>,
+    pub invalid: Tally<Invalid>,
     /// Episodes checked by state (layer 2), and how many passed.
     pub state_checked: usize,
     /// Of those, aligned.
@@ -100,10 +104,7 @@ pub fn verify_all<'w>(
     for v in &verdicts {
         stats.episodes += 1;
         if !v.valid {
-            let reason = v.reason.as_deref().unwrap_or("invalid");
-            // "invalid: turns: ..." is counted under "turns".
-            let category = reason.strip_prefix("invalid: ").unwrap_or(reason);
-            *stats.invalid.entry(category.split(':').next().unwrap_or(category).to_owned()).or_default() += 1;
+            stats.invalid.add(v.invalid.unwrap_or(Invalid::Turns));
             continue;
         }
         if let Some(aligned) = v.state_aligned {
@@ -160,6 +161,7 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
     let misses = answer_misses(episode, &replay.results);
     let stated = misses.iter().filter(|m| m.is_none()).count();
     let valid = validity_problem.is_none();
+    let invalid = validity_problem.as_ref().map(|p| p.kind);
     let reason = if let Some(problem) = validity_problem {
         Some(format!("invalid: {problem}"))
     } else if state_aligned == Some(false) {
@@ -203,6 +205,7 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         kind: task.kind.clone().unwrap_or_else(|| if writes { "write" } else { "read" }.to_owned()),
         chain_length: task.actions.len(),
         valid,
+        invalid,
         state_aligned,
         exact_match,
         calls_consistent,
@@ -284,7 +287,7 @@ struct Replayed {
     /// Each call's result when run again (`None` for arguments that did not parse).
     results: Vec<Option<Result<Value, String>>>,
     /// The first disagreement with what the episode recorded or showed the agent.
-    problem: Option<String>,
+    problem: Option<Problem>,
 }
 
 /// Runs the episode's calls again on a fresh fork and checks, call by call, that the
@@ -292,8 +295,8 @@ struct Replayed {
 /// one running the call gives, and that every tool message shows the agent exactly that.
 fn replay_calls(episode: &Episode, world: &World) -> Replayed {
     let mut session = world.session();
-    let mut problem: Option<String> = None;
-    let mut note = |p: String| {
+    let mut problem: Option<Problem> = None;
+    let mut note = |p: Problem| {
         if problem.is_none() {
             problem = Some(p);
         }
@@ -320,12 +323,15 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
                 None => call.arguments.is_null(),
             };
             if made.function.name != call.name || !same_arguments {
-                note(format!("replay: call {n} ({}) is not the call the assistant message makes", call.name));
+                note(Problem::new(
+                    Invalid::Replay,
+                    format!("call {n} ({}) is not the call the assistant message makes", call.name),
+                ));
             }
         }
         if call.arguments.is_null() {
             if call.ok {
-                note(format!("replay: call {n} has no arguments but succeeded"));
+                note(Problem::new(Invalid::Replay, format!("call {n} has no arguments but succeeded")));
             }
             results.push(None);
             continue;
@@ -336,22 +342,37 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
             Err(e) => (false, std::borrow::Cow::Owned(Value::String(e.clone()))),
         };
         if ok != call.ok {
-            note(format!("replay: call {n} ({}) gives a different outcome when run again", call.name));
+            note(Problem::new(
+                Invalid::Replay,
+                format!("call {n} ({}) gives a different outcome when run again", call.name),
+            ));
         } else if !json_eq(&value, &call.value) {
-            note(format!("replay: call {n} ({}) records a result other than running it gives", call.name));
+            note(Problem::new(
+                Invalid::Replay,
+                format!("call {n} ({}) records a result other than running it gives", call.name),
+            ));
         }
         if let Some((_, Some(content))) = shown.get(i)
             && *content != observation(ok, &value)
         {
-            note(format!("replay: the tool message of call {n} ({}) is not what running it gives", call.name));
+            note(Problem::new(
+                Invalid::Replay,
+                format!("the tool message of call {n} ({}) is not what running it gives", call.name),
+            ));
         }
         results.push(Some(again));
     }
     if shown.len() != episode.calls.len() {
-        note(format!("turns: {} tool calls in the messages but {} recorded", shown.len(), episode.calls.len()));
+        note(Problem::new(
+            Invalid::Turns,
+            format!("{} tool calls in the messages but {} recorded", shown.len(), episode.calls.len()),
+        ));
     }
     if session.digest() != episode.final_digest {
-        note(format!("replay: the calls end in {} but the episode claims {}", session.digest(), episode.final_digest));
+        note(Problem::new(
+            Invalid::Replay,
+            format!("the calls end in {} but the episode claims {}", session.digest(), episode.final_digest),
+        ));
     }
     Replayed { session, results, problem }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use worldsmith_core::canonical::json_eq;
-use worldsmith_core::episode::{EndReason, Episode};
+use worldsmith_core::episode::{EndReason, Episode, Invalid};
 
 /// The longest run of identical consecutive tool calls a sane agent makes.
 const MAX_SAME_CALL_RUN: usize = 3;
@@ -18,25 +18,51 @@ const MIN_DISTINCT_SHARE: f64 = 0.3;
 /// The same assistant text this often in one episode is degenerate.
 const MAX_SAME_TEXT: usize = 3;
 
+/// One problem with an episode's form: its kind and what exactly is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The kind.
+    pub kind: Invalid,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem of `kind`.
+    #[must_use]
+    pub fn new(kind: Invalid, message: String) -> Problem {
+        Problem { kind, message }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.name(), self.message)
+    }
+}
+
 /// The first problem with an episode's form, or `None` when it is well formed.
-pub fn problem(episode: &Episode) -> Option<String> {
+pub fn problem(episode: &Episode) -> Option<Problem> {
     if episode.end != EndReason::UserStop {
         let how = match episode.end {
             EndReason::StepLimit => "the step limit",
             EndReason::Timeout => "a timeout",
             _ => "an agent error",
         };
-        return Some(format!("ended: the episode ended on {how}, not by the user"));
+        return Some(Problem::new(Invalid::Ended, format!("the episode ended on {how}, not by the user")));
     }
     turns(episode).or_else(|| repetition(episode))
 }
 
 /// Roles, order, and the pairing of tool calls with tool results.
-fn turns(episode: &Episode) -> Option<String> {
+fn turns(episode: &Episode) -> Option<Problem> {
     let messages = &episode.messages;
     let first = messages.iter().position(|m| m.role != "system")?;
     if messages[first].role != "user" {
-        return Some(format!("turns: message {} is from {}, but a user must open", first + 1, messages[first].role));
+        return Some(Problem::new(
+            Invalid::Turns,
+            format!("message {} is from {}, but a user must open", first + 1, messages[first].role),
+        ));
     }
     let mut pending: BTreeSet<&str> = BTreeSet::new();
     let mut calls = 0;
@@ -46,55 +72,69 @@ fn turns(episode: &Episode) -> Option<String> {
             "system" if i < first => {}
             "tool" => {
                 let Some(id) = m.tool_call_id.as_deref() else {
-                    return Some(format!("turns: tool message {n} answers no call"));
+                    return Some(Problem::new(Invalid::Turns, format!("tool message {n} answers no call")));
                 };
                 if !pending.remove(id) {
-                    return Some(format!("turns: tool message {n} answers `{id}`, which no pending call has"));
+                    return Some(Problem::new(
+                        Invalid::Turns,
+                        format!("tool message {n} answers `{id}`, which no pending call has"),
+                    ));
                 }
             }
             role => {
                 if !pending.is_empty() {
-                    return Some(format!("turns: message {n} comes before every tool call was answered"));
+                    return Some(Problem::new(
+                        Invalid::Turns,
+                        format!("message {n} comes before every tool call was answered"),
+                    ));
                 }
                 match role {
                     "user" => {}
                     "assistant" => {
                         let text = m.content.as_deref().unwrap_or("").trim();
                         if text.is_empty() && m.tool_calls.is_empty() {
-                            return Some(format!("turns: assistant message {n} is empty"));
+                            return Some(Problem::new(Invalid::Turns, format!("assistant message {n} is empty")));
                         }
                         for c in &m.tool_calls {
                             if !pending.insert(c.id.as_str()) {
-                                return Some(format!("turns: call id `{}` is used twice", c.id));
+                                return Some(Problem::new(Invalid::Turns, format!("call id `{}` is used twice", c.id)));
                             }
                             calls += 1;
                         }
                     }
-                    other => return Some(format!("turns: message {n} has the unknown role `{other}`")),
+                    other => {
+                        return Some(Problem::new(
+                            Invalid::Turns,
+                            format!("message {n} has the unknown role `{other}`"),
+                        ));
+                    }
                 }
             }
         }
     }
     if !pending.is_empty() {
-        return Some("turns: the episode ends with unanswered tool calls".to_owned());
+        return Some(Problem::new(Invalid::Turns, "the episode ends with unanswered tool calls".to_owned()));
     }
     if calls != episode.calls.len() {
-        return Some(format!("turns: {calls} tool calls in the messages but {} recorded", episode.calls.len()));
+        return Some(Problem::new(
+            Invalid::Turns,
+            format!("{calls} tool calls in the messages but {} recorded", episode.calls.len()),
+        ));
     }
     None
 }
 
 /// Degenerate repetition: the same call over and over, the same message again and again,
 /// or a phrase looping inside one message.
-fn repetition(episode: &Episode) -> Option<String> {
+fn repetition(episode: &Episode) -> Option<Problem> {
     let mut run = 1;
     for pair in episode.calls.windows(2) {
         if pair[0].name == pair[1].name && json_eq(&pair[0].arguments, &pair[1].arguments) {
             run += 1;
             if run > MAX_SAME_CALL_RUN {
-                return Some(format!(
-                    "repetition: `{}` called {run} times in a row with the same arguments",
-                    pair[0].name
+                return Some(Problem::new(
+                    Invalid::Repetition,
+                    format!("`{}` called {run} times in a row with the same arguments", pair[0].name),
                 ));
             }
         } else {
@@ -107,7 +147,7 @@ fn repetition(episode: &Episode) -> Option<String> {
         let seen = texts.entry(text.trim()).or_default();
         *seen += 1;
         if *seen >= MAX_SAME_TEXT {
-            return Some("repetition: the agent says the same thing again and again".to_owned());
+            return Some(Problem::new(Invalid::Repetition, "the agent says the same thing again and again".to_owned()));
         }
         let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
         let mut grams: HashMap<&[String], usize> = HashMap::new();
@@ -115,13 +155,16 @@ fn repetition(episode: &Episode) -> Option<String> {
             let count = grams.entry(gram).or_default();
             *count += 1;
             if *count > MAX_NGRAM_REPEATS {
-                return Some(format!("repetition: \"{}\" loops inside one message", gram.join(" ")));
+                return Some(Problem::new(
+                    Invalid::Repetition,
+                    format!("\"{}\" loops inside one message", gram.join(" ")),
+                ));
             }
         }
         let total = words.len().saturating_sub(NGRAM - 1);
         if total >= MIN_NGRAMS_FOR_SHARE && (grams.len() as f64) < MIN_DISTINCT_SHARE * total as f64 {
             let (gram, _) = grams.iter().max_by_key(|(g, n)| (**n, std::cmp::Reverse(g.join(" ")))).expect("n-grams");
-            return Some(format!("repetition: \"{}\" loops inside one message", gram.join(" ")));
+            return Some(Problem::new(Invalid::Repetition, format!("\"{}\" loops inside one message", gram.join(" "))));
         }
     }
     None
@@ -134,7 +177,7 @@ mod tests {
     use worldsmith_core::episode::Message;
     use worldsmith_core::task::TaskLine;
 
-    fn said(text: &str) -> Option<String> {
+    fn said(text: &str) -> Option<Problem> {
         let episode = Episode {
             id: "t/oracle/0".to_owned(),
             format: 1,

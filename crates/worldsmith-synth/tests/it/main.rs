@@ -52,10 +52,10 @@ fn bundled_worlds_give_tasks_that_replay_and_answer() {
         for kind in ["write", "read", "multi_hop"] {
             assert!(w.kinds.get(kind).copied().unwrap_or(0) > 0, "{}: no {kind} task: {:?}", w.world, w.kinds);
         }
-        let rejected: usize = w.rejected.values().sum();
+        let rejected: usize = w.rejected.total();
         assert_eq!(w.attempts, w.accepted + rejected + w.surplus, "{}", w.world);
         assert!(rejected > 0, "{}: rejected chains are counted", w.world);
-        assert!(w.rejected.contains_key("call_refused"), "{}: {:?}", w.world, w.rejected);
+        assert!(w.rejected.get(worldsmith_synth::Rejection::CallRefused) > 0, "{}: {:?}", w.world, w.rejected);
     }
     assert_eq!(stats.accepted, out.tasks.len());
     let mut ids = std::collections::BTreeSet::new();

@@ -113,7 +113,7 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
     let report = rollout_file(&args.tasks, &args.out, &config, &mut worlds, &Stderr)?;
     print_errors(&report.errors);
     eprint!("{}", rollout_table(&config.policy.name(), &report.stats));
-    let failed = report.stats.ended.iter().any(|(end, n)| *end != EndReason::UserStop && *n > 0);
+    let failed = report.stats.ended.iter().any(|(end, n)| end != EndReason::UserStop && n > 0);
     Ok(if failed || !report.errors.is_empty() { Outcome::Problems } else { Outcome::Ok })
 }
 
