@@ -4,7 +4,8 @@ use crate::IngestConfig;
 use worldsmith_core::tool::ToolSpec;
 
 /// Why a candidate tool was dropped (counted in [`crate::IngestSummary::filtered`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Filter {
     /// No `operationId`, function name or method and path that gives a valid name.

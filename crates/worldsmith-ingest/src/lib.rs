@@ -106,6 +106,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use worldsmith_core::tally::Tally;
 use worldsmith_core::tool::ToolSpec;
 
 /// Settings of an ingest run.
@@ -223,8 +224,8 @@ pub struct IngestSummary {
     pub ignored_files: usize,
     /// Operations and functions found in the imported documents.
     pub operations: usize,
-    /// Candidates dropped, by reason ([`Filter::as_str`]).
-    pub filtered: BTreeMap<String, usize>,
+    /// Candidates dropped, by reason ([`Filter`], serialized by [`Filter::as_str`]).
+    pub filtered: Tally<Filter>,
     /// Tools written.
     pub tools_written: usize,
     /// Tools whose name was taken and so got a suffix.
@@ -246,7 +247,7 @@ impl IngestSummary {
 
     /// Candidates dropped, all reasons.
     pub fn tools_filtered(&self) -> usize {
-        self.filtered.values().sum()
+        self.filtered.total()
     }
 }
 
@@ -673,12 +674,12 @@ impl Pool {
         *summary.documents.entry(format.to_string()).or_default() += 1;
         summary.operations += operations;
         for reason in result.filtered {
-            *summary.filtered.entry(reason.as_str().to_string()).or_default() += 1;
+            summary.filtered.add(reason);
         }
         let mut line = String::new();
         for tool in result.tools {
             if !self.duplicates.insert(tool.duplicate_key) {
-                *summary.filtered.entry(Filter::Duplicate.as_str().to_string()).or_default() += 1;
+                summary.filtered.add(Filter::Duplicate);
                 continue;
             }
             let id = names::unique_id(&tool.id, &mut self.ids);
@@ -749,7 +750,7 @@ mod tests {
             pool.write(result, &mut summary, &mut out).unwrap();
         }
         assert_eq!(summary.tools_written, 1);
-        assert_eq!(summary.filtered["duplicate"], 1);
+        assert_eq!(summary.filtered.get(Filter::Duplicate), 1);
     }
 
     #[test]

@@ -25,7 +25,7 @@ fn every_fixture_format_is_ingested_with_exact_counts() {
     assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
     assert_eq!(summary.operations, 27);
     assert_eq!(
-        summary.filtered,
+        summary.filtered.named().into_iter().collect::<BTreeMap<_, _>>(),
         counts(&[("deprecated", 1), ("duplicate", 1), ("no_description", 1), ("unsupported_body", 1)])
     );
     assert_eq!(summary.tools_written, 23);
@@ -102,7 +102,7 @@ fn yaml_openapi_with_integer_codes_anchors_and_path_parameters() {
 fn openai_tool_lists_resolve_defs_and_keep_names_unique() {
     let (out, summary) = ingest(&[tests_dir("fixtures/openai")], &IngestConfig::default());
     let tools = tools(&out);
-    assert_eq!(summary.filtered["no_description"], 1);
+    assert_eq!(summary.filtered.get(worldsmith_ingest::Filter::NoDescription), 1);
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     let suffix = &blake3::hash(b"assistant-tools.json#get_current_weather~2").to_hex()[..6];
     assert_eq!(names, ["get_current_weather", "calendar_create_event", &format!("get_current_weather_{suffix}")]);
@@ -133,7 +133,7 @@ fn mcp_tools_list_plain_and_in_json_rpc() {
 #[test]
 fn bfcl_types_become_json_schema_and_duplicates_are_dropped() {
     let (out, summary) = ingest(&[tests_dir("fixtures/bfcl")], &IngestConfig::default());
-    assert_eq!(summary.filtered["duplicate"], 1);
+    assert_eq!(summary.filtered.get(worldsmith_ingest::Filter::Duplicate), 1);
     let tools = tools(&out);
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["math_factorial", "geometry_distance", "cache_put", "flights_book"]);

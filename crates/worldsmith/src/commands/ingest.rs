@@ -70,7 +70,7 @@ pub fn table(s: &IngestSummary) -> String {
     }
     let _ = writeln!(t, "operations             {:>8}", s.operations);
     let _ = writeln!(t, "filtered               {:>8}", s.tools_filtered());
-    for (reason, n) in &s.filtered {
+    for (reason, n) in s.filtered.named() {
         let _ = writeln!(t, "  {reason:<20} {n:>8}");
     }
     let _ = writeln!(t, "tools written          {:>8} ({} renamed to stay unique)", s.tools_written, s.renamed);
