@@ -1,4 +1,5 @@
-//! Tool specifications: the lines of `tools.jsonl`, which ingest writes and later stages read.
+//! Tool specifications: the lines of `tools.jsonl`, which ingest writes and later stages read,
+//! and the domain lines of `domains.jsonl` ([`Domain`]), which `graph` writes from them.
 //!
 //! A **ToolSpec line** (JSON Lines, one tool per line; readers ignore fields they don't know):
 //!
@@ -90,4 +91,35 @@ mod tests {
         assert_eq!(tool.provenance.path.as_deref(), Some("/pets/{id}"));
         assert_eq!(tool.openai_function()["function"]["name"], "get_pet");
     }
+}
+
+/// A line of `domains.jsonl` (`graph`'s output, `materialize`'s input).
+/// One domain: a community of tools and their directed data-flow edges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    /// `dom-0001`, numbered by size (largest first).
+    pub id: String,
+    /// A readable name from the domain's most characteristic terms (`pet-owner-adoption`).
+    pub name: String,
+    /// The tools' ids, in pool order.
+    pub tools: Vec<String>,
+    /// Directed data-flow edges `[from_id, to_id]`.
+    pub edges: Vec<(String, String)>,
+    /// Counts.
+    pub stats: DomainStats,
+}
+
+/// A domain's counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DomainStats {
+    /// Tools.
+    pub tools: usize,
+    /// Similarity edges inside the domain.
+    pub similarity_edges: usize,
+    /// Data-flow edges.
+    pub data_flow_edges: usize,
+    /// Distinct providers.
+    pub providers: usize,
+    /// The provider with the most tools.
+    pub top_provider: String,
 }

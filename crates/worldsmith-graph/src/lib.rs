@@ -72,35 +72,8 @@ impl Default for GraphConfig {
     }
 }
 
-/// One domain: a community of tools and their directed data-flow edges.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Domain {
-    /// `dom-0001`, numbered by size (largest first).
-    pub id: String,
-    /// A readable name from the domain's most characteristic terms (`pet-owner-adoption`).
-    pub name: String,
-    /// The tools' ids, in pool order.
-    pub tools: Vec<String>,
-    /// Directed data-flow edges `[from_id, to_id]`.
-    pub edges: Vec<(String, String)>,
-    /// Counts.
-    pub stats: DomainStats,
-}
+pub use worldsmith_core::tool::{Domain, DomainStats};
 
-/// A domain's counts.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DomainStats {
-    /// Tools.
-    pub tools: usize,
-    /// Similarity edges inside the domain.
-    pub similarity_edges: usize,
-    /// Data-flow edges.
-    pub data_flow_edges: usize,
-    /// Distinct providers.
-    pub providers: usize,
-    /// The provider with the most tools.
-    pub top_provider: String,
-}
 
 /// `summary.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
