@@ -316,10 +316,13 @@ pub enum Invalid {
     Repetition,
     /// Its turns are malformed (roles, order, call and result pairing).
     Turns,
+    /// A successful call used an identifier no earlier message gave.
+    Ungrounded,
 }
 
 impl Invalid {
-    /// The name in summaries and reasons: `ended`, `replay`, `repetition`, `turns`.
+    /// The name in summaries and reasons: `ended`, `replay`, `repetition`, `turns`,
+    /// `ungrounded`.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -327,6 +330,7 @@ impl Invalid {
             Invalid::Replay => "replay",
             Invalid::Repetition => "repetition",
             Invalid::Turns => "turns",
+            Invalid::Ungrounded => "ungrounded",
         }
     }
 }

@@ -74,7 +74,6 @@ impl Default for GraphConfig {
 
 pub use worldsmith_core::tool::{Domain, DomainStats};
 
-
 /// `summary.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GraphSummary {

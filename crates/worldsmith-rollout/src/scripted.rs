@@ -31,6 +31,8 @@ struct PlannedCall {
     action: Action,
     /// Writes need the user's confirmation first.
     write: bool,
+    /// A deliberate mistake of the `noisy` policy (its made-up arguments are the mistake).
+    mistake: bool,
 }
 
 /// An agent that plays a precomputed plan of calls, then states what it found.
@@ -56,7 +58,7 @@ impl Scripted {
     /// The `oracle` policy: exactly the gold calls.
     #[must_use]
     pub fn oracle(world: &World, task: &TaskLine) -> Scripted {
-        Scripted::with_plan(world, task, task.actions.clone())
+        Scripted::with_plan(world, task, task.actions.iter().map(|a| (a.clone(), false)).collect())
     }
 
     /// The `noisy` policy: the gold calls with mistakes drawn from `rng`.
@@ -66,7 +68,7 @@ impl Scripted {
         let mut plan = Vec::new();
         for action in &task.actions {
             if rng.unit() >= noise.mistake_rate {
-                plan.push(action.clone());
+                plan.push((action.clone(), false));
                 continue;
             }
             let mistaken = match rng.below(3) {
@@ -76,21 +78,21 @@ impl Scripted {
             };
             // `None`: the step is skipped.
             if let Some(wrong) = mistaken {
-                plan.push(wrong);
+                plan.push((wrong, true));
                 if rng.unit() < noise.recovery_rate {
-                    plan.push(action.clone());
+                    plan.push((action.clone(), false));
                 }
             }
         }
         Scripted::with_plan(world, task, plan)
     }
 
-    fn with_plan(world: &World, task: &TaskLine, plan: Vec<Action>) -> Scripted {
+    fn with_plan(world: &World, task: &TaskLine, plan: Vec<(Action, bool)>) -> Scripted {
         let plan = plan
             .into_iter()
-            .map(|action| {
+            .map(|(action, mistake)| {
                 let write = world.tool(&action.name).is_some_and(|t| t.effect() == Effect::Write);
-                PlannedCall { action, write }
+                PlannedCall { action, write, mistake }
             })
             .collect();
         let facts = task
@@ -105,9 +107,10 @@ impl Scripted {
 impl Agent for Scripted {
     fn next(&mut self, context: &Context<'_>) -> Result<Turn, AgentError> {
         let seen = conversation_text(context);
-        // A step whose identifiers the agent has not seen (a skipped lookup would have given
-        // them) cannot be taken honestly: it is dropped, not guessed.
-        while let Some(step) = self.plan.front() {
+        // A gold step whose identifiers the agent has not seen (a skipped lookup would have
+        // given them) cannot be taken honestly: it is dropped, not guessed. (A deliberate
+        // mistake's made-up identifiers are the mistake itself.)
+        while let Some(step) = self.plan.front().filter(|s| !s.mistake) {
             let unseen = |v: &Value| {
                 id_like(v)
                     && !said(&seen, v)

@@ -51,7 +51,57 @@ pub fn problem(episode: &Episode) -> Option<Problem> {
         };
         return Some(Problem::new(Invalid::Ended, format!("the episode ended on {how}, not by the user")));
     }
-    turns(episode).or_else(|| repetition(episode))
+    turns(episode).or_else(|| repetition(episode)).or_else(|| ungrounded(episode))
+}
+
+/// A successful call that passes an identifier no earlier system, user or tool message
+/// gave: the agent made it up and the world happened to accept it (a generated world that
+/// stores any foreign key, say). Such a turn must not be trained on, and a reward must not
+/// pay for it. (A made-up identifier that fails is a visible mistake the agent may recover
+/// from.)
+fn ungrounded(episode: &Episode) -> Option<Problem> {
+    let mut seen = String::new();
+    let mut call = 0;
+    for m in &episode.messages {
+        match m.role.as_str() {
+            "assistant" => {
+                for _ in &m.tool_calls {
+                    let Some(outcome) = episode.calls.get(call) else { return None };
+                    call += 1;
+                    if !outcome.ok {
+                        continue;
+                    }
+                    if let Some(id) = identifiers(&outcome.arguments).find(|id| !seen.contains(&id.to_lowercase())) {
+                        return Some(Problem::new(
+                            Invalid::Ungrounded,
+                            format!("call {call} ({}) uses `{id}`, which no earlier message gave", outcome.name),
+                        ));
+                    }
+                }
+            }
+            _ => {
+                seen.push_str(&m.content.as_deref().unwrap_or("").to_lowercase());
+                seen.push('\n');
+            }
+        }
+    }
+    None
+}
+
+/// The identifier-like strings inside a value: letters and digits together, no spaces.
+fn identifiers(value: &serde_json::Value) -> Box<dyn Iterator<Item = &str> + '_> {
+    match value {
+        serde_json::Value::String(s)
+            if !s.contains(char::is_whitespace)
+                && s.chars().any(|c| c.is_ascii_digit())
+                && s.chars().any(char::is_alphabetic) =>
+        {
+            Box::new(std::iter::once(s.as_str()))
+        }
+        serde_json::Value::Array(items) => Box::new(items.iter().flat_map(identifiers)),
+        serde_json::Value::Object(map) => Box::new(map.values().flat_map(identifiers)),
+        _ => Box::new(std::iter::empty()),
+    }
 }
 
 /// Roles, order, and the pairing of tool calls with tool results.

@@ -172,19 +172,25 @@ fn independent_reads_in_another_order_and_skipped_redundant_lookups_succeed() {
     for base in oracle.iter().filter(|e| e.task.kind.as_deref() != Some("write") && e.calls.len() >= 2) {
         let w = world(&base.world).unwrap();
         let gold = gold_calls(base);
-        // Swap two neighbours; where every call still succeeds, the episode is as right.
+        // Swap two neighbours; where every call still succeeds and none uses an id before a
+        // message gave it (the reads are independent), the episode is as right.
         for i in 0..gold.len() - 1 {
             let mut calls = gold.clone();
             calls.swap(i, i + 1);
             let e = with_calls(base, &calls);
             if e.calls.iter().all(|c| c.ok) {
                 let v = verify(&e, w);
+                if v.invalid == Some(worldsmith_core::episode::Invalid::Ungrounded) {
+                    assert!(!v.success && f1(&v).f1 == 0.0, "{v:?}");
+                    continue;
+                }
                 assert!(v.success && !v.exact_match, "{}: swapped {i}: {v:?}", base.id);
                 assert!((f1(&v).f1 - 1.0).abs() < 1e-12, "{v:?}");
                 swapped += 1;
             }
         }
-        // Drop one call; where every answer is still read somewhere, nothing is missing.
+        // Drop one call; where every answer is still read somewhere and no id is used before
+        // a message gave it (the call was a redundant lookup), nothing is missing.
         for i in 0..gold.len() {
             let mut calls = gold.clone();
             calls.remove(i);
@@ -197,6 +203,9 @@ fn independent_reads_in_another_order_and_skipped_redundant_lookups_succeed() {
                 .all(|v| e.calls.iter().any(|c| c.ok && c.value.to_string().contains(&v.to_string())));
             if e.calls.iter().all(|c| c.ok) && grounded {
                 let v = verify(&e, w);
+                if v.invalid == Some(worldsmith_core::episode::Invalid::Ungrounded) {
+                    continue;
+                }
                 assert!(v.success, "{}: without call {i}: {v:?}", base.id);
                 skipped += 1;
             }
@@ -244,7 +253,8 @@ fn a_write_on_a_task_without_writes_fails_and_earns_nothing() {
     calls.push((w.name.clone(), w.arguments.clone()));
     let e = with_calls(&read, &calls);
     let v = verify(&e, world(&read.world).unwrap());
-    assert!(v.valid && !v.success && v.calls_consistent == Some(false), "{v:?}");
+    // (The write's ids come from another task, so it is also ungrounded.)
+    assert!(!v.success && v.calls_consistent == Some(false), "{v:?}");
     assert_eq!(f1(&v).f1, 0.0);
 }
 
@@ -287,4 +297,24 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_successful_call_with_an_identifier_nothing_gave_is_invalid() {
+    // Skipping the lookup that reveals an id and calling with it anyway: the agent knows
+    // what it cannot know.
+    let (oracle, _) = episodes();
+    let mut found = 0;
+    for base in oracle.iter().filter(|e| e.calls.len() >= 2) {
+        let mut calls = gold_calls(base);
+        calls.remove(0);
+        let e = with_calls(base, &calls);
+        let v = verify(&e, world(&e.world).unwrap());
+        if v.invalid == Some(worldsmith_core::episode::Invalid::Ungrounded) {
+            assert!(v.reason.as_deref().unwrap().contains("which no earlier message gave"), "{v:?}");
+            assert!(!v.kept && f1(&v).f1 == 0.0, "{v:?}");
+            found += 1;
+        }
+    }
+    assert!(found > 0, "no episode used an id it had not seen");
 }
