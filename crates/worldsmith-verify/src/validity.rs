@@ -66,7 +66,7 @@ fn ungrounded(episode: &Episode) -> Option<Problem> {
         match m.role.as_str() {
             "assistant" => {
                 for _ in &m.tool_calls {
-                    let Some(outcome) = episode.calls.get(call) else { return None };
+                    let outcome = episode.calls.get(call)?;
                     call += 1;
                     if !outcome.ok {
                         continue;
