@@ -1,13 +1,14 @@
-//! The main job (`worldsmith run`): every stage in one directory.
+//! The main job (`worldsmith run`): every stage in one directory, numbered as in
+//! ARCHITECTURE.md (with a tool pool, stages 2 and 3, `graph/` and `generated/`, come first):
 //!
-//! 1. worlds: check every world and replay its gold tasks (`checks/`, `replay/`);
-//! 2. synth: synthesize tasks and replay each (`synth/`);
-//! 3. rollout: oracle episodes (one trial) and noisy episodes (`--trials`) (`episodes/`);
-//! 4. verify: the three layers and the rewards (`verify/`);
-//! 5. export: SFT lines in two stages (`sft/`);
-//! 6. eval: pass^k and success by chain length, with charts (`eval/`);
+//! - first, every world is checked and its gold tasks replayed (`checks/`, `replay/`);
+//! - 4. synthesize: tasks, each replayed (`synth/`);
+//! - 5. rollout: oracle episodes (one trial) and noisy episodes (`--trials`) (`episodes/`);
+//! - 6. verify: the layers and the rewards (`verify/`);
+//! - 7. export and evaluate: SFT lines in two stages (`sft/`), pass^k and success by chain
+//!   length with charts (`eval/`);
 //!
-//! then `summary.json` and `report.md`. Stages 3-6 read their inputs from the files the
+//! then `summary.json` and `report.md`. Stages 5-7 read their inputs from the files the
 //! stage before wrote; each records a key of its inputs and settings in `.resume/`, so a
 //! rerun after an interruption skips the stages that are done and redoes the rest. Every
 //! file is written atomically and is byte-identical for the same seed.
@@ -300,7 +301,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         replayed_passed,
     };
 
-    // Stages 3-6, each from the files of the one before, skipped when already done.
+    // Stages 5-7, each from the files of the one before, skipped when already done.
     let resume = Resume::new(out, args.fresh, &loaded, progress)?;
     let mut cache = worlds::WorldCache::default();
     for w in &loaded {
