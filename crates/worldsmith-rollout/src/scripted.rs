@@ -232,7 +232,10 @@ fn state_answer(answer: &Answer) -> String {
     };
     match (&answer.label, answer.kind) {
         (Some(label), AnswerKind::Boolean) => format!("{}: {value}.", capitalized(label)),
-        (Some(label), AnswerKind::List) => format!("The {label} are {value}."),
+        (Some(label), AnswerKind::List) => match (answer.value.as_array().map(Vec::len), label.strip_suffix('s')) {
+            (Some(1), Some(one)) => format!("The {one} is {value}."),
+            _ => format!("The {label} are {value}."),
+        },
         (Some(label), _) => format!("The {label} is {value}."),
         (None, _) => format!("{value}."),
     }
@@ -356,6 +359,8 @@ mod tests {
         assert_eq!(state_answer(&total), "The total is 5.50.");
         let ids = Answer::infer(json!(["A-1", "A-2"]), Some("order ids".to_owned()));
         assert_eq!(state_answer(&ids), "The order ids are A-1 and A-2.");
+        let one = Answer::infer(json!(["A-1"]), Some("order ids".to_owned()));
+        assert_eq!(state_answer(&one), "The order id is A-1.");
         let flag = Answer::infer(json!(false), Some("refundable".to_owned()));
         assert_eq!(state_answer(&flag), "Refundable: no.");
     }
