@@ -1,12 +1,12 @@
 //! The main job (`worldsmith run`): every stage in one directory, numbered as in
-//! ARCHITECTURE.md (with a tool pool, stages 2 and 3, `graph/` and `generated/`, come first):
+//! ARCHITECTURE.md. With a tool pool, stages 2 and 3 (`graph/`, `generated/`) come first;
+//! then every world is checked and its gold tasks replayed (`checks/`, `replay/`), and:
 //!
-//! - first, every world is checked and its gold tasks replayed (`checks/`, `replay/`);
-//! - 4. synthesize: tasks, each replayed (`synth/`);
-//! - 5. rollout: oracle episodes (one trial) and noisy episodes (`--trials`) (`episodes/`);
-//! - 6. verify: the layers and the rewards (`verify/`);
-//! - 7. export and evaluate: SFT lines in two stages (`sft/`), pass^k and success by chain
-//!   length with charts (`eval/`);
+//! 4. synthesize: tasks, each replayed (`synth/`);
+//! 5. rollout: oracle episodes (one trial) and noisy episodes (`--trials`) (`episodes/`);
+//! 6. verify: the layers and the rewards (`verify/`);
+//! 7. export and evaluate: SFT lines in two stages (`sft/`), pass^k and success by chain
+//!    length with charts (`eval/`);
 //!
 //! then `summary.json` and `report.md`. Stages 5-7 read their inputs from the files the
 //! stage before wrote; each records a key of its inputs and settings in `.resume/`, so a
