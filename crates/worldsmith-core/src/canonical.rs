@@ -283,6 +283,23 @@ pub fn json_cmp(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// Whether the scalar `needle` occurs anywhere inside `haystack` (numbers by value).
+#[must_use]
+pub fn contains_scalar(haystack: &Value, needle: &Value) -> bool {
+    match haystack {
+        Value::Array(items) => items.iter().any(|v| contains_scalar(v, needle)),
+        Value::Object(map) => map.values().any(|v| contains_scalar(v, needle)),
+        scalar => json_eq(scalar, needle),
+    }
+}
+
+/// Whether a string names a record: letters and digits together, no white space
+/// (`ACC-00095`, `ORD-1`), the shape of the identifiers agents must not make up.
+#[must_use]
+pub fn looks_like_id(s: &str) -> bool {
+    !s.contains(char::is_whitespace) && s.chars().any(|c| c.is_ascii_digit()) && s.chars().any(char::is_alphabetic)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

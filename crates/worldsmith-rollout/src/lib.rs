@@ -90,8 +90,8 @@ impl Default for RolloutConfig {
             policy: Policy::Oracle,
             trials: 1,
             seed: 0,
-            max_steps: 30,
-            episode_timeout: Duration::from_secs(600),
+            max_steps: EpisodeSettings::default().max_steps,
+            episode_timeout: EpisodeSettings::default().timeout,
             concurrency: 0,
             llm_user: None,
         }

@@ -5,6 +5,7 @@ use crate::agent::{Agent, AgentError, Context, ProposedCall, Turn};
 use crate::user::render;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
+use worldsmith_core::canonical::{contains_scalar, looks_like_id};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::task::{Action, Answer, AnswerKind, TaskLine};
 use worldsmith_engine::World;
@@ -112,7 +113,7 @@ impl Agent for Scripted {
         // mistake's made-up identifiers are the mistake itself.)
         while let Some(step) = self.plan.front().filter(|s| !s.mistake) {
             let unseen = |v: &Value| {
-                id_like(v)
+                v.as_str().is_some_and(looks_like_id)
                     && !said(&seen, v)
                     && !self.facts.iter().any(|(_, f)| worldsmith_core::canonical::json_eq(f, v))
             };
@@ -187,13 +188,6 @@ fn scalars(value: &Value) -> Vec<&Value> {
     }
 }
 
-/// A string that names a record: letters and digits together, no spaces (`ACC-00095`).
-fn id_like(value: &Value) -> bool {
-    value.as_str().is_some_and(|s| {
-        !s.contains(char::is_whitespace) && s.chars().any(|c| c.is_ascii_digit()) && s.chars().any(char::is_alphabetic)
-    })
-}
-
 /// Whether an argument value (at any depth) is `value`.
 fn uses(arguments: &Value, value: &Value) -> bool {
     worldsmith_core::canonical::json_eq(arguments, value)
@@ -252,15 +246,6 @@ fn join(parts: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// Whether `needle` (a scalar) occurs anywhere inside `haystack`.
-fn contains_scalar(haystack: &Value, needle: &Value) -> bool {
-    match haystack {
-        Value::Array(items) => items.iter().any(|v| contains_scalar(v, needle)),
-        Value::Object(map) => map.values().any(|v| contains_scalar(v, needle)),
-        scalar => worldsmith_core::canonical::json_eq(scalar, needle),
     }
 }
 

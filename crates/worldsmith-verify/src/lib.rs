@@ -43,7 +43,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use worldsmith_core::canonical::{canonical_json, json_eq};
+use worldsmith_core::canonical::{canonical_json, contains_scalar, json_eq};
 use worldsmith_core::episode::{
     EndReason, Episode, F1Reward, Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation,
 };
@@ -402,15 +402,6 @@ fn answer_misses(episode: &Episode, results: &[Option<Result<Value, String>>]) -
         }
     }
     misses
-}
-
-/// Whether `needle` (a scalar) occurs anywhere inside `haystack`.
-fn contains_scalar(haystack: &Value, needle: &Value) -> bool {
-    match haystack {
-        Value::Array(items) => items.iter().any(|v| contains_scalar(v, needle)),
-        Value::Object(map) => map.values().any(|v| contains_scalar(v, needle)),
-        scalar => json_eq(scalar, needle),
-    }
 }
 
 /// Each record a gold write changes is a sub-goal, reached when it ends in its expected
