@@ -63,14 +63,10 @@ pub struct ToolCall {
     /// The call's id, echoed by the `tool` message that answers it.
     pub id: String,
     /// Always `function`.
-    #[serde(rename = "type", default = "function_type")]
-    pub kind: String,
+    #[serde(rename = "type", default)]
+    pub kind: crate::tool::ToolType,
     /// The function called.
     pub function: FunctionCall,
-}
-
-fn function_type() -> String {
-    "function".to_owned()
 }
 
 impl ToolCall {
@@ -79,7 +75,7 @@ impl ToolCall {
     pub fn new(id: String, name: &str, arguments: &Value) -> ToolCall {
         ToolCall {
             id,
-            kind: function_type(),
+            kind: crate::tool::ToolType::Function,
             function: FunctionCall { name: name.to_owned(), arguments: arguments.to_string() },
         }
     }
@@ -182,7 +178,7 @@ pub struct Episode {
     /// The conversation.
     pub messages: Vec<Message>,
     /// The tools the agent was offered (OpenAI function format).
-    pub tools: Vec<Value>,
+    pub tools: Vec<crate::tool::FunctionTool>,
     /// Every call the agent made, in order.
     pub calls: Vec<CallOutcome>,
     /// The digest of the final state.
@@ -355,7 +351,7 @@ pub struct Verdict {
     /// The trial.
     pub trial: u32,
     /// The task's kind.
-    pub kind: String,
+    pub kind: crate::task::TaskKind,
     /// The number of gold calls.
     pub chain_length: usize,
     /// Layer 1: well-formed turns, no degenerate repetition, and every tool message and
@@ -394,14 +390,14 @@ pub struct Verdict {
 #[derive(Deserialize)]
 struct VerdictLine {
     episode: String,
-    #[serde(default = "format_one")]
+    #[serde(default = "crate::format_one")]
     format: u32,
     task: Value,
     world: String,
     origin: Origin,
     policy: String,
     trial: u32,
-    kind: String,
+    kind: crate::task::TaskKind,
     chain_length: usize,
     valid: bool,
     #[serde(default)]
@@ -425,10 +421,6 @@ struct VerdictLine {
     /// Format 1: the F1 reward.
     #[serde(default)]
     f1: Option<F1Reward>,
-}
-
-fn format_one() -> u32 {
-    1
 }
 
 impl From<VerdictLine> for Verdict {

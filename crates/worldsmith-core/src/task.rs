@@ -47,12 +47,52 @@ pub struct Scenario {
     pub persona: String,
 }
 
+/// A task's kind, as synthesis decides it from the calls of its chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Some call writes; checked by the final state.
+    Write,
+    /// Read-only; checked by the answers.
+    Read,
+    /// Read-only, each call's arguments from the previous call's result.
+    MultiHop,
+}
+
+impl TaskKind {
+    /// Every kind, in the order tables show them.
+    pub const ALL: [TaskKind; 3] = [TaskKind::Write, TaskKind::Read, TaskKind::MultiHop];
+
+    /// The name used in task lines and summaries.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Write => "write",
+            TaskKind::Read => "read",
+            TaskKind::MultiHop => "multi_hop",
+        }
+    }
+}
+
+impl std::fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The version of the task line format.
+pub const TASK_FORMAT: u32 = 1;
+
 /// A task line as the engine reads it (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskLine {
     /// The task's identifier: a string or a number, echoed in the result line.
     #[serde(default)]
     pub id: Value,
+    /// The line format's version ([`TASK_FORMAT`]); lines without one (hand-written tasks,
+    /// tau-bench's) read as 1.
+    #[serde(default = "crate::format_one")]
+    pub format: u32,
     /// The world the task runs in, when the command does not name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub world: Option<String>,
@@ -65,10 +105,10 @@ pub struct TaskLine {
     /// The records the task must change, with their final values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_records: Option<ChangedRecords>,
-    /// `write` (checked by state), `read` (checked by answers and exact calls) or `multi_hop`
-    /// (each hop's answer is the next hop's input).
+    /// `write` (checked by state), `read` (checked by answers) or `multi_hop` (each hop's
+    /// answer is the next hop's input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<TaskKind>,
     /// What the simulated user knows and wants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<Scenario>,
@@ -81,9 +121,10 @@ pub struct TaskLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<CallResult>>,
     /// Tools from other worlds offered alongside the world's own (OpenAI function format),
-    /// each with its similarity band (`near`, `middle`, `far`) under `"band"`.
+    /// each with its similarity band (`near`, `middle`, `far`) under `"band"` and its home
+    /// world under `"world"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub distractors: Vec<Value>,
+    pub distractors: Vec<crate::tool::Distractor>,
     /// Predicates over the final state that must hold (so alternative correct paths pass).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,

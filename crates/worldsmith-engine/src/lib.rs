@@ -38,7 +38,7 @@
 //! assert!(a.call("set_stock", &json!({"item_id": "pen", "stock": -1})).is_err());
 //! assert_eq!(b.diff(&a)["items"]["pen"], Some(json!({"stock": 5})));
 //! // Tools in OpenAI function-calling format.
-//! assert_eq!(world.openai_tools()[0]["function"]["name"], "get_item");
+//! assert_eq!(world.openai_tools()[0].name(), "get_item");
 //! ```
 
 pub mod check;

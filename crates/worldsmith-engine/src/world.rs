@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use worldsmith_core::tool::FunctionTool;
 
 /// How a tool is implemented.
 pub(crate) enum Implementation {
@@ -79,8 +80,8 @@ impl Tool {
     /// The tool in OpenAI function-calling format:
     /// `{"type": "function", "function": {"name", "description", "parameters"}}`.
     #[must_use]
-    pub fn openai(&self) -> Value {
-        json!({"type": "function", "function": {"name": self.name, "description": self.description, "parameters": self.parameters}})
+    pub fn openai(&self) -> FunctionTool {
+        FunctionTool::new(&self.name, &self.description, self.parameters.clone())
     }
 
     /// Checks arguments against the parameters: an object, no undeclared names, and the
@@ -491,7 +492,7 @@ impl World {
 
     /// Every tool in OpenAI function-calling format, in manifest order.
     #[must_use]
-    pub fn openai_tools(&self) -> Vec<Value> {
+    pub fn openai_tools(&self) -> Vec<FunctionTool> {
         self.0.tools.iter().map(Tool::openai).collect()
     }
 

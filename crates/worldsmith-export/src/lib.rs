@@ -12,7 +12,6 @@
 //! Identical conversations are written once.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use worldsmith_core::Origin;
 use worldsmith_core::episode::{Episode, Message, Verdict};
@@ -37,7 +36,7 @@ pub struct SftLine {
     /// The conversation.
     pub messages: Vec<WeightedMessage>,
     /// The tools offered, in OpenAI function format.
-    pub tools: Vec<Value>,
+    pub tools: Vec<worldsmith_core::tool::FunctionTool>,
 }
 
 /// The two training stages.
@@ -174,7 +173,7 @@ mod tests {
                 Message::text("assistant", "Found it."),
                 Message::text("user", "Thanks."),
             ],
-            tools: vec![json!({"type": "function", "function": {"name": "t"}})],
+            tools: vec![worldsmith_core::tool::FunctionTool::new("t", "", json!({}))],
             calls: vec![outcome(first_call_ok), outcome(true)],
             final_digest: Digest::default(),
             end: EndReason::UserStop,

@@ -67,6 +67,7 @@ mod tests {
         ToolSpec {
             id: "x#f".into(),
             name: name.into(),
+            format: worldsmith_core::tool::TOOL_FORMAT,
             description: description.into(),
             parameters: json!({"type": "object", "properties": properties}),
             response: None,

@@ -4,7 +4,7 @@ use crate::refs::Resolver;
 use crate::{DocError, Filter, Sink, bounded, names};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use worldsmith_core::tool::{Provenance, ToolSpec};
+use worldsmith_core::tool::{Provenance, TOOL_FORMAT, ToolSpec};
 
 /// The longest description of a function (as for operations, the config's bound applies).
 fn max_description(sink: &Sink<'_>) -> usize {
@@ -156,6 +156,7 @@ impl<'a> Functions<'a> {
         Ok(ToolSpec {
             id,
             name,
+            format: TOOL_FORMAT,
             description,
             parameters,
             response,

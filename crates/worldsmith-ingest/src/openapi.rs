@@ -5,7 +5,7 @@ use crate::refs::Resolver;
 use crate::{DocError, Filter, IngestConfig, Sink, bounded, names};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use worldsmith_core::tool::{Provenance, ToolSpec};
+use worldsmith_core::tool::{Provenance, TOOL_FORMAT, ToolSpec};
 
 /// The HTTP methods of a path item.
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -344,6 +344,7 @@ fn operation(
     Ok(ToolSpec {
         id: format!("{}#{method} {path}", d.source),
         name,
+        format: TOOL_FORMAT,
         description,
         parameters,
         response,

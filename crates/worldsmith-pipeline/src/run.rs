@@ -91,7 +91,7 @@ struct PolicyLine {
 struct SynthSummary {
     seed: u64,
     tasks: usize,
-    kinds: std::collections::BTreeMap<String, usize>,
+    kinds: worldsmith_core::tally::Tally<worldsmith_synth::TaskKind>,
     rejected_chains: usize,
     replayed_passed: usize,
 }

@@ -12,7 +12,7 @@ use worldsmith_verify::{Metrics, VerifyStats};
 /// The summary people read: one row per world, then the rejection reasons.
 pub fn synth_table(stats: &SynthStats) -> String {
     let mut s = String::new();
-    let kinds = ["write", "read", "multi_hop"];
+    let kinds = worldsmith_synth::TaskKind::ALL;
     let _ = writeln!(
         s,
         "{:<16} {:>6} {:>9} {:>6} {:>6} {:>6} {:>9} {:>9}",
@@ -28,7 +28,7 @@ pub fn synth_table(stats: &SynthStats) -> String {
         };
     let mut attempts = 0;
     for w in &stats.worlds {
-        let k: Vec<usize> = kinds.iter().map(|k| w.kinds.get(*k).copied().unwrap_or(0)).collect();
+        let k: Vec<usize> = kinds.iter().map(|k| w.kinds.get(*k)).collect();
         let edges = match w.edge_source {
             Some(worldsmith_synth::EdgeSource::DataFlow) => format!("{}*", w.edges),
             _ => w.edges.to_string(),
@@ -36,7 +36,7 @@ pub fn synth_table(stats: &SynthStats) -> String {
         row(&mut s, &w.world, edges, w.attempts, w.accepted, &k, w.rejected.total());
         attempts += w.attempts;
     }
-    let k: Vec<usize> = kinds.iter().map(|k| stats.kinds.get(*k).copied().unwrap_or(0)).collect();
+    let k: Vec<usize> = kinds.iter().map(|k| stats.kinds.get(*k)).collect();
     row(&mut s, "total", String::new(), attempts, stats.accepted, &k, stats.rejected.total());
     if stats.worlds.iter().any(|w| w.edge_source == Some(worldsmith_synth::EdgeSource::DataFlow)) {
         let _ = writeln!(s, "(* data-flow edges computed from the tools: the world declares none)");

@@ -1,7 +1,7 @@
 //! The agent side of an episode: what a policy sees and what it answers.
 
-use serde_json::Value;
 use worldsmith_core::episode::{CallOutcome, Message};
+use worldsmith_core::tool::FunctionTool;
 
 /// What an agent sees when it takes its turn.
 #[derive(Debug, Clone, Copy)]
@@ -9,7 +9,7 @@ pub struct Context<'a> {
     /// The conversation so far, system prompt first.
     pub messages: &'a [Message],
     /// The tools offered (OpenAI function format).
-    pub tools: &'a [Value],
+    pub tools: &'a [FunctionTool],
     /// Every call made so far, with its outcome.
     pub calls: &'a [CallOutcome],
 }

@@ -40,6 +40,7 @@ use worldsmith_core::episode::{EndReason, Episode};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::tally::Tally;
 use worldsmith_core::task::TaskLine;
+use worldsmith_core::tool::{Distractor, FunctionTool};
 use worldsmith_engine::World;
 
 /// The agent policy.
@@ -247,18 +248,12 @@ pub fn id_text(id: &Value) -> String {
 /// (the distractors' similarity band and home world are removed) and, when there are
 /// distractors, shuffled together by a stream of the task's id, so position tells nothing.
 #[must_use]
-pub fn offered_tools(world: &World, task: &TaskLine) -> Vec<Value> {
+pub fn offered_tools(world: &World, task: &TaskLine) -> Vec<FunctionTool> {
     let mut tools = world.openai_tools();
     if task.distractors.is_empty() {
         return tools;
     }
-    for d in &task.distractors {
-        let mut tool = d.clone();
-        if let Some(map) = tool.as_object_mut() {
-            map.retain(|key, _| key == "type" || key == "function");
-        }
-        tools.push(tool);
-    }
+    tools.extend(task.distractors.iter().map(Distractor::offered));
     let mut rng = SplitMix64::for_stream(0, &format!("tools/{}", id_text(&task.id)));
     for i in (1..tools.len()).rev() {
         let j = rng.below(i as u64 + 1) as usize;

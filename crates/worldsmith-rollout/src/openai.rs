@@ -42,7 +42,7 @@ impl Agent for OpenAiAgent {
             "seed": self.seed,
         });
         if !context.tools.is_empty() {
-            body["tools"] = Value::Array(context.tools.to_vec());
+            body["tools"] = json!(context.tools);
             body["tool_choice"] = json!("auto");
         }
         let response = self.client.complete(&body, Some(self.deadline)).map_err(|e| match e {

@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use worldsmith_core::episode::{CallOutcome, EPISODE_FORMAT, EndReason, Episode, FunctionCall, Message, ToolCall};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::task::{Scenario, TaskLine};
+use worldsmith_core::tool::FunctionTool;
 use worldsmith_engine::{Session, World};
 
 /// How an episode runs: its limits, its user and the name it is recorded under.
@@ -84,7 +85,7 @@ pub struct EpisodeRun<'a> {
     policy: String,
     user: Box<dyn User + 'a>,
     session: Session,
-    tools: Vec<Value>,
+    tools: Vec<FunctionTool>,
     messages: Vec<Message>,
     calls: Vec<CallOutcome>,
     steps: u32,
@@ -152,7 +153,7 @@ impl<'a> EpisodeRun<'a> {
 
     /// The tools offered (OpenAI function format).
     #[must_use]
-    pub fn tools(&self) -> &[Value] {
+    pub fn tools(&self) -> &[FunctionTool] {
         &self.tools
     }
 
@@ -203,7 +204,7 @@ impl<'a> EpisodeRun<'a> {
                     .zip(&ids)
                     .map(|(p, id)| ToolCall {
                         id: id.clone(),
-                        kind: "function".to_owned(),
+                        kind: worldsmith_core::tool::ToolType::Function,
                         function: FunctionCall { name: p.name.clone(), arguments: p.arguments.clone() },
                     })
                     .collect();

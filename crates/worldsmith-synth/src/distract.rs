@@ -8,8 +8,8 @@
 //! distractor already drawn, is skipped: an agent cannot be offered two tools of one name.
 
 use crate::rng::Rng;
-use serde_json::Value;
 use std::collections::BTreeSet;
+use worldsmith_core::tool::{Band, Distractor, FunctionTool};
 use worldsmith_engine::World;
 use worldsmith_graph::embed::{Embedder, Embedding, min_max_normalise, tool_text};
 
@@ -21,7 +21,7 @@ pub const FAR: f64 = 0.4;
 struct Entry {
     world: usize,
     name: String,
-    openai: Value,
+    openai: FunctionTool,
     embedding: Embedding,
 }
 
@@ -34,7 +34,7 @@ pub(crate) struct Pool {
 
 impl Pool {
     pub(crate) fn new(worlds: &[World]) -> Pool {
-        let texts: Vec<(usize, String, Value, String)> = worlds
+        let texts: Vec<(usize, String, FunctionTool, String)> = worlds
             .iter()
             .enumerate()
             .flat_map(|(w, world)| {
@@ -56,8 +56,8 @@ impl Pool {
     }
 
     /// Distractors for a task of world `world` whose gold calls use `tools`, each the tool's
-    /// OpenAI function object plus `"band"` and `"world"`; near first, then middle, then far.
-    pub(crate) fn distractors(&self, world: usize, tools: &[&str], per_band: usize, rng: &mut Rng) -> Vec<Value> {
+    /// OpenAI function object plus its band and world; near first, then middle, then far.
+    pub(crate) fn distractors(&self, world: usize, tools: &[&str], per_band: usize, rng: &mut Rng) -> Vec<Distractor> {
         if per_band == 0 {
             return Vec::new();
         }
@@ -89,7 +89,7 @@ impl Pool {
         }
         let mut chosen_names: BTreeSet<&str> = BTreeSet::new();
         let mut out = Vec::new();
-        for (band, members) in ["near", "middle", "far"].iter().zip(bands.iter_mut()) {
+        for (band, members) in Band::ALL.into_iter().zip(bands.iter_mut()) {
             rng.shuffle(members);
             let mut taken = 0;
             for &i in members.iter() {
@@ -100,12 +100,7 @@ impl Pool {
                 if !chosen_names.insert(c.name.as_str()) {
                     continue;
                 }
-                let mut tool = c.openai.clone();
-                if let Value::Object(m) = &mut tool {
-                    m.insert("band".to_owned(), Value::String((*band).to_owned()));
-                    m.insert("world".to_owned(), Value::String(self.world_names[c.world].clone()));
-                }
-                out.push(tool);
+                out.push(Distractor::new(c.openai.clone(), band, &self.world_names[c.world]));
                 taken += 1;
             }
         }
@@ -116,7 +111,7 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
     use worldsmith_engine::MemFiles;
 
     /// A world whose tools all read one collection.
@@ -152,15 +147,15 @@ mod tests {
         let pool = Pool::new(&worlds);
         let mut rng = Rng::for_stream(1, "t");
         let out = pool.distractors(0, &["cancel_order"], 2, &mut rng);
-        let names: Vec<&str> = out.iter().map(|d| d["function"]["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = out.iter().map(|d| d.function.name.as_str()).collect();
         // `get_order` is also a tool of the task's own world: never offered.
         assert!(!names.contains(&"get_order"), "{names:?}");
-        let near: Vec<&Value> = out.iter().filter(|d| d["band"] == "near").collect();
+        let near: Vec<&Distractor> = out.iter().filter(|d| d.band == Some(Band::Near)).collect();
         assert_eq!(near.len(), 1);
-        assert_eq!(near[0]["function"]["name"], "cancel_order_booking");
-        assert_eq!(near[0]["world"], "travel");
-        assert!(out.iter().filter(|d| d["band"] == "far").count() <= 2);
-        assert!(out.iter().all(|d| d["type"] == "function" && d["world"] != "shop"));
+        assert_eq!(near[0].function.name, "cancel_order_booking");
+        assert_eq!(near[0].world.as_deref(), Some("travel"));
+        assert!(out.iter().filter(|d| d.band == Some(Band::Far)).count() <= 2);
+        assert!(out.iter().all(|d| d.world.as_deref() != Some("shop")));
         // Bands come in order, and the same stream gives the same choice.
         let again = pool.distractors(0, &["cancel_order"], 2, &mut Rng::for_stream(1, "t"));
         assert_eq!(out, again);

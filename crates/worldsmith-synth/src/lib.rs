@@ -81,6 +81,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use worldsmith_core::canonical::{canonical_json, json_eq};
 use worldsmith_core::tally::Tally;
+pub use worldsmith_core::task::TaskKind;
 use worldsmith_core::task::{Action, TaskLine};
 use worldsmith_engine::World;
 
@@ -136,30 +137,6 @@ pub struct KindWeights {
 impl Default for KindWeights {
     fn default() -> KindWeights {
         KindWeights { write: 2, read: 1, multi_hop: 1 }
-    }
-}
-
-/// A task's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskKind {
-    /// Some call writes; checked by the final state.
-    Write,
-    /// Read-only; checked by the answers and the exact calls.
-    Read,
-    /// Read-only, each call's arguments from the previous call's result.
-    MultiHop,
-}
-
-impl TaskKind {
-    /// The name used in task lines and summaries.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::Write => "write",
-            TaskKind::Read => "read",
-            TaskKind::MultiHop => "multi_hop",
-        }
     }
 }
 
@@ -222,7 +199,7 @@ pub struct WorldStats {
     /// Tasks kept.
     pub accepted: usize,
     /// Tasks kept per kind.
-    pub kinds: BTreeMap<String, usize>,
+    pub kinds: Tally<TaskKind>,
     /// Tasks kept per number of calls.
     pub lengths: BTreeMap<usize, usize>,
     /// Chains rejected per reason.
@@ -243,7 +220,7 @@ pub struct SynthStats {
     /// Tasks kept.
     pub accepted: usize,
     /// Tasks kept per kind.
-    pub kinds: BTreeMap<String, usize>,
+    pub kinds: Tally<TaskKind>,
     /// Chains rejected per reason.
     pub rejected: Tally<Rejection>,
     /// Per world, in input order.
@@ -284,9 +261,7 @@ pub fn synthesize(worlds: &[World], config: &SynthConfig) -> SynthOutput {
             }
         }
         stats.accepted += world_stats.accepted;
-        for (k, n) in &world_stats.kinds {
-            *stats.kinds.entry(k.clone()).or_default() += n;
-        }
+        stats.kinds.merge(&world_stats.kinds);
         stats.rejected.merge(&world_stats.rejected);
         stats.worlds.push(world_stats);
         tasks.extend(world_tasks);
@@ -339,7 +314,7 @@ fn synthesize_world(world: &World, config: &SynthConfig) -> (Vec<TaskLine>, Vec<
         stats.attempts += 1;
         match attempt(&ctx, weights[k].0, config, &seen, &mut rng) {
             Ok((mut task, key, names)) => {
-                let c = weights.iter().position(|(kind, _)| task.kind.as_deref() == Some(kind.as_str())).unwrap_or(0);
+                let c = weights.iter().position(|(kind, _)| task.kind == Some(*kind)).unwrap_or(0);
                 if accepted[c] >= quota[c] {
                     stats.surplus += 1;
                 } else {
@@ -347,7 +322,7 @@ fn synthesize_world(world: &World, config: &SynthConfig) -> (Vec<TaskLine>, Vec<
                     accepted[c] += 1;
                     task.id = Value::String(format!("{}-s{}-{:04}", world.name(), config.seed, tasks.len() + 1));
                     stats.accepted += 1;
-                    *stats.kinds.entry(task.kind.clone().unwrap_or_default()).or_default() += 1;
+                    stats.kinds.add(weights[c].0);
                     *stats.lengths.entry(task.actions.len()).or_default() += 1;
                     tasks.push(task);
                     names_per_task.push(names);
@@ -416,11 +391,12 @@ fn attempt(
     let hops = if kind == TaskKind::MultiHop { text::hops(ctx, steps, &goal) } else { Vec::new() };
     let task = TaskLine {
         id: Value::Null,
+        format: worldsmith_core::task::TASK_FORMAT,
         world: Some(ctx.world.name().to_owned()),
         actions,
         expected_digest: Some(executed.session.digest()),
         changed_records: Some(changes),
-        kind: Some(kind.as_str().to_owned()),
+        kind: Some(kind),
         scenario: Some(goal.scenario),
         answers: goal.answers,
         results: Some(executed.results),

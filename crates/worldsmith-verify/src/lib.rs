@@ -48,7 +48,7 @@ use worldsmith_core::episode::{
     EndReason, Episode, F1Reward, Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation,
 };
 use worldsmith_core::tally::Tally;
-use worldsmith_core::task::{Assertion, TaskLine};
+use worldsmith_core::task::{Assertion, TaskKind, TaskLine};
 use worldsmith_engine::{Session, State, World};
 
 /// Counts per layer over a set of episodes.
@@ -202,7 +202,7 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         origin: episode.origin,
         policy: episode.policy.clone(),
         trial: episode.trial,
-        kind: task.kind.clone().unwrap_or_else(|| if writes { "write" } else { "read" }.to_owned()),
+        kind: task.kind.unwrap_or(if writes { TaskKind::Write } else { TaskKind::Read }),
         chain_length: task.actions.len(),
         valid,
         invalid,

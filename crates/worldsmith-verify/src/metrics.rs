@@ -125,7 +125,7 @@ pub fn metrics(verdicts: &[Verdict]) -> Metrics {
         p.success.add(v.success);
         by_policy.entry(&v.policy).or_default().push(v);
         p.by_chain_length.entry(v.chain_length).or_default().add(v.success);
-        p.by_kind.entry(v.kind.clone()).or_default().add(v.success);
+        p.by_kind.entry(v.kind.as_str().to_owned()).or_default().add(v.success);
         p.by_world.entry(v.world.clone()).or_default().success.add(v.success);
         let task = worldsmith_core::canonical::canonical_json(&v.task);
         let t = trials.entry(&v.policy).or_default().entry(task.clone()).or_default();

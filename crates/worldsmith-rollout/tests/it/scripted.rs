@@ -89,21 +89,23 @@ fn distractors_look_like_the_worlds_own_tools_and_sit_among_them() {
     for (world, task) in tasks().iter().filter(|(_, t)| !t.distractors.is_empty()) {
         with_distractors += 1;
         let offered = worldsmith_rollout::offered_tools(world, task);
-        let own: Vec<String> = world.openai_tools().iter().map(|t| t["function"]["name"].to_string()).collect();
+        let own: Vec<String> = world.openai_tools().iter().map(|t| t.name().to_owned()).collect();
         assert_eq!(offered.len(), own.len() + task.distractors.len());
-        let shape = |t: &serde_json::Value| {
+        // As the agent sees them, in JSON.
+        let shape = |t: &worldsmith_core::tool::FunctionTool| {
+            let t = serde_json::to_value(t).unwrap();
             let mut keys: Vec<&String> = t.as_object().unwrap().keys().collect();
             keys.extend(t["function"].as_object().unwrap().keys());
             keys.into_iter().cloned().collect::<std::collections::BTreeSet<String>>()
         };
         let reference = shape(&world.openai_tools()[0]);
         for tool in &offered {
-            assert_eq!(shape(tool), reference, "{}: {tool}", task.id);
+            assert_eq!(shape(tool), reference, "{}: {tool:?}", task.id);
         }
         // The distractors are not the trailing block (a seeded shuffle puts them there with
         // negligible chance).
         let tail = &offered[offered.len() - task.distractors.len()..];
-        not_last += usize::from(tail.iter().any(|t| own.contains(&t["function"]["name"].to_string())));
+        not_last += usize::from(tail.iter().any(|t| own.iter().any(|name| name == t.name())));
         // The same task offers the same order every time.
         assert_eq!(offered, worldsmith_rollout::offered_tools(world, task));
     }

@@ -57,8 +57,12 @@ fn config(base: String) -> OpenAiConfig {
 
 #[test]
 fn the_openai_policy_plays_a_task_through_a_real_http_endpoint_and_retries_errors() {
-    let tasks: Vec<_> =
-        super::scripted::tasks().iter().filter(|(_, t)| t.kind.as_deref() != Some("write")).take(3).cloned().collect();
+    let tasks: Vec<_> = super::scripted::tasks()
+        .iter()
+        .filter(|(_, t)| t.kind != Some(worldsmith_core::task::TaskKind::Write))
+        .take(3)
+        .cloned()
+        .collect();
     let by_goal: Vec<TaskLine> = tasks.iter().map(|(_, t)| t.clone()).collect();
     // Every third request fails with a 503 first; the client must retry it.
     let server = TestServer::start(move |n, body: &Value| {

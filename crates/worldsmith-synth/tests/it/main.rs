@@ -4,7 +4,7 @@
 use serde_json::Value;
 use std::sync::OnceLock;
 use worldsmith_core::canonical::json_eq;
-use worldsmith_core::task::TaskLine;
+use worldsmith_core::task::{TaskKind, TaskLine};
 use worldsmith_engine::{MemFiles, World};
 use worldsmith_synth::{EdgeSource, SynthConfig, SynthOutput, ToolGraph, synthesize};
 
@@ -49,8 +49,8 @@ fn bundled_worlds_give_tasks_that_replay_and_answer() {
     for w in &stats.worlds {
         assert_eq!(w.accepted, 16, "{}: {w:#?}", w.world);
         assert_eq!(w.edge_source, Some(EdgeSource::Declared));
-        for kind in ["write", "read", "multi_hop"] {
-            assert!(w.kinds.get(kind).copied().unwrap_or(0) > 0, "{}: no {kind} task: {:?}", w.world, w.kinds);
+        for kind in TaskKind::ALL {
+            assert!(w.kinds.get(kind) > 0, "{}: no {kind} task: {:?}", w.world, w.kinds);
         }
         let rejected: usize = w.rejected.total();
         assert_eq!(w.attempts, w.accepted + rejected + w.surplus, "{}", w.world);
@@ -84,13 +84,13 @@ fn bundled_worlds_give_tasks_that_replay_and_answer() {
             .actions
             .iter()
             .any(|a| world.tool(&a.name).expect("known tool").effect() == worldsmith_engine::manifest::Effect::Write);
-        match task.kind.as_deref() {
-            Some("write") => {
+        match task.kind {
+            Some(TaskKind::Write) => {
                 assert!(writes, "{}", task.id);
                 assert!(!task.changed_records.as_ref().expect("changes").is_empty(), "{}", task.id);
                 assert_ne!(task.expected_digest, Some(world.initial_state().digest()), "{}", task.id);
             }
-            Some("read" | "multi_hop") => {
+            Some(TaskKind::Read | TaskKind::MultiHop) => {
                 assert!(!writes, "{}", task.id);
                 assert!(!task.answers.is_empty(), "{}: a question needs answers", task.id);
                 assert_eq!(task.expected_digest, Some(world.initial_state().digest()), "{}", task.id);
@@ -116,12 +116,12 @@ fn bundled_worlds_give_tasks_that_replay_and_answer() {
             task.distractors.len()
         );
         for d in &task.distractors {
-            let name = d["function"]["name"].as_str().expect("a function object");
+            let name = d.function.name.as_str();
             assert!(!own.contains(&name), "{}: distractor {name} clashes with the world's tool", task.id);
             assert!(offered.insert(name), "{}: distractor {name} offered twice", task.id);
-            assert_ne!(d["world"], Value::String(name.to_owned()));
-            assert_ne!(d["world"].as_str(), Some(world.name()));
-            assert!(matches!(d["band"].as_str(), Some("near" | "middle" | "far")), "{}: {d}", task.id);
+            let home = d.world.as_deref().expect("a home world");
+            assert!(home != world.name() && worlds.iter().any(|w| w.name() == home), "{}: from {home}", task.id);
+            assert!(d.band.is_some(), "{}: {d:?}", task.id);
         }
     }
 }
@@ -185,7 +185,7 @@ fn a_world_without_edges_gets_data_flow_edges() {
 #[test]
 fn multi_hop_tasks_decompose_into_linked_hops() {
     let out = synthesize(worlds(), &config(7, 12));
-    let multi: Vec<&TaskLine> = out.tasks.iter().filter(|t| t.kind.as_deref() == Some("multi_hop")).collect();
+    let multi: Vec<&TaskLine> = out.tasks.iter().filter(|t| t.kind == Some(TaskKind::MultiHop)).collect();
     assert!(multi.len() >= 4, "{} multi-hop tasks", multi.len());
     for t in multi {
         let hops = &t.hops;
@@ -205,5 +205,5 @@ fn multi_hop_tasks_decompose_into_linked_hops() {
             assert!(hop.question.ends_with('?'));
         }
     }
-    assert!(out.tasks.iter().filter(|t| t.kind.as_deref() != Some("multi_hop")).all(|t| t.hops.is_empty()));
+    assert!(out.tasks.iter().filter(|t| t.kind != Some(TaskKind::MultiHop)).all(|t| t.hops.is_empty()));
 }

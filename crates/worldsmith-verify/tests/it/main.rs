@@ -82,7 +82,11 @@ fn f1(v: &worldsmith_core::episode::Verdict) -> worldsmith_core::episode::F1Rewa
 
 fn first(kind_is_write: bool) -> Episode {
     let (oracle, _) = episodes();
-    oracle.iter().find(|e| (e.task.kind.as_deref() == Some("write")) == kind_is_write).unwrap().clone()
+    oracle
+        .iter()
+        .find(|e| (e.task.kind == Some(worldsmith_core::task::TaskKind::Write)) == kind_is_write)
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -169,7 +173,9 @@ fn an_extra_read_costs_precision_not_success() {
 fn independent_reads_in_another_order_and_skipped_redundant_lookups_succeed() {
     let (oracle, _) = episodes();
     let (mut swapped, mut skipped) = (0, 0);
-    for base in oracle.iter().filter(|e| e.task.kind.as_deref() != Some("write") && e.calls.len() >= 2) {
+    for base in
+        oracle.iter().filter(|e| e.task.kind != Some(worldsmith_core::task::TaskKind::Write) && e.calls.len() >= 2)
+    {
         let w = world(&base.world).unwrap();
         let gold = gold_calls(base);
         // Swap two neighbours; where every call still succeeds and none uses an id before a
