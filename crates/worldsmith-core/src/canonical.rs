@@ -293,13 +293,6 @@ pub fn contains_scalar(haystack: &Value, needle: &Value) -> bool {
     }
 }
 
-/// Whether a string names a record: letters and digits together, no white space
-/// (`ACC-00095`, `ORD-1`), the shape of the identifiers agents must not make up.
-#[must_use]
-pub fn looks_like_id(s: &str) -> bool {
-    !s.contains(char::is_whitespace) && s.chars().any(|c| c.is_ascii_digit()) && s.chars().any(char::is_alphabetic)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@
 //! - [`canonical`]: canonical JSON (sorted keys, no whitespace, numbers by value) and
 //!   value equality that treats `3` and `3.0` as the same number;
 //! - [`digest`]: the 128-bit order-independent state digest;
+//! - [`ident`]: identifier rules (valid names, identifiers as words, id parameters, id-shaped
+//!   values);
 //! - [`rng`]: the seeded random number generator every stage draws from;
 //! - [`task`]: the task line and replay result line formats shared by every command;
 //! - [`episode`]: the episode and verdict lines of rollout and verification;
@@ -32,6 +34,7 @@
 pub mod canonical;
 pub mod digest;
 pub mod episode;
+pub mod ident;
 pub mod rng;
 pub mod suggest;
 pub mod tally;

@@ -198,7 +198,7 @@ impl std::fmt::Debug for World {
 }
 
 fn valid_name(name: &str, max: usize) -> bool {
-    !name.is_empty() && name.len() <= max && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    worldsmith_core::ident::is_name(name, max)
 }
 
 fn pointer_escape(s: &str) -> String {

@@ -10,11 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use worldsmith_core::tool::ToolSpec;
 
-/// A field name without case and separators: `pet_id`, `petId`, `PetID` -> `petid`.
-#[must_use]
-pub fn normalise(name: &str) -> String {
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
-}
+pub use worldsmith_core::ident::normalise;
 
 /// The JSON type a schema names (`integer` counts as `number`), or `None`.
 fn json_type(schema: &Value) -> Option<&str> {

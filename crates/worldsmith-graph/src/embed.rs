@@ -126,14 +126,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
 
 /// A light plural stemmer: `payments` -> `payment`, `categories` -> `category`.
 fn stem(word: &str) -> String {
-    if word.len() > 4 && word.ends_with("ies") {
-        return format!("{}y", &word[..word.len() - 3]);
-    }
-    if word.len() > 3 && word.ends_with('s') && !word.ends_with("ss") && !word.ends_with("us") && !word.ends_with("is")
-    {
-        return word[..word.len() - 1].to_owned();
-    }
-    word.to_owned()
+    worldsmith_core::ident::singular(word)
 }
 
 /// The text a tool is embedded by: its name twice, its description, and each parameter's

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 /// The longest valid name.
-pub const MAX_NAME: usize = 64;
+pub const MAX_NAME: usize = worldsmith_core::ident::MAX_FUNCTION_NAME;
 
 /// `raw` as a valid function name (`^[A-Za-z0-9_-]{1,64}$`), or `None` when nothing usable
 /// is left.
@@ -30,7 +30,7 @@ pub fn from_method_path(method: &str, path: &str) -> Option<String> {
 
 /// Whether `name` is a valid function name.
 pub fn is_valid(name: &str) -> bool {
-    (1..=MAX_NAME).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    worldsmith_core::ident::is_name(name, MAX_NAME)
 }
 
 fn short_hash(text: &str) -> String {

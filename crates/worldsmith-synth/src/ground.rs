@@ -28,6 +28,7 @@ use crate::rng::Rng;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use worldsmith_core::canonical::json_eq;
+use worldsmith_core::ident::{is_id_list_name, is_id_name};
 use worldsmith_engine::manifest::Effect;
 use worldsmith_engine::{State, World};
 
@@ -158,10 +159,8 @@ impl<'w> Context<'w> {
                         }
                         let reference = key_collections.contains_key(&name)
                             || fk_targets.contains_key(&name)
-                            || name == "id"
-                            || name.ends_with("_id")
-                            || name.ends_with("_ids")
-                            || name.ends_with("Id");
+                            || is_id_name(&name)
+                            || is_id_list_name(&name);
                         Param { validator: jsonschema::validator_for(&schema).ok(), name, schema, choices, reference }
                     })
                     .collect();
@@ -425,10 +424,7 @@ fn suffix_values<'a>(record: &'a Value, suffix: &str) -> Vec<&'a Value> {
     out
 }
 
-/// Whether a parameter name denotes an id.
-pub(crate) fn id_like(name: &str) -> bool {
-    name == "id" || name.ends_with("_id") || name.ends_with("Id")
-}
+pub(crate) use worldsmith_core::ident::is_id_name as id_like;
 
 /// The values a result offers for a parameter, each with how a person would single it out
 /// (see the module documentation). Distinct values, in the order found.

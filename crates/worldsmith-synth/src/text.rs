@@ -28,36 +28,7 @@ pub const PERSONAS: &[&str] = &[
 /// At most this many values in a list answer.
 const MAX_LIST_ANSWER: usize = 8;
 
-/// The noun a parameter names: `payment_method_id` -> `payment method`.
-pub(crate) fn noun(param: &str) -> String {
-    let base = param
-        .strip_suffix("_ids")
-        .map(|b| format!("{b}s"))
-        .or_else(|| param.strip_suffix("_id").map(str::to_owned))
-        .or_else(|| param.strip_suffix("Id").map(str::to_owned))
-        .unwrap_or_else(|| param.to_owned());
-    words(&base)
-}
-
-/// An identifier as words: `placed_on` -> `placed on`, `zipCode` -> `zip code`.
-pub(crate) fn words(identifier: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in identifier.chars() {
-        if c == '_' || c == '-' {
-            out.push(' ');
-            prev_lower = false;
-        } else if c.is_uppercase() && prev_lower {
-            out.push(' ');
-            out.extend(c.to_lowercase());
-            prev_lower = false;
-        } else {
-            out.push(c);
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub(crate) use worldsmith_core::ident::{id_noun as noun, words};
 
 /// A value as a person writes it in a sentence.
 pub(crate) fn render(v: &Value) -> String {

@@ -91,7 +91,7 @@ fn ungrounded(episode: &Episode) -> Option<Problem> {
 /// The identifier-like strings inside a value: letters and digits together, no spaces.
 fn identifiers(value: &serde_json::Value) -> Box<dyn Iterator<Item = &str> + '_> {
     match value {
-        serde_json::Value::String(s) if worldsmith_core::canonical::looks_like_id(s) => {
+        serde_json::Value::String(s) if worldsmith_core::ident::looks_like_id(s) => {
             Box::new(std::iter::once(s.as_str()))
         }
         serde_json::Value::Array(items) => Box::new(items.iter().flat_map(identifiers)),
