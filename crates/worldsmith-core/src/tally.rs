@@ -3,7 +3,8 @@
 //! A [`Tally`] counts values of a reason enum (`Rejection`, `Invalid`, `EndReason`...). It
 //! serializes as a JSON object from each reason's name (its serde spelling) to its count,
 //! sorted by name, and reads the same form back, so summaries stay readable with `jq` while
-//! the code works with types, not strings.
+//! the code works with types, not strings. A reason may carry data (materialize counts a
+//! tool's invalid arguments under the tool's name), so reasons need only be `Clone`.
 
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
@@ -20,7 +21,7 @@ impl<R: Ord> Default for Tally<R> {
     }
 }
 
-impl<R: Ord + Copy + Serialize> Tally<R> {
+impl<R: Ord + Clone + Serialize> Tally<R> {
     /// Counts `reason` once.
     pub fn add(&mut self, reason: R) {
         self.add_n(reason, 1);
@@ -34,7 +35,7 @@ impl<R: Ord + Copy + Serialize> Tally<R> {
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Tally<R>) {
         for (r, n) in &other.0 {
-            self.add_n(*r, *n);
+            self.add_n(r.clone(), *n);
         }
     }
 
@@ -58,7 +59,7 @@ impl<R: Ord + Copy + Serialize> Tally<R> {
 
     /// Each reason with its count, in the reasons' order.
     pub fn iter(&self) -> impl Iterator<Item = (R, usize)> + '_ {
-        self.0.iter().map(|(r, n)| (*r, *n))
+        self.0.iter().map(|(r, n)| (r.clone(), *n))
     }
 
     /// Each reason's name with its count, sorted by name (the serialized order).
@@ -79,7 +80,7 @@ fn name_of<R: Serialize>(reason: &R) -> String {
     }
 }
 
-impl<R: Ord + Copy + Serialize> Serialize for Tally<R> {
+impl<R: Ord + Clone + Serialize> Serialize for Tally<R> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let named = self.named();
         let mut map = serializer.serialize_map(Some(named.len()))?;

@@ -3,6 +3,12 @@
 //! These types are the documented file format; [`crate::World`] is what they compile to.
 //! Unknown fields are rejected, so a typo in a hand-written manifest is an error with its
 //! JSON pointer rather than a silently ignored setting.
+//!
+//! The types serialize too, so a stage that writes worlds (`worldsmith-materialize`) builds
+//! them as values of these types. Serializing writes the fields in declaration order and
+//! leaves out the optional ones that hold their default (an empty `required`, a `true`
+//! `additional_fields`, a zero data `seed`), so a written manifest carries only what was set;
+//! `edges` is always written.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -35,7 +41,7 @@ pub struct Manifest {
     /// The tools, in order.
     pub tools: Vec<ToolDecl>,
     /// Directed tool dependencies `[from, to]` by tool name: `from` produces what `to` needs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub edges: Vec<(String, String)>,
     /// Limits for scripts, overriding the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +64,7 @@ pub struct CollectionDecl {
     #[serde(default)]
     pub fields: IndexMap<String, Value>,
     /// Fields every record must have.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required: Vec<String>,
     /// Field path -> referenced collection. A path is dotted (`address.zip`); `[]` steps
     /// into every element of an array (`items[].product_id`). Null or absent values are
@@ -70,12 +76,37 @@ pub struct CollectionDecl {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<String>,
     /// Whether records may carry fields not listed in `fields` (default true).
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub additional_fields: bool,
+}
+
+impl CollectionDecl {
+    /// A collection keyed by `key`, with no fields, requirements, foreign keys or indexes, and
+    /// additional fields allowed (the defaults of a manifest that leaves them out).
+    #[must_use]
+    pub fn new(key: impl Into<String>) -> CollectionDecl {
+        CollectionDecl {
+            key: key.into(),
+            description: String::new(),
+            fields: IndexMap::new(),
+            required: Vec::new(),
+            foreign_keys: IndexMap::new(),
+            indexes: Vec::new(),
+            additional_fields: true,
+        }
+    }
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Where the initial records come from: `{"dir": "data"}` (one `<collection>.json` per
@@ -97,7 +128,7 @@ pub struct DataDecl {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<String>,
     /// The generator's seed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub seed: u64,
     /// Parameters passed to the generator.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
@@ -187,6 +218,9 @@ pub enum Op {
     Create {
         /// The collection.
         collection: String,
+        /// Arguments that become fields (default: every argument but the key).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fields: Option<Vec<String>>,
         /// The argument holding the new key; when absent the key is generated as
         /// `key_prefix` followed by the first free number from the collection's size + 1.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,9 +228,6 @@ pub enum Op {
         /// Prefix of generated keys.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key_prefix: Option<String>,
-        /// Arguments that become fields (default: every argument but the key).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        fields: Option<Vec<String>>,
         /// Constant fields.
         #[serde(default, skip_serializing_if = "Map::is_empty")]
         set: Map<String, Value>,
@@ -306,4 +337,49 @@ pub struct LimitsDecl {
     /// The largest list, string or range a single operation may create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_sequence: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_serializes_in_field_order_without_defaults() {
+        let mut collection = CollectionDecl::new("pet_id");
+        collection.foreign_keys.insert("owner_id".into(), "owners".into());
+        let manifest = Manifest {
+            format: FORMAT,
+            name: "pets".into(),
+            version: "1".into(),
+            origin: Origin::Generated,
+            description: String::new(),
+            collections: IndexMap::from([("pets".to_owned(), collection)]),
+            data: DataDecl { dir: Some("data".into()), ..DataDecl::default() },
+            tools: vec![ToolDecl {
+                name: "addPet".into(),
+                description: "Adds a pet.".into(),
+                effect: Effect::Write,
+                parameters: serde_json::json!({"type": "object"}),
+                op: Some(Op::Create {
+                    collection: "pets".into(),
+                    fields: Some(vec!["name".into()]),
+                    key: None,
+                    key_prefix: Some("pet-".into()),
+                    set: Map::new(),
+                }),
+                script: None,
+                function: None,
+                example: None,
+            }],
+            edges: Vec::new(),
+            limits: None,
+        };
+        let text = serde_json::to_string(&manifest).unwrap();
+        assert_eq!(
+            text,
+            r#"{"format":1,"name":"pets","version":"1","origin":"generated","description":"","collections":{"pets":{"key":"pet_id","description":"","fields":{},"foreign_keys":{"owner_id":"owners"}}},"data":{"dir":"data"},"tools":[{"name":"addPet","description":"Adds a pet.","effect":"write","parameters":{"type":"object"},"op":{"kind":"create","collection":"pets","fields":["name"],"key_prefix":"pet-"}}],"edges":[]}"#
+        );
+        let back: Manifest = serde_json::from_str(&text).unwrap();
+        assert!(back.collections["pets"].additional_fields && back.data.seed == 0);
+    }
 }

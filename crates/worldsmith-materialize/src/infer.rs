@@ -370,53 +370,106 @@ fn resource(tool: &ToolSpec) -> (String, Option<String>, Option<(String, String)
     (collection_name(&format!("{}s", singular(&noun))), None, None)
 }
 
+/// What kind of thing a tool does, before it is matched to a collection and its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    /// Reads (`get`, `list`, `search`...; HTTP GET).
+    Read,
+    /// Makes a record (`create`, `add`...; HTTP POST).
+    Create,
+    /// Changes a record (`update`, `set`...; HTTP PUT and PATCH).
+    Update,
+    /// Removes a record (`delete`, `cancel`...; HTTP DELETE).
+    Delete,
+    /// Changes something in a way no CRUD verb names (`block_card`, `place_order`).
+    Action,
+}
+
 /// The verb class of a tool: from its HTTP method, else the first verb of its name.
-fn verb(tool: &ToolSpec) -> &'static str {
+fn verb(tool: &ToolSpec) -> Verb {
     let first_word = words(&tool.name).into_iter().next().unwrap_or_default();
-    let by_name = if DELETE_VERBS.contains(&first_word.as_str()) {
-        "delete"
-    } else if UPDATE_VERBS.contains(&first_word.as_str()) {
-        "update"
-    } else if CREATE_VERBS.contains(&first_word.as_str()) {
-        "create"
-    } else if READ_VERBS.contains(&first_word.as_str()) {
-        "read"
+    let first = first_word.as_str();
+    let by_name = if DELETE_VERBS.contains(&first) {
+        Verb::Delete
+    } else if UPDATE_VERBS.contains(&first) {
+        Verb::Update
+    } else if CREATE_VERBS.contains(&first) {
+        Verb::Create
+    } else if READ_VERBS.contains(&first) {
+        Verb::Read
     } else {
         // `block_card`, `place_order`: a verb that changes something.
-        "action"
+        Verb::Action
     };
     match tool.provenance.method.as_deref() {
-        Some("get" | "head" | "options") => "read",
-        Some("delete") => "delete",
-        Some("put" | "patch") => "update",
-        Some("post") if matches!(by_name, "read" | "update" | "delete" | "action") && first_word != "post" => {
+        Some("get" | "head" | "options") => Verb::Read,
+        Some("delete") => Verb::Delete,
+        Some("put" | "patch") => Verb::Update,
+        Some("post") if by_name != Verb::Create && first != "post" => {
             // POST used for searches and actions.
-            if READ_VERBS.contains(&first_word.as_str()) { "read" } else { "action" }
+            if READ_VERBS.contains(&first) { Verb::Read } else { Verb::Action }
         }
-        Some("post") => "create",
+        Some("post") => Verb::Create,
         _ => by_name,
     }
 }
 
-/// Plans the collections and tools of a domain (`members` are pool indices).
+/// Where one tool of a domain works, and its simplified parameters.
+struct Located {
+    /// The tool's index in the pool.
+    tool: usize,
+    /// The collection's name.
+    collection: String,
+    /// The path parameter that addresses a record, if any.
+    key_param: Option<String>,
+    /// The parent (collection, parameter) of a nested resource.
+    parent: Option<(String, String)>,
+    /// The plain parameters ([`plain_parameters`]).
+    params: Value,
+}
+
+/// Plans the collections and tools of a domain (`members` are pool indices), in phases:
+/// locate each tool's resource, gather the collections and their fields, clean the key
+/// fields, link foreign keys, then plan each tool's action on its collection.
 pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Planned>) {
-    let mut collections: IndexMap<String, Collection> = IndexMap::new();
-    let mut shapes = Vec::new();
-    // A collection's key is named by the first path parameter that addresses it.
-    let resources: Vec<_> = members.iter().map(|&i| resource(&tools[i])).collect();
+    let located: Vec<Located> = members.iter().map(|&i| locate(tools, i)).collect();
+    let mut collections = gather_collections(tools, &located);
+    clear_key_choices(&mut collections);
+    link_foreign_keys(&mut collections);
+    let mut planned: Vec<Planned> = Vec::new();
+    for l in located {
+        let action = action_of(&tools[l.tool], &collections[&l.collection], &l);
+        let name = unique_name(&tools[l.tool].name, &planned);
+        planned.push(Planned { tool: l.tool, name, collection: l.collection, action, parameters: l.params });
+    }
+    (collections.into_values().collect(), planned)
+}
+
+/// Phase 1: where the pool's tool `i` works ([`resource`]) and its plain parameters.
+fn locate(tools: &[ToolSpec], i: usize) -> Located {
+    let (collection, key_param, parent) = resource(&tools[i]);
+    Located { tool: i, collection, key_param, parent, params: plain_parameters(&tools[i]) }
+}
+
+/// Phase 2: the collections the located tools work on, in order of first use. A
+/// collection's key is named by the first path parameter that addresses it (else
+/// `<singular>_id`); integer key parameters make its keys numeric; its fields come from
+/// response records, body parameters, required context parameters and parent parameters.
+fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<String, Collection> {
     let mut key_names: BTreeMap<String, String> = BTreeMap::new();
-    for (name, key_param, _) in &resources {
-        if let Some(k) = key_param {
-            key_names.entry(name.clone()).or_insert_with(|| k.clone());
+    for l in located {
+        if let Some(k) = &l.key_param {
+            key_names.entry(l.collection.clone()).or_insert_with(|| k.clone());
         }
     }
-    for (&i, (name, key_param, parent)) in members.iter().zip(resources) {
-        let tool = &tools[i];
-        let params = plain_parameters(tool);
-        let key_schema = key_param.as_ref().and_then(|k| params["properties"].get(k));
+    let mut collections: IndexMap<String, Collection> = IndexMap::new();
+    for l in located {
+        let tool = &tools[l.tool];
+        let name = &l.collection;
+        let key_schema = l.key_param.as_ref().and_then(|k| l.params["properties"].get(k));
         let entry = collections.entry(name.clone()).or_insert_with(|| Collection {
             name: name.clone(),
-            key: key_names.get(&name).cloned().unwrap_or_else(|| format!("{}_id", singular(&name))),
+            key: key_names.get(name).cloned().unwrap_or_else(|| format!("{}_id", singular(name))),
             numeric_key: false,
             fields: IndexMap::new(),
             foreign_keys: BTreeMap::new(),
@@ -451,26 +504,33 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
                 // field, so its values exist in the state and a caller can find them.
                 let required_context = matches!(location, Some("path" | "query"))
                     && tool.parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == p.as_str()));
-                if (is_body || required_context) && Some(p) != key_param.as_ref() {
+                if (is_body || required_context) && Some(p) != l.key_param.as_ref() {
                     entry.fields.entry(p.clone()).or_insert_with(|| field_of(s));
                 }
             }
         }
-        if let Some((_, p)) = &parent
+        if let Some((_, p)) = &l.parent
             && let Some(schema) = tool.parameters.get("properties").and_then(|props| props.get(p))
         {
             entry.fields.entry(p.clone()).or_insert_with(|| field_of(schema));
         }
-        shapes.push((i, name, key_param, parent, params));
     }
-    // A record's key field holds its key, whatever values an enum on it listed.
+    collections
+}
+
+/// Phase 3: a record's key field holds its key, whatever values an enum on it listed.
+fn clear_key_choices(collections: &mut IndexMap<String, Collection>) {
     for c in collections.values_mut() {
         let key = c.key.clone();
         if let Some(f) = c.fields.get_mut(&key) {
             f.choices.clear();
         }
     }
-    // Foreign keys: a string field named like another collection's key or `<singular>_id`.
+}
+
+/// Phase 4: foreign keys: a string (or integer) field without an enum, named like another
+/// collection's key or `<singular>_id`.
+fn link_foreign_keys(collections: &mut IndexMap<String, Collection>) {
     let keys: Vec<(String, String, String)> = collections
         .values()
         .map(|c| (c.name.clone(), norm(&c.key), format!("{}id", norm(&singular(&c.name)))))
@@ -487,80 +547,82 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
             }
         }
     }
-    let mut planned = Vec::new();
-    for (i, name, key_param, parent, params) in shapes {
-        let tool = &tools[i];
-        let c = &collections[&name];
-        let prop_names: Vec<String> =
-            params["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
-        let required: Vec<String> =
-            params["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
-        // The key argument: the path parameter after the resource, else a required
-        // id-like parameter naming this collection's key.
-        let key_arg = key_param.clone().filter(|k| prop_names.contains(k)).or_else(|| {
-            required
-                .iter()
-                .find(|p| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(&name))))
-                .cloned()
-        });
-        // Arguments that become fields: those of a field's name and a type it holds (two
-        // tools of one domain may disagree about a field's type; the first one seen wins).
-        let holds = |field: &Field, arg: &str| {
-            let kind = kind_of(&params["properties"][arg]);
-            kind == field.kind || (kind == "integer" && field.kind == "number")
-        };
-        let field_args: Vec<String> = prop_names
-            .iter()
-            .filter(|p| Some(*p) != key_arg.as_ref() && c.fields.get(*p).is_some_and(|f| holds(f, p)))
-            .cloned()
-            .collect();
-        let action = match (verb(tool), &key_arg) {
-            ("read", Some(k)) => Action::Get { key: k.clone() },
-            ("read", None) => {
-                let mut filters: Vec<(String, String)> = field_args.iter().map(|f| (f.clone(), f.clone())).collect();
-                if let Some((_, p)) = &parent
-                    && prop_names.contains(p)
-                    && !filters.iter().any(|(f, _)| f == p)
-                {
-                    filters.push((p.clone(), p.clone()));
-                }
-                Action::List { filters, wrap: wrap_of(tool.response.as_ref()) }
+}
+
+/// Phase 5: what the located tool does on its collection `c`: its [`Verb`], with the key
+/// argument it has (or not), and the arguments that become fields.
+fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
+    let params = &l.params;
+    let name = &l.collection;
+    let prop_names: Vec<String> =
+        params["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let required: Vec<String> =
+        params["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+    // The key argument: the path parameter after the resource, else a required
+    // id-like parameter naming this collection's key.
+    let key_arg = l.key_param.clone().filter(|k| prop_names.contains(k)).or_else(|| {
+        required.iter().find(|p| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(name)))).cloned()
+    });
+    // Arguments that become fields: those of a field's name and a type it holds (two
+    // tools of one domain may disagree about a field's type; the first one seen wins).
+    let holds = |field: &Field, arg: &str| {
+        let kind = kind_of(&params["properties"][arg]);
+        kind == field.kind || (kind == "integer" && field.kind == "number")
+    };
+    let field_args: Vec<String> = prop_names
+        .iter()
+        .filter(|p| Some(*p) != key_arg.as_ref() && c.fields.get(*p).is_some_and(|f| holds(f, p)))
+        .cloned()
+        .collect();
+    match (verb(tool), key_arg) {
+        (Verb::Read, Some(key)) => Action::Get { key },
+        (Verb::Read, None) => {
+            let mut filters: Vec<(String, String)> = field_args.iter().map(|f| (f.clone(), f.clone())).collect();
+            if let Some((_, p)) = &l.parent
+                && prop_names.contains(p)
+                && !filters.iter().any(|(f, _)| f == p)
+            {
+                filters.push((p.clone(), p.clone()));
             }
-            ("create", k) => Action::Create { key: k.clone(), fields: field_args },
-            ("action", None) => Action::Create { key: None, fields: field_args },
-            ("update", Some(k)) if !field_args.is_empty() => Action::Update { key: k.clone(), fields: field_args },
-            ("update" | "action", Some(k)) => {
-                // The action's verbs: the path's last segment (`/orders/{id}/cancel`), then
-                // the tool's name.
-                let mut verbs: Vec<String> = tool
-                    .provenance
-                    .path
-                    .as_deref()
-                    .and_then(|p| p.rsplit('/').find(|s| !s.is_empty() && !s.starts_with('{')))
-                    .map(words)
-                    .unwrap_or_default();
-                // The name's first word is its verb (`cancelOrder`); its nouns are not.
-                verbs.extend(words(&tool.name).into_iter().next());
-                verbs.retain(|v| !name.starts_with(v.as_str()));
-                match transition_of(c, &verbs) {
-                    Some((field, value)) => Action::Transition { key: k.clone(), field, value },
-                    None => Action::Touch { key: k.clone() },
-                }
-            }
-            ("delete", Some(k)) => Action::Delete { key: k.clone() },
-            ("update" | "delete", None) => Action::Create { key: None, fields: field_args },
-            _ => Action::List { filters: Vec::new(), wrap: None },
-        };
-        let mut tool_name = tool.name.clone();
-        let mut n = 2;
-        while planned.iter().any(|p: &Planned| p.name == tool_name) {
-            let suffix = format!("_{n}");
-            tool_name = format!("{}{suffix}", tool.name.chars().take(64 - suffix.len()).collect::<String>());
-            n += 1;
+            Action::List { filters, wrap: wrap_of(tool.response.as_ref()) }
         }
-        planned.push(Planned { tool: i, name: tool_name, collection: name, action, parameters: params });
+        (Verb::Create, key) => Action::Create { key, fields: field_args },
+        (Verb::Action, None) => Action::Create { key: None, fields: field_args },
+        (Verb::Update, Some(key)) if !field_args.is_empty() => Action::Update { key, fields: field_args },
+        (Verb::Update | Verb::Action, Some(key)) => {
+            // The action's verbs: the path's last segment (`/orders/{id}/cancel`), then
+            // the tool's name.
+            let mut verbs: Vec<String> = tool
+                .provenance
+                .path
+                .as_deref()
+                .and_then(|p| p.rsplit('/').find(|s| !s.is_empty() && !s.starts_with('{')))
+                .map(words)
+                .unwrap_or_default();
+            // The name's first word is its verb (`cancelOrder`); its nouns are not.
+            verbs.extend(words(&tool.name).into_iter().next());
+            verbs.retain(|v| !name.starts_with(v.as_str()));
+            match transition_of(c, &verbs) {
+                Some((field, value)) => Action::Transition { key, field, value },
+                None => Action::Touch { key },
+            }
+        }
+        (Verb::Delete, Some(key)) => Action::Delete { key },
+        (Verb::Update | Verb::Delete, None) => Action::Create { key: None, fields: field_args },
     }
-    (collections.into_values().collect(), planned)
+}
+
+/// The tool's name in the world: its pool name, with `_2`, `_3`... on a clash with a tool
+/// planned before (cut to stay within 64 characters).
+fn unique_name(pool_name: &str, planned: &[Planned]) -> String {
+    let mut name = pool_name.to_owned();
+    let mut n = 2;
+    while planned.iter().any(|p| p.name == name) {
+        let suffix = format!("_{n}");
+        name = format!("{}{suffix}", pool_name.chars().take(64 - suffix.len()).collect::<String>());
+        n += 1;
+    }
+    name
 }
 
 /// A plain JSON Schema for a collection field (nullable: generated records and partial

@@ -10,11 +10,19 @@
 //! refusal, a write that changes nothing, a bad fix), the error is sent back and the model
 //! tries again, at most [`Refiner::retries`] more times. A tool that never passes is left
 //! out of the world, as before; an accepted fix stays in the world.
+//!
+//! [`Refiner`] talks to the model; `refine_tool` is the refine loop's place in assembly: it
+//! checks each proposal on a copy of the world being built and, when one passes, keeps its
+//! script and schema fix.
 
-use crate::infer::{Collection, Planned};
+use crate::assembly::{Data, Workbench};
+use crate::infer::{self, Collection, Planned};
+use crate::report::ToolFailure;
+use crate::self_check::{self, Failure};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_llm::{ChatClient, clip, message_text};
 
@@ -59,7 +67,36 @@ pub struct Refinement {
     /// The accepted proposal and the arguments it passed the self-check with.
     pub accepted: Option<(Proposal, Value)>,
     /// Why the last attempt failed.
-    pub last_error: Option<String>,
+    pub last_error: Option<RefineError>,
+}
+
+/// Why a refinement attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefineError {
+    /// The endpoint failed (`llm: ...`); asking again would not help.
+    Endpoint(String),
+    /// The answer had no usable script, or its script failed the check (`llm script: ...`).
+    Script(String),
+}
+
+impl RefineError {
+    /// The reason the summary counts.
+    #[must_use]
+    pub fn reason(&self) -> ToolFailure {
+        match self {
+            RefineError::Endpoint(_) => ToolFailure::Llm,
+            RefineError::Script(_) => ToolFailure::LlmScript,
+        }
+    }
+}
+
+impl fmt::Display for RefineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RefineError::Endpoint(e) => write!(f, "llm: {e}"),
+            RefineError::Script(e) => write!(f, "llm script: {e}"),
+        }
+    }
 }
 
 /// The prompt material for one failing tool.
@@ -80,7 +117,7 @@ impl Request {
         failure: &str,
     ) -> Request {
         let mut s = String::new();
-        let effect = if crate::writes(p) { "write" } else { "read" };
+        let effect = if crate::assembly::writes(p) { "write" } else { "read" };
         let _ = writeln!(s, "Tool `{}` ({effect}): {}", p.name, tool.description.trim());
         let _ = writeln!(s, "Parameters (JSON Schema): {}", p.parameters);
         if let Some(response) = &tool.response {
@@ -142,7 +179,7 @@ impl Refiner {
                 Ok(response) => message_text(&response).unwrap_or_default(),
                 Err(e) => {
                     // The endpoint, not the script, failed: asking again would not help.
-                    outcome.last_error = Some(format!("llm: {e}"));
+                    outcome.last_error = Some(RefineError::Endpoint(e.to_string()));
                     return outcome;
                 }
             };
@@ -157,15 +194,104 @@ impl Refiner {
                     Err(e) => e,
                 },
             };
-            outcome.last_error = Some(format!("llm script: {error}"));
+            let retry = format!("The check failed: {error}\nAnswer with the whole corrected script.");
+            outcome.last_error = Some(RefineError::Script(error));
             messages.push(json!({"role": "assistant", "content": text}));
             messages.push(json!({
                 "role": "user",
-                "content": format!("The check failed: {error}\nAnswer with the whole corrected script."),
+                "content": retry,
             }));
         }
         outcome
     }
+}
+
+/// Asks `refiner` to implement the planned tool `p` of the world on `bench`, which failed its
+/// self-check with `failure`. Each proposal is checked on a copy of the world with the
+/// proposal's script (and only the tool `p`) on the schema with the fields it adds; when one
+/// passes, its script joins `bench.refined` and its schema fix, when it has one, the
+/// world's collections and data. Returns the requests made, and the arguments the tool
+/// passed with or why it never did.
+pub(crate) fn refine_tool(
+    refiner: &Refiner,
+    bench: &mut Workbench<'_>,
+    p: &Planned,
+    failure: Failure,
+) -> (usize, Result<Value, Failure>) {
+    let tool = &bench.tools[p.tool];
+    // The schema of the last proposal that passed is kept.
+    let passed_schema = std::cell::RefCell::new(None);
+    let check = |proposal: &Proposal| {
+        let (cols, rows) = with_fields(&bench.collections, &bench.data, &proposal.add_fields, bench.seed)?;
+        let mut scripts = bench.refined.clone();
+        scripts.insert(p.tool, proposal.script.clone());
+        let world = self_check::load(bench.name, &bench.draft(&cols, &rows).files(&[p], &BTreeMap::new(), &scripts))?;
+        let args = self_check::check_tool(&world, p, tool, &cols, bench.seed).map_err(|f| f.message)?;
+        *passed_schema.borrow_mut() = Some((cols, rows));
+        Ok(args)
+    };
+    let request = Request::new(p, tool, &bench.collections, &bench.data, &failure.message);
+    let outcome = refiner.implement(&request, &check);
+    match outcome.accepted {
+        Some((proposal, args)) => {
+            if !proposal.add_fields.is_empty()
+                && let Some((cols, rows)) = passed_schema.into_inner()
+                && let Ok(world) = self_check::load(
+                    bench.name,
+                    &bench.draft(&cols, &rows).files(&bench.all(), &BTreeMap::new(), &BTreeMap::new()),
+                )
+            {
+                (bench.collections, bench.data, bench.world) = (cols, rows, world);
+            }
+            bench.refined.insert(p.tool, proposal.script);
+            (outcome.attempts, Ok(args))
+        }
+        None => {
+            let failure = match outcome.last_error {
+                Some(e) => Failure { reason: e.reason(), message: e.to_string() },
+                None => failure,
+            };
+            (outcome.attempts, Err(failure))
+        }
+    }
+}
+
+/// The collections and data with fields a model asked for (`collection -> field -> JSON
+/// type`), each filled in every record; an unknown collection or type, or a field that
+/// exists with another type, is an error the model reads.
+fn with_fields(
+    collections: &[Collection],
+    data: &Data,
+    add: &BTreeMap<String, BTreeMap<String, String>>,
+    seed: u64,
+) -> Result<(Vec<Collection>, Data), String> {
+    let mut collections = collections.to_vec();
+    let mut data = data.clone();
+    for (name, fields) in add {
+        let c = collections
+            .iter_mut()
+            .find(|c| &c.name == name)
+            .ok_or_else(|| format!("schema fix: there is no collection `{name}`"))?;
+        for (field, kind) in fields {
+            if !matches!(kind.as_str(), "string" | "number" | "integer" | "boolean" | "array" | "object") {
+                return Err(format!("schema fix: `{name}.{field}`: `{kind}` is not a JSON type"));
+            }
+            match c.fields.get(field) {
+                Some(f) if &f.kind == kind => continue,
+                Some(f) => return Err(format!("schema fix: `{name}.{field}` exists as {}, not {kind}", f.kind)),
+                None => {}
+            }
+            let new = infer::Field { kind: kind.clone(), format: None, choices: Vec::new(), item: None };
+            let mut rng = SplitMix64::for_stream(seed, &format!("{name}.{field}"));
+            for (k, record) in data.entry(name.clone()).or_default().values_mut().enumerate() {
+                if let Value::Object(m) = record {
+                    m.insert(field.clone(), crate::data::value(field, &new, k + 1, &mut rng));
+                }
+            }
+            c.fields.insert(field.clone(), new);
+        }
+    }
+    Ok((collections, data))
 }
 
 /// The fenced blocks of an answer, as (language, body).

@@ -4,7 +4,7 @@ use serde_json::Value;
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_engine::{MemFiles, World};
 use worldsmith_graph::{Domain, DomainStats};
-use worldsmith_materialize::{MaterializeConfig, materialize};
+use worldsmith_materialize::{ImplementationKind, MaterializeConfig, Operation, Rejection, materialize};
 
 fn pool() -> Vec<ToolSpec> {
     let text = include_str!("fixtures/petstore.jsonl");
@@ -71,6 +71,7 @@ fn a_world_whose_tools_mostly_fail_is_rejected_with_reasons() {
         materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
     assert!(worlds.is_empty());
     assert_eq!(summary.kept, 0);
+    assert_eq!(summary.rejected.get(Rejection::SelfCheck), 1, "{summary:#?}");
     assert!(reports[0].reason.as_deref().is_some_and(|r| r.starts_with("self-check")), "{reports:#?}");
 }
 
@@ -114,11 +115,11 @@ fn transitions_and_wrapped_lists_become_generated_starlark() {
     assert_eq!(summary.scripted_tools, 2, "{summary:#?}");
     let result = |n: &str| reports[0].results.iter().find(|r| r.tool == n).unwrap().clone();
     assert_eq!(
-        (result("approveOrder").operation.as_str(), result("approveOrder").implementation.as_str()),
-        ("transition", "script")
+        (result("approveOrder").operation, result("approveOrder").implementation),
+        (Operation::Transition, ImplementationKind::Script)
     );
-    assert_eq!(result("listOwners").implementation, "script");
-    assert_eq!(result("getOwner").implementation, "op");
+    assert_eq!(result("listOwners").implementation, ImplementationKind::Script);
+    assert_eq!(result("getOwner").implementation, ImplementationKind::Op);
     let files: Vec<&str> = worlds[0].files.iter().map(|(p, _)| p.as_str()).collect();
     assert!(files.contains(&"tools/approveOrder.star") && files.contains(&"tools/listOwners.star"), "{files:?}");
     // The wrapper object's properties are not mistaken for owner fields.
@@ -187,7 +188,7 @@ def run(**args):
     let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &config, Some(&refiner), &|_| {});
     assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
     let delete = reports[0].results.iter().find(|r| r.tool == "deletePet").unwrap();
-    assert_eq!((delete.implementation.as_str(), delete.llm_attempts), ("llm", 2));
+    assert_eq!((delete.implementation, delete.llm_attempts), (ImplementationKind::Llm, 2));
     assert_eq!((summary.refine_asked, summary.refine_passed, summary.refine_requests), (1, 1, 2));
     let requests = server.requests();
     assert_eq!(requests.len(), 2);

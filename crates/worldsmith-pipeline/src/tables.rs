@@ -84,7 +84,7 @@ pub fn materialize_table(s: &MaterializeSummary) -> String {
     let attempted = s.domains - s.skipped_small;
     let _ = writeln!(t, "domains          {:>6} ({} skipped as too small)", s.domains, s.skipped_small);
     let _ = writeln!(t, "worlds kept      {:>6} of {attempted}", s.kept);
-    for (reason, n) in &s.rejected {
+    for (reason, n) in s.rejected.named() {
         let _ = writeln!(t, "  rejected       {n:>6} {reason}");
     }
     let _ = writeln!(
@@ -99,8 +99,8 @@ pub fn materialize_table(s: &MaterializeSummary) -> String {
             s.refine_passed, s.refine_asked, s.refine_requests
         );
     }
-    let mut failures: Vec<(&String, &usize)> = s.tool_failures.iter().collect();
-    failures.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut failures = s.tool_failures.named();
+    failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     for (reason, n) in failures.iter().take(8) {
         let _ = writeln!(t, "  failing       {n:>6} {reason}");
     }

@@ -1,0 +1,343 @@
+//! What materialization reports: one [`ToolResult`] per self-checked tool, one
+//! [`WorldReport`] per domain (the lines of `materialize_report.jsonl`), and the
+//! [`MaterializeSummary`] over all domains (`materialize_summary.json`), whose counted
+//! reasons are [`Tally`]s over [`Rejection`] and [`ToolFailure`].
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use worldsmith_core::tally::Tally;
+use worldsmith_engine::ToolError;
+
+/// One tool's self-check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolResult {
+    /// The tool's name.
+    pub tool: String,
+    /// What the tool was planned to do.
+    pub operation: Operation,
+    /// How it is implemented.
+    #[serde(default)]
+    pub implementation: ImplementationKind,
+    /// Requests made to the model for this tool (refinement only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub llm_attempts: usize,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What a tool was planned to do, as a report line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    /// Return one record.
+    Get,
+    /// Return records, maybe filtered.
+    List,
+    /// Insert a record.
+    Create,
+    /// Change fields of a record.
+    Update,
+    /// Remove a record.
+    Delete,
+    /// An action that fits no CRUD verb, recorded in the record's `last_action`.
+    Action,
+    /// An action that moves a record into the state its verb names.
+    Transition,
+}
+
+/// How a tool is implemented, as a report line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImplementationKind {
+    /// A declarative operation (`op`).
+    #[default]
+    Op,
+    /// Generated Starlark (`script`).
+    Script,
+    /// Starlark a model wrote after the generated implementation failed (`llm`).
+    Llm,
+}
+
+/// One domain's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorldReport {
+    /// The domain.
+    pub domain: String,
+    /// The world's name.
+    pub world: String,
+    /// Whether the world was kept.
+    pub kept: bool,
+    /// Why it was not kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Collections inferred.
+    pub collections: usize,
+    /// Tools in the domain.
+    pub tools: usize,
+    /// Tools that passed the self-check.
+    pub passed: usize,
+    /// Per tool.
+    pub results: Vec<ToolResult>,
+}
+
+/// A world ready to be written: relative path -> contents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedWorld {
+    /// The world's name (its directory).
+    pub name: String,
+    /// `world.json` and `data/<collection>.json`.
+    pub files: Vec<(String, String)>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Counts over all domains.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaterializeSummary {
+    /// Domains read.
+    pub domains: usize,
+    /// Domains skipped for having fewer than `min_tools` known tools.
+    pub skipped_small: usize,
+    /// Worlds kept.
+    pub kept: usize,
+    /// Domains attempted but not kept, by reason.
+    pub rejected: Tally<Rejection>,
+    /// Tools self-checked, and passed.
+    pub tools_checked: usize,
+    /// Tools that passed.
+    pub tools_passed: usize,
+    /// Failing tools by reason.
+    pub tool_failures: Tally<ToolFailure>,
+    /// Tools implemented by generated Starlark.
+    #[serde(default)]
+    pub scripted_tools: usize,
+    /// Tools that failed and that a model was asked to implement.
+    #[serde(default)]
+    pub refine_asked: usize,
+    /// Tools a model's script made pass.
+    #[serde(default)]
+    pub refine_passed: usize,
+    /// Requests made to the model.
+    #[serde(default)]
+    pub refine_requests: usize,
+}
+
+impl MaterializeSummary {
+    /// Counts one attempted domain: its tools, and why it was not kept (`None`: it was).
+    pub(crate) fn count(&mut self, report: &WorldReport, rejection: Option<Rejection>, failures: &[ToolFailure]) {
+        self.tools_checked += report.results.len();
+        self.tools_passed += report.passed;
+        for r in &report.results {
+            self.scripted_tools += usize::from(r.passed && r.implementation == ImplementationKind::Script);
+            self.refine_asked += usize::from(r.llm_attempts > 0);
+            self.refine_passed += usize::from(r.passed && r.implementation == ImplementationKind::Llm);
+            self.refine_requests += r.llm_attempts;
+        }
+        for f in failures {
+            self.tool_failures.add(f.clone());
+        }
+        match rejection {
+            Some(r) => self.rejected.add(r),
+            None => self.kept += 1,
+        }
+    }
+}
+
+/// Why an attempted domain's world was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Rejection {
+    /// The engine refused the generated files (`load: <the first diagnostic>`).
+    #[serde(rename = "load")]
+    Load,
+    /// Too few tools passed the self-check (`self-check: N of M tools passed`).
+    #[serde(rename = "self-check")]
+    SelfCheck,
+    /// The kept tools failed `world check` (`world check: <tool>: <outcome>`).
+    #[serde(rename = "world check")]
+    WorldCheck,
+}
+
+/// Why a tool failed its self-check, as counted in [`MaterializeSummary::tool_failures`].
+///
+/// A reason is named as the start of the message a [`ToolResult`] carries, up to its first
+/// `:` (`invalid arguments for `getPet``), so the engine's errors count per tool, and a
+/// refusal (a script's `fail(...)`, free text) by its message up to the first `:`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ToolFailure {
+    /// The self-check called a tool the world does not have.
+    UnknownTool {
+        /// The name called.
+        name: String,
+        /// The engine's suggestion (`; did you mean `x`?`), or empty.
+        suggestion: String,
+    },
+    /// The arguments broke the tool's parameter schema.
+    InvalidArguments {
+        /// The tool.
+        tool: String,
+    },
+    /// The tool refused; the refusal's message up to its first `:`.
+    Refused(String),
+    /// A script exceeded a limit.
+    LimitExceeded {
+        /// The tool.
+        tool: String,
+    },
+    /// A script raised an error.
+    ScriptError {
+        /// The tool.
+        tool: String,
+    },
+    /// The tool tried to write a record that breaks the schema.
+    InvalidWrite {
+        /// The tool.
+        tool: String,
+    },
+    /// A write succeeded but changed nothing.
+    NoChange,
+    /// The state offered no arguments to call the tool with.
+    NoArguments,
+    /// The tool works on a collection the world lacks.
+    NoCollection,
+    /// Refinement: the model's endpoint failed.
+    Llm,
+    /// Refinement: no script the model wrote passed.
+    LlmScript,
+}
+
+impl ToolFailure {
+    /// The reason of an engine error a tool call returned.
+    #[must_use]
+    pub fn of(error: &ToolError) -> ToolFailure {
+        match error {
+            ToolError::UnknownTool { name, suggestion } => {
+                ToolFailure::UnknownTool { name: name.clone(), suggestion: suggestion.clone() }
+            }
+            ToolError::InvalidArguments { tool, .. } => ToolFailure::InvalidArguments { tool: tool.clone() },
+            ToolError::Failed(message) => ToolFailure::Refused(refusal_head(message).to_owned()),
+            ToolError::LimitExceeded { tool, .. } => ToolFailure::LimitExceeded { tool: tool.clone() },
+            ToolError::Script { tool, .. } => ToolFailure::ScriptError { tool: tool.clone() },
+            ToolError::InvalidWrite { tool, .. } => ToolFailure::InvalidWrite { tool: tool.clone() },
+        }
+    }
+
+    /// The reason a name stands for (the inverse of its `Display`): a name that is none of
+    /// the fixed forms is a refusal.
+    fn from_name(name: &str) -> ToolFailure {
+        let quoted = |prefix: &str, suffix: &str| {
+            name.strip_prefix(prefix)?.strip_suffix(suffix).filter(|t| !t.contains('`')).map(str::to_owned)
+        };
+        if let Some(tool) = quoted("invalid arguments for `", "`") {
+            return ToolFailure::InvalidArguments { tool };
+        }
+        if let Some(tool) = quoted("`", "` stopped") {
+            return ToolFailure::LimitExceeded { tool };
+        }
+        if let Some(tool) = quoted("`", "` failed with a script error") {
+            return ToolFailure::ScriptError { tool };
+        }
+        if let Some(tool) = quoted("`", "` tried to write an invalid record") {
+            return ToolFailure::InvalidWrite { tool };
+        }
+        if let Some((name, suggestion)) = name.strip_prefix("unknown tool `").and_then(|rest| rest.split_once('`')) {
+            return ToolFailure::UnknownTool { name: name.to_owned(), suggestion: suggestion.to_owned() };
+        }
+        match name {
+            "no change" => ToolFailure::NoChange,
+            "no arguments to try" => ToolFailure::NoArguments,
+            "no collection" => ToolFailure::NoCollection,
+            "llm" => ToolFailure::Llm,
+            "llm script" => ToolFailure::LlmScript,
+            other => ToolFailure::Refused(other.to_owned()),
+        }
+    }
+}
+
+/// A refusal's message up to its first `:` (`no record O-9: ...` -> `no record O-9`): a
+/// script's `fail(...)` text has no structure to count by but its start.
+fn refusal_head(message: &str) -> &str {
+    message.split(':').next().unwrap_or(message)
+}
+
+impl fmt::Display for ToolFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToolFailure::UnknownTool { name, suggestion } => write!(f, "unknown tool `{name}`{suggestion}"),
+            ToolFailure::InvalidArguments { tool } => write!(f, "invalid arguments for `{tool}`"),
+            ToolFailure::Refused(head) => f.write_str(head),
+            ToolFailure::LimitExceeded { tool } => write!(f, "`{tool}` stopped"),
+            ToolFailure::ScriptError { tool } => write!(f, "`{tool}` failed with a script error"),
+            ToolFailure::InvalidWrite { tool } => write!(f, "`{tool}` tried to write an invalid record"),
+            ToolFailure::NoChange => f.write_str("no change"),
+            ToolFailure::NoArguments => f.write_str("no arguments to try"),
+            ToolFailure::NoCollection => f.write_str("no collection"),
+            ToolFailure::Llm => f.write_str("llm"),
+            ToolFailure::LlmScript => f.write_str("llm script"),
+        }
+    }
+}
+
+impl Serialize for ToolFailure {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolFailure {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ToolFailure, D::Error> {
+        Ok(ToolFailure::from_name(&String::deserialize(deserializer)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_failures_are_named_as_their_messages_start_and_read_back() {
+        let errors = [
+            ToolError::UnknownTool { name: "getPt".into(), suggestion: "; did you mean `getPet`?".into() },
+            ToolError::InvalidArguments { tool: "getPet".into(), message: "/id: 1 is not of type \"string\"".into() },
+            ToolError::Failed("no `pets` record with key \"P-9\": gone".into()),
+            ToolError::LimitExceeded { tool: "scan".into(), message: "ticks".into() },
+            ToolError::Script { tool: "scan".into(), message: "boom: here".into() },
+            ToolError::InvalidWrite { tool: "addPet".into(), message: "/name: missing".into() },
+        ];
+        for e in &errors {
+            let reason = ToolFailure::of(e);
+            let text = e.to_string();
+            assert_eq!(reason.to_string(), text.split(':').next().unwrap(), "{e:?}");
+            assert_eq!(ToolFailure::from_name(&reason.to_string()), reason, "{e:?}");
+        }
+        for fixed in [
+            ToolFailure::NoChange,
+            ToolFailure::NoArguments,
+            ToolFailure::NoCollection,
+            ToolFailure::Llm,
+            ToolFailure::LlmScript,
+        ] {
+            assert_eq!(ToolFailure::from_name(&fixed.to_string()), fixed);
+        }
+        let mut tally = Tally::default();
+        tally.add(ToolFailure::NoChange);
+        tally.add(ToolFailure::InvalidArguments { tool: "b".into() });
+        tally.add(ToolFailure::InvalidArguments { tool: "b".into() });
+        let text = serde_json::to_string(&tally).unwrap();
+        assert_eq!(text, r#"{"invalid arguments for `b`":2,"no change":1}"#);
+        assert_eq!(serde_json::from_str::<Tally<ToolFailure>>(&text).unwrap(), tally);
+    }
+
+    #[test]
+    fn rejections_keep_their_names() {
+        let mut tally = Tally::default();
+        for r in [Rejection::WorldCheck, Rejection::SelfCheck, Rejection::Load, Rejection::SelfCheck] {
+            tally.add(r);
+        }
+        assert_eq!(serde_json::to_string(&tally).unwrap(), r#"{"load":1,"self-check":2,"world check":1}"#);
+    }
+}
