@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use worldsmith_core::ident::{normalise as norm, singular};
 use worldsmith_core::tool::ToolSpec;
 
 /// A field of a collection: its JSON type and, when known, format and enum.
@@ -232,21 +233,6 @@ fn collection_name(raw: &str) -> String {
         s = format!("r_{s}");
     }
     s.chars().take(48).collect()
-}
-
-fn singular(name: &str) -> String {
-    if let Some(stem) = name.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if name.ends_with("ss") {
-        name.to_owned()
-    } else {
-        name.strip_suffix('s').unwrap_or(name).to_owned()
-    }
-}
-
-/// A parameter or field name without case and separators.
-fn norm(name: &str) -> String {
-    worldsmith_graph::dataflow::normalise(name)
 }
 
 /// The JSON type of a schema (`null` ignored in type lists).
