@@ -2,9 +2,9 @@
 
 mod bundled;
 mod cli;
-mod stages;
 mod guide;
 mod hardening;
 mod llm;
+mod stages;
 mod tau_retail;
 mod trust;

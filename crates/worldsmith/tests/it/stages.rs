@@ -44,5 +44,4 @@ fn the_stages_chain_into_sft_data_and_metrics() {
     let lines = manifest["stats"]["lines"]["stage2_vertical"].as_u64().unwrap();
     assert!(lines >= 8, "{manifest}");
     assert_eq!(manifest["stats"]["lines"]["stage1_general"], 0);
-
 }
