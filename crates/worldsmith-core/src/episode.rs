@@ -331,6 +331,34 @@ impl Invalid {
     }
 }
 
+/// The first check a failed episode did not pass, in the order `verify` applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// Layer 1: the episode is not valid.
+    Invalid(Invalid),
+    /// Layer 2: the final state differs from the expected one.
+    State,
+    /// A task without writes changed the state.
+    Calls,
+    /// Not every expected answer was stated.
+    Answers,
+}
+
+impl Failure {
+    /// The name reports group failures by: the invalid kind's name (`ended`, `replay`, ...),
+    /// `state`, `calls` or `answers`, as the verdict's `reason` begins.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Invalid(kind) => kind.name(),
+            Failure::State => "state",
+            Failure::Calls => "calls",
+            Failure::Answers => "answers",
+        }
+    }
+}
+
 /// `verify`'s judgement of one episode. Lines of format 1 (`reward` and `f1` beside each
 /// other, `exact_match` only for tasks without writes) are read too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -384,6 +412,24 @@ pub struct Verdict {
     pub reason: Option<String>,
     /// The rewards.
     pub rewards: Rewards,
+}
+
+impl Verdict {
+    /// The first check the episode did not pass, or `None` when it succeeded.
+    #[must_use]
+    pub fn failure(&self) -> Option<Failure> {
+        if self.success {
+            None
+        } else if let Some(kind) = self.invalid {
+            Some(Failure::Invalid(kind))
+        } else if self.state_aligned == Some(false) {
+            Some(Failure::State)
+        } else if self.calls_consistent == Some(false) {
+            Some(Failure::Calls)
+        } else {
+            Some(Failure::Answers)
+        }
+    }
 }
 
 /// A verdict line of any format, as read.

@@ -510,11 +510,9 @@ fn why_failed(
         .filter(|v| v.policy == "oracle" && !v.success)
         .collect();
     if !oracle_failures.is_empty() {
-        let mut by_reason: std::collections::BTreeMap<String, (usize, &Verdict)> = std::collections::BTreeMap::new();
+        let mut by_reason: std::collections::BTreeMap<&str, (usize, &Verdict)> = std::collections::BTreeMap::new();
         for v in &oracle_failures {
-            let reason = v.reason.as_deref().unwrap_or("failed");
-            let category = reason.strip_prefix("invalid: ").map_or(reason, |r| r);
-            let category = category.split(':').next().unwrap_or(category).to_owned();
+            let category = v.failure().map_or("failed", worldsmith_core::episode::Failure::name);
             by_reason.entry(category).or_insert((0, v)).0 += 1;
         }
         let parts: Vec<String> = by_reason

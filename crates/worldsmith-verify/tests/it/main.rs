@@ -61,6 +61,12 @@ fn noisy_episodes_split_into_kept_and_dropped_with_reasons() {
     assert!(stats.kept_with_failed_calls > 0, "recovered episodes must be kept: {stats:?}");
     for v in &verdicts {
         assert_eq!(v.success, v.reason.is_none(), "{v:?}");
+        // The typed failure names the check the reason describes.
+        if let Some(failure) = v.failure() {
+            let reason = v.reason.as_deref().unwrap_or_default();
+            let reason = reason.strip_prefix("invalid: ").unwrap_or(reason);
+            assert!(reason.starts_with(&format!("{}:", failure.name())), "{failure:?} vs {reason}");
+        }
         // Success and the binary reward agree, and no failed episode scores as high as the
         // oracle (1.0) on its task.
         assert_eq!(v.rewards.success(), v.success);
