@@ -7,6 +7,7 @@
 //! - [`digest`]: the 128-bit order-independent state digest;
 //! - [`ident`]: identifier rules (valid names, identifiers as words, id parameters, id-shaped
 //!   values);
+//! - [`prose`]: values and lists in English sentences;
 //! - [`rng`]: the seeded random number generator every stage draws from;
 //! - [`task`]: the task line and replay result line formats shared by every command;
 //! - [`episode`]: the episode and verdict lines of rollout and verification;
@@ -35,6 +36,7 @@ pub mod canonical;
 pub mod digest;
 pub mod episode;
 pub mod ident;
+pub mod prose;
 pub mod rng;
 pub mod suggest;
 pub mod tally;

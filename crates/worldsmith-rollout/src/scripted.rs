@@ -2,11 +2,11 @@
 //! mistakes (a wrong tool, bad arguments, a skipped step), recovered some of the time.
 
 use crate::agent::{Agent, AgentError, Context, ProposedCall, Turn};
-use crate::user::render;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use worldsmith_core::canonical::contains_scalar;
 use worldsmith_core::ident::looks_like_id;
+use worldsmith_core::prose::{and_list as join, plain as render};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::task::{Action, Answer, AnswerKind, TaskLine};
 use worldsmith_engine::World;
@@ -239,15 +239,6 @@ fn state_answer(answer: &Answer) -> String {
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn join(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
 }
 
 /// One call in words, with the arguments already seen in the conversation:

@@ -188,13 +188,7 @@ fn spoken(name: &str) -> String {
 }
 
 /// A JSON value as a person says it: strings without quotes.
-#[must_use]
-pub fn render(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+pub use worldsmith_core::prose::plain as render;
 
 #[cfg(test)]
 mod tests {

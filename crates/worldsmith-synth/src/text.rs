@@ -29,6 +29,7 @@ pub const PERSONAS: &[&str] = &[
 const MAX_LIST_ANSWER: usize = 8;
 
 pub(crate) use worldsmith_core::ident::{id_noun as noun, words};
+use worldsmith_core::prose::and_list as join;
 
 /// A value as a person writes it in a sentence.
 pub(crate) fn render(v: &Value) -> String {
@@ -44,15 +45,6 @@ pub(crate) fn render(v: &Value) -> String {
             let parts: Vec<String> = m.iter().map(|(k, v)| format!("{} {}", words(k), render(v))).collect();
             format!("({})", parts.join(", "))
         }
-    }
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn join(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

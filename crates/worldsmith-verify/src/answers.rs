@@ -1032,12 +1032,7 @@ fn replace_bounded(text: &str, phrase: &str, with: &str) -> String {
 }
 
 /// A value as text, for phrase matching.
-pub(crate) fn render(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+pub(crate) use worldsmith_core::prose::plain as render;
 
 /// The words of a phrase: lower-case, split at anything but letters, digits and `'`.
 fn phrase_words(text: &str) -> Vec<String> {
