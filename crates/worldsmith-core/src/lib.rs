@@ -2,6 +2,7 @@
 //!
 //! This crate holds what every stage agrees on and nothing else:
 //!
+//! - [`arena`]: the arena lines of RL episodes (self-contained, rule-checkable sub-goals);
 //! - [`canonical`]: canonical JSON (sorted keys, no whitespace, numbers by value) and
 //!   value equality that treats `3` and `3.0` as the same number;
 //! - [`digest`]: the 128-bit order-independent state digest;
@@ -32,6 +33,7 @@
 //! assert_eq!((a + b) - b, a);
 //! ```
 
+pub mod arena;
 pub mod canonical;
 pub mod digest;
 pub mod episode;

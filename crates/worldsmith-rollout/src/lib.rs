@@ -23,6 +23,7 @@
 //! ```
 
 pub mod agent;
+pub mod arena;
 pub mod openai;
 pub mod scripted;
 pub mod step;
@@ -254,11 +255,7 @@ pub fn offered_tools(world: &World, task: &TaskLine) -> Vec<FunctionTool> {
         return tools;
     }
     tools.extend(task.distractors.iter().map(Distractor::offered));
-    let mut rng = SplitMix64::for_stream(0, &format!("tools/{}", id_text(&task.id)));
-    for i in (1..tools.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        tools.swap(i, j);
-    }
+    arena::shuffle(&mut tools, 0, &id_text(&task.id));
     tools
 }
 

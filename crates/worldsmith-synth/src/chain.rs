@@ -10,6 +10,8 @@
 use crate::ground::{Context, Source, Step};
 use crate::rng::Rng;
 use crate::{Rejection, SynthConfig, TaskKind};
+use serde_json::Value;
+use worldsmith_core::canonical::json_eq;
 use worldsmith_core::task::CallResult;
 use worldsmith_engine::Session;
 
@@ -138,17 +140,25 @@ pub(crate) fn sample(
 }
 
 /// The kind of an executed chain: `write` if any call writes; `multi_hop` if every call
-/// after the first takes all its required arguments from the call just before; else `read`.
+/// after the first takes all its arguments from the call just before and at least one of
+/// them is new (no earlier call had that value: a later call that needs only what the user
+/// already gave is not linked to the earlier answer); else `read`.
 pub(crate) fn classify(ctx: &Context<'_>, steps: &[Step]) -> TaskKind {
     if steps.iter().any(|s| ctx.tools[s.tool].write) {
         return TaskKind::Write;
     }
-    let chained = steps.len() >= 2
-        && steps.iter().enumerate().skip(1).all(|(i, s)| {
-            !s.sources.is_empty()
-                && s.sources.values().all(|src| matches!(src, Source::Output { call, .. } if *call + 1 == i))
-        });
+    let chained = steps.len() >= 2 && (1..steps.len()).all(|i| linked(steps, i));
     if chained { TaskKind::MultiHop } else { TaskKind::Read }
+}
+
+/// Whether call `i` needs the answer of call `i - 1`: all its arguments come from that
+/// call's result, and one of them is a value no earlier call was given.
+pub(crate) fn linked(steps: &[Step], i: usize) -> bool {
+    let s = &steps[i];
+    let earlier: Vec<&Value> = steps[..i].iter().flat_map(|p| p.args.values()).collect();
+    !s.sources.is_empty()
+        && s.sources.values().all(|src| matches!(src, Source::Output { call, .. } if *call + 1 == i))
+        && s.args.values().any(|v| !earlier.iter().any(|e| json_eq(e, v)))
 }
 
 /// The read calls whose results no later call uses: what the user asks about.

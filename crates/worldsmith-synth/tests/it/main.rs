@@ -194,6 +194,18 @@ fn multi_hop_tasks_decompose_into_linked_hops() {
         assert_eq!(last.answers, members, "{}", t.id);
         assert_eq!(last.call, t.actions.len() - 1);
         let results = t.results.as_ref().expect("results");
+        // Every call after the first is linked: it takes a value from the previous call's
+        // result that neither an earlier call nor the user had.
+        let known = &t.scenario.as_ref().expect("a scenario").known_facts;
+        for i in 1..t.actions.len() {
+            let args = t.actions[i].arguments.as_object().expect("an object");
+            let new = args.values().find(|v| {
+                occurs(v, &results[i - 1].value)
+                    && !t.actions[..i].iter().any(|a| occurs(v, &a.arguments))
+                    && !known.values().any(|k| json_eq(k, v))
+            });
+            assert!(new.is_some(), "{}: call {i} needs nothing new from call {}", t.id, i - 1);
+        }
         for hop in hops {
             for a in &hop.answers {
                 // A hop's answer is in its call's result, and is an argument of the next call.
