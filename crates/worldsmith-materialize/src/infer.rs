@@ -417,6 +417,7 @@ struct Located {
 /// Plans the collections and tools of a domain (`members` are pool indices), in phases:
 /// locate each tool's resource, gather the collections and their fields, clean the key
 /// fields, link foreign keys, then plan each tool's action on its collection.
+#[must_use]
 pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Planned>) {
     let located: Vec<Located> = members.iter().map(|&i| locate(tools, i)).collect();
     let mut collections = gather_collections(tools, &located);
@@ -613,6 +614,7 @@ fn unique_name(pool_name: &str, planned: &[Planned]) -> String {
 
 /// A plain JSON Schema for a collection field (nullable: generated records and partial
 /// writes may leave it empty).
+#[must_use]
 pub fn field_schema(field: &Field) -> Value {
     let mut schema = json!({"type": field.kind});
     if let Some(item) = &field.item {
