@@ -33,7 +33,7 @@ fn engine(c: &mut Criterion) {
 
     let other = base.fork();
     c.bench_function("digest_compare", |b| {
-        b.iter(|| black_box(black_box(&base).digest() == black_box(&other).digest()))
+        b.iter(|| black_box(black_box(&base).digest() == black_box(&other).digest()));
     });
 
     let mut session = base.fork();

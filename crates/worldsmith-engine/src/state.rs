@@ -239,7 +239,7 @@ impl State {
                 }
                 c.digest += hash;
                 self.digest += hash;
-                c.by_key.insert_mut(k.clone(), seq);
+                c.by_key.insert_mut(Arc::clone(&k), seq);
                 c.by_seq.insert_mut(seq, Entry { key: k, record, hash });
                 None
             }

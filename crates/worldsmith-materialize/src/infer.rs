@@ -574,7 +574,6 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
             Action::List { filters, wrap: wrap_of(tool.response.as_ref()) }
         }
         (Verb::Create, key) => Action::Create { key, fields: field_args },
-        (Verb::Action, None) => Action::Create { key: None, fields: field_args },
         (Verb::Update, Some(key)) if !field_args.is_empty() => Action::Update { key, fields: field_args },
         (Verb::Update | Verb::Action, Some(key)) => {
             // The action's verbs: the path's last segment (`/orders/{id}/cancel`), then
@@ -595,7 +594,7 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
             }
         }
         (Verb::Delete, Some(key)) => Action::Delete { key },
-        (Verb::Update | Verb::Delete, None) => Action::Create { key: None, fields: field_args },
+        (Verb::Action | Verb::Update | Verb::Delete, None) => Action::Create { key: None, fields: field_args },
     }
 }
 

@@ -80,13 +80,13 @@ pub fn success_by_length_svg(metrics: &Metrics) -> Result<String> {
 ///
 /// When a drawing step of the SVG backend fails (not expected when writing to a string).
 pub fn success_by_world_svg(metrics: &Metrics) -> Result<String> {
-    let worlds: BTreeSet<&str> =
-        metrics.policies.values().flat_map(|p| p.by_world.keys().map(String::as_str)).collect();
-    let worlds: Vec<&str> = worlds.into_iter().collect();
     // Integer y units (plotters has no label formatting for f64 axes with custom ticks): each
     // world has a band of `band` units: a bar of BAR units per policy and PAD units either side.
     const BAR: i32 = 10;
     const PAD: i32 = 4;
+    let worlds: BTreeSet<&str> =
+        metrics.policies.values().flat_map(|p| p.by_world.keys().map(String::as_str)).collect();
+    let worlds: Vec<&str> = worlds.into_iter().collect();
     let (n, band) = (worlds.len() as i32, BAR * metrics.policies.len() as i32 + 2 * PAD);
     render(metrics.policies.keys(), "pass^1 by world", n > 0, |area| {
         // World i is drawn in band n - 1 - i (counting from the bottom), so the first is on top.

@@ -262,7 +262,7 @@ pub fn materialize_files(
     let bar = progress.bar(domain_lines.len(), "domains");
     let (worlds, reports, summary) =
         worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner, &|done| {
-            bar.set_position(done as u64)
+            bar.set_position(done as u64);
         });
     bar.finish();
     for w in &worlds {

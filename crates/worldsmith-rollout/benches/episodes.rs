@@ -37,7 +37,7 @@ fn episodes(c: &mut Criterion) {
                 for (w, t) in &tasks {
                     black_box(episode(w, t, 0, &config));
                 }
-            })
+            });
         });
     }
     let config = RolloutConfig { policy: Policy::Noisy(Noise::default()), ..RolloutConfig::default() };
@@ -47,7 +47,7 @@ fn episodes(c: &mut Criterion) {
             for (w, e) in &noisy {
                 black_box(worldsmith_verify::verify(e, w));
             }
-        })
+        });
     });
     group.finish();
 }

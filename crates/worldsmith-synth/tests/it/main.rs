@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::sync::OnceLock;
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::task::{TaskKind, TaskLine};
-use worldsmith_engine::{MemFiles, World};
+use worldsmith_engine::{MemFiles, Tool, World};
 use worldsmith_synth::{EdgeSource, SynthConfig, SynthOutput, ToolGraph, synthesize};
 
 fn files(name: &str) -> MemFiles {
@@ -110,7 +110,7 @@ fn bundled_worlds_give_tasks_that_replay_and_answer() {
             );
         }
 
-        let own: Vec<&str> = world.tools().iter().map(|t| t.name()).collect();
+        let own: Vec<&str> = world.tools().iter().map(Tool::name).collect();
         let mut offered = std::collections::BTreeSet::new();
         assert!(
             !task.distractors.is_empty() && task.distractors.len() <= 6,
