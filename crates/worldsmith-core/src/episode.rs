@@ -215,7 +215,7 @@ pub struct F1Reward {
     pub gold_calls: usize,
     /// solved / subgoals.
     pub recall: f64,
-    /// min(1, solved·gold_calls / (subgoals·calls)).
+    /// `min(1, solved·gold_calls / (subgoals·calls))`.
     pub precision: f64,
     /// 2pr / (p + r), 0 when nothing is solved.
     pub f1: f64,

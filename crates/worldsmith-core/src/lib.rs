@@ -12,7 +12,7 @@
 //! - [`rng`]: the seeded random number generator every stage draws from;
 //! - [`task`]: the task line and replay result line formats shared by every command;
 //! - [`episode`]: the episode and verdict lines of rollout and verification;
-//! - [`tool`]: the ToolSpec lines of `tools.jsonl` (ingest's output, the graph's input);
+//! - [`tool`]: the `ToolSpec` lines of `tools.jsonl` (ingest's output, the graph's input);
 //! - [`suggest`]: "did you mean" suggestions for misspelt names;
 //! - [`tally`]: counted reasons ([`tally::Tally`]).
 //!

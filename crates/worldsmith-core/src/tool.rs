@@ -1,7 +1,7 @@
 //! Tool specifications: the lines of `tools.jsonl`, which ingest writes and later stages read,
 //! and the domain lines of `domains.jsonl` ([`Domain`]), which `graph` writes from them.
 //!
-//! A **ToolSpec line** (JSON Lines, one tool per line; readers ignore fields they don't know):
+//! A **`ToolSpec` line** (JSON Lines, one tool per line; readers ignore fields they don't know):
 //!
 //! - `id`: unique in the file and stable: the same operation of the same document (at the same
 //!   path below the input root) gets the same id in every run;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// The version of the ToolSpec line format.
+/// The version of the `ToolSpec` line format.
 pub const TOOL_FORMAT: u32 = 1;
 
 /// One tool of a pool (see the module documentation).

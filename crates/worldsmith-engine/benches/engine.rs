@@ -2,6 +2,9 @@
 //! `taskset -c 0 cargo bench -p worldsmith-engine --bench engine`.
 //! `bench/compare.sh` runs these and the Python baseline in one go and prints the ratios.
 
+// Benchmarks may unwrap and report on the terminal (the library-code lints of the workspace).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 // The allocator the worldsmith binary uses.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -30,7 +33,7 @@ fn engine(c: &mut Criterion) {
 
     let other = base.fork();
     c.bench_function("digest_compare", |b| {
-        b.iter(|| black_box(black_box(&base).digest() == black_box(&other).digest()))
+        b.iter(|| black_box(black_box(&base).digest() == black_box(&other).digest()));
     });
 
     let mut session = base.fork();

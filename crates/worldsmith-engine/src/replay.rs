@@ -64,7 +64,7 @@ pub fn compare_changes(expected: &ChangedRecords, actual: &ChangedRecords) -> Op
                     return Some(format!("{c}[{k:?}]{at}: expected {}, got {}", show(w), show(g)));
                 }
             }
-            (Some(None), Some(None)) => {}
+            (Some(None), Some(None)) | (None, None) => {}
             (Some(Some(_)), Some(None)) => {
                 return Some(format!("{c}[{k:?}]: expected a final value, but the record was deleted"));
             }
@@ -77,7 +77,6 @@ pub fn compare_changes(expected: &ChangedRecords, actual: &ChangedRecords) -> Op
             (None, Some(_)) => {
                 return Some(format!("{c}[{k:?}]: changed, but the task expects it unchanged"));
             }
-            (None, None) => {}
         }
     }
     None

@@ -200,6 +200,10 @@ impl State {
     ///
     /// # Errors
     /// When the collection does not exist.
+    ///
+    /// # Panics
+    /// Only on a broken internal invariant: the collection's key and sequence maps disagree
+    /// (they are always updated together).
     pub fn put(&mut self, collection: &str, key: &str, value: Value) -> Result<Option<Record>, UnknownCollection> {
         let i = self.index(collection).ok_or_else(|| UnknownCollection(collection.to_owned()))?;
         let hash = Digest::of_record(collection, key, &value);
@@ -235,7 +239,7 @@ impl State {
                 }
                 c.digest += hash;
                 self.digest += hash;
-                c.by_key.insert_mut(k.clone(), seq);
+                c.by_key.insert_mut(Arc::clone(&k), seq);
                 c.by_seq.insert_mut(seq, Entry { key: k, record, hash });
                 None
             }

@@ -209,7 +209,7 @@ fn parse_manifest(text: &str) -> Result<Manifest, Diagnostic> {
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize::<_, Manifest>(&mut de).map_err(|e| {
         let mut pointer = String::new();
-        for segment in e.path().iter() {
+        for segment in e.path() {
             match segment {
                 serde_path_to_error::Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
                 serde_path_to_error::Segment::Map { key } => pointer.push_str(&format!("/{}", pointer_escape(key))),
@@ -260,7 +260,7 @@ impl World {
         let manifest = parse_manifest(&text).map_err(|d| fail(vec![d]))?;
         let mut diags = Vec::new();
         let d = |diags: &mut Vec<Diagnostic>, location: String, message: String| {
-            diags.push(Diagnostic::new("world.json", location, message))
+            diags.push(Diagnostic::new("world.json", location, message));
         };
 
         if manifest.format != FORMAT {

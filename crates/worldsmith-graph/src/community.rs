@@ -175,6 +175,7 @@ pub fn communities(n: usize, edges: &[Edge], config: &CommunityConfig) -> (Vec<V
 }
 
 /// Newman-Girvan modularity of `parts` on the graph (nodes in no part count as singletons).
+#[must_use]
 pub fn modularity(n: usize, edges: &[Edge], parts: &[Vec<u32>]) -> f64 {
     let mut builder = GraphDataBuilder::new(n);
     for &(a, b, w) in edges {

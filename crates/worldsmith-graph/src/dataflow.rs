@@ -82,6 +82,7 @@ fn feeds(produced: &(String, String), needed: &(String, String)) -> bool {
 }
 
 /// The data-flow edges among `members` (indices into `tools`), as (from, to) pairs in order.
+#[must_use]
 pub fn edges(tools: &[ToolProfile], members: &[u32]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     for &a in members {

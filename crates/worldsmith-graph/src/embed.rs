@@ -152,7 +152,6 @@ pub fn tool_text(name: &str, description: &str, parameters: &Value) -> String {
 /// parameters).
 #[must_use]
 pub fn parameter_text(parameters: &Value) -> String {
-    let mut text = String::new();
     fn walk(schema: &Value, depth: usize, text: &mut String) {
         let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
         for (param, s) in props {
@@ -179,6 +178,7 @@ pub fn parameter_text(parameters: &Value) -> String {
             }
         }
     }
+    let mut text = String::new();
     walk(parameters, 0, &mut text);
     text
 }

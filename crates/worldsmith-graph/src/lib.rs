@@ -286,6 +286,8 @@ pub fn discover(
 
 /// The domain's three most characteristic terms: summed TF-IDF weight over its tools.
 fn domain_name(embedder: &Embedder, vectors: &[Embedding], members: &[u32]) -> String {
+    // JSON type names say nothing about a domain.
+    const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object", "null"];
     let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
     for &m in members {
         for &(t, w) in vectors[m as usize].entries() {
@@ -294,8 +296,6 @@ fn domain_name(embedder: &Embedder, vectors: &[Embedding], members: &[u32]) -> S
     }
     let mut ranked: Vec<(u32, f64)> = weight.into_iter().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    // JSON type names say nothing about a domain.
-    const TYPES: &[&str] = &["string", "integer", "number", "boolean", "array", "object", "null"];
     let words: Vec<&str> =
         ranked.iter().filter_map(|(t, _)| embedder.term(*t)).filter(|w| !TYPES.contains(w)).take(3).collect();
     if words.is_empty() { "misc".to_owned() } else { words.join("-") }

@@ -28,6 +28,7 @@ pub enum Filter {
 
 impl Filter {
     /// The reason's stable name in summaries.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Filter::NoName => "no_name",

@@ -173,6 +173,7 @@ pub enum DocError {
 
 impl DocError {
     /// A short, stable name of the kind of problem, for counting.
+    #[must_use]
     pub fn reason(&self) -> &'static str {
         match self {
             DocError::Unreadable(_) => "unreadable",
@@ -236,16 +237,19 @@ pub struct IngestSummary {
 
 impl IngestSummary {
     /// Documents imported, all formats.
+    #[must_use]
     pub fn documents_imported(&self) -> usize {
         self.documents.values().sum()
     }
 
     /// Documents skipped, all reasons.
+    #[must_use]
     pub fn documents_skipped(&self) -> usize {
         self.skipped_documents.values().sum()
     }
 
     /// Candidates dropped, all reasons.
+    #[must_use]
     pub fn tools_filtered(&self) -> usize {
         self.filtered.total()
     }

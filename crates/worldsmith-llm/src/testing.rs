@@ -51,10 +51,10 @@ impl TestServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let count = Arc::new(AtomicUsize::new(0));
         let handler: Arc<Handler> = Arc::new(handler);
-        let log = seen.clone();
+        let log = Arc::clone(&seen);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (handler, log, count) = (handler.clone(), log.clone(), count.clone());
+                let (handler, log, count) = (Arc::clone(&handler), Arc::clone(&log), Arc::clone(&count));
                 std::thread::spawn(move || serve(stream, &*handler, &log, &count));
             }
         });

@@ -17,6 +17,7 @@ const WORDS: &[&str] =
 const STATUSES: &[&str] = &["active", "pending", "inactive"];
 
 /// The keys of a collection: `1..=n` for numeric keys, `PREFIX-0001...` otherwise.
+#[must_use]
 pub fn keys(c: &Collection, n: usize) -> Vec<String> {
     (1..=n).map(|i| if c.numeric_key { i.to_string() } else { format!("{}-{i:04}", key_prefix(c)) }).collect()
 }
@@ -28,6 +29,7 @@ pub fn key_prefix(c: &Collection) -> String {
 }
 
 /// A key value as an argument of a parameter of `kind`.
+#[must_use]
 pub fn key_value(key: &str, kind: &str) -> Value {
     match kind {
         "integer" | "number" => key.parse::<i64>().map_or_else(|_| json!(key), |n| json!(n)),
@@ -150,6 +152,7 @@ pub fn value(name: &str, field: &Field, k: usize, rng: &mut SplitMix64) -> Value
 
 /// Generates `n` records per collection; foreign keys point at generated keys of their
 /// target (never dangling). Returns collection -> key -> record.
+#[must_use]
 pub fn generate(collections: &[Collection], n: usize, seed: u64) -> BTreeMap<String, BTreeMap<String, Value>> {
     let all_keys: BTreeMap<&str, Vec<String>> = collections.iter().map(|c| (c.name.as_str(), keys(c, n))).collect();
     let mut out = BTreeMap::new();

@@ -417,6 +417,7 @@ struct Located {
 /// Plans the collections and tools of a domain (`members` are pool indices), in phases:
 /// locate each tool's resource, gather the collections and their fields, clean the key
 /// fields, link foreign keys, then plan each tool's action on its collection.
+#[must_use]
 pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Planned>) {
     let located: Vec<Located> = members.iter().map(|&i| locate(tools, i)).collect();
     let mut collections = gather_collections(tools, &located);
@@ -573,7 +574,6 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
             Action::List { filters, wrap: wrap_of(tool.response.as_ref()) }
         }
         (Verb::Create, key) => Action::Create { key, fields: field_args },
-        (Verb::Action, None) => Action::Create { key: None, fields: field_args },
         (Verb::Update, Some(key)) if !field_args.is_empty() => Action::Update { key, fields: field_args },
         (Verb::Update | Verb::Action, Some(key)) => {
             // The action's verbs: the path's last segment (`/orders/{id}/cancel`), then
@@ -594,7 +594,7 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
             }
         }
         (Verb::Delete, Some(key)) => Action::Delete { key },
-        (Verb::Update | Verb::Delete, None) => Action::Create { key: None, fields: field_args },
+        (Verb::Action | Verb::Update | Verb::Delete, None) => Action::Create { key: None, fields: field_args },
     }
 }
 
@@ -613,6 +613,7 @@ fn unique_name(pool_name: &str, planned: &[Planned]) -> String {
 
 /// A plain JSON Schema for a collection field (nullable: generated records and partial
 /// writes may leave it empty).
+#[must_use]
 pub fn field_schema(field: &Field) -> Value {
     let mut schema = json!({"type": field.kind});
     if let Some(item) = &field.item {

@@ -165,7 +165,7 @@ pub enum Rejection {
 /// Why a tool failed its self-check, as counted in [`MaterializeSummary::tool_failures`].
 ///
 /// A reason is named as the start of the message a [`ToolResult`] carries, up to its first
-/// `:` (`invalid arguments for `getPet``), so the engine's errors count per tool, and a
+/// `:` (``invalid arguments for `getPet` ``), so the engine's errors count per tool, and a
 /// refusal (a script's `fail(...)`, free text) by its message up to the first `:`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ToolFailure {

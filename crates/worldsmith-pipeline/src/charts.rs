@@ -45,6 +45,10 @@ fn text_width(s: &str) -> u32 {
 
 /// pass^k against k: one line with point markers per policy, y from 0 to 1, x from 1 to the
 /// largest k of any policy. A policy with no pass^k values gets no line (but a legend entry).
+///
+/// # Errors
+///
+/// When a drawing step of the SVG backend fails (not expected when writing to a string).
 pub fn pass_hat_k_svg(metrics: &Metrics) -> Result<String> {
     let series: Vec<Vec<(i32, f64)>> = metrics
         .policies
@@ -56,6 +60,10 @@ pub fn pass_hat_k_svg(metrics: &Metrics) -> Result<String> {
 
 /// Episode success rate (y, "success rate", 0 to 1) against the gold chain length (x, "gold
 /// calls"): one line with point markers per policy, a point at each length it has episodes of.
+///
+/// # Errors
+///
+/// When a drawing step of the SVG backend fails (not expected when writing to a string).
 pub fn success_by_length_svg(metrics: &Metrics) -> Result<String> {
     let series: Vec<Vec<(i32, f64)>> = metrics
         .policies
@@ -67,14 +75,18 @@ pub fn success_by_length_svg(metrics: &Metrics) -> Result<String> {
 
 /// pass^1 per world and policy as grouped horizontal bars, worlds top to bottom in name order
 /// and one bar per policy with episodes in the world.
+///
+/// # Errors
+///
+/// When a drawing step of the SVG backend fails (not expected when writing to a string).
 pub fn success_by_world_svg(metrics: &Metrics) -> Result<String> {
-    let worlds: BTreeSet<&str> =
-        metrics.policies.values().flat_map(|p| p.by_world.keys().map(String::as_str)).collect();
-    let worlds: Vec<&str> = worlds.into_iter().collect();
     // Integer y units (plotters has no label formatting for f64 axes with custom ticks): each
     // world has a band of `band` units: a bar of BAR units per policy and PAD units either side.
     const BAR: i32 = 10;
     const PAD: i32 = 4;
+    let worlds: BTreeSet<&str> =
+        metrics.policies.values().flat_map(|p| p.by_world.keys().map(String::as_str)).collect();
+    let worlds: Vec<&str> = worlds.into_iter().collect();
     let (n, band) = (worlds.len() as i32, BAR * metrics.policies.len() as i32 + 2 * PAD);
     render(metrics.policies.keys(), "pass^1 by world", n > 0, |area| {
         // World i is drawn in band n - 1 - i (counting from the bottom), so the first is on top.
@@ -153,6 +165,10 @@ fn line_chart(
 }
 
 /// The number of domains of each size, as bars (sizes on x, domains on y).
+///
+/// # Errors
+///
+/// When a drawing step of the SVG backend fails (not expected when writing to a string).
 pub fn domain_sizes_svg(sizes: &[usize]) -> Result<String> {
     let max = sizes.iter().copied().max().unwrap_or(0);
     let mut counts = vec![0usize; max + 1];

@@ -9,6 +9,10 @@ use std::path::Path;
 
 /// Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never a
 /// partial one, and an interrupted write leaves no corrupt output.
+///
+/// # Errors
+///
+/// As [`write_atomic_with`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |out| out.write_all(bytes).or_else(ignore_broken_pipe).context("cannot write the output"))
 }
@@ -16,6 +20,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Streams an output to `path` atomically: `write` fills a temporary file beside it, which
 /// is renamed into place when `write` succeeds and removed when it fails. `-` streams to
 /// standard output.
+///
+/// # Errors
+///
+/// `write`'s error, or a message naming the path when a directory, the temporary file or
+/// the rename fails (or when writing standard output fails, a closed pipe excepted).
 pub fn write_atomic_with<T>(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
     if path == Path::new("-") {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -88,11 +97,19 @@ fn remove_stale_temps(path: &Path, name: &str) {
 }
 
 /// Treats a closed standard output (`worldsmith ... | head`) as success.
+///
+/// # Errors
+///
+/// `e` itself when it is anything but a broken pipe.
 pub fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
     if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }
 }
 
 /// Serializes items as JSON Lines.
+///
+/// # Errors
+///
+/// When an item does not serialize (a map with non-string keys).
 pub fn json_lines<T: Serialize>(items: &[T]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for item in items {
@@ -103,6 +120,10 @@ pub fn json_lines<T: Serialize>(items: &[T]) -> Result<Vec<u8>> {
 }
 
 /// Pretty JSON with a final newline.
+///
+/// # Errors
+///
+/// When the value does not serialize (a map with non-string keys).
 pub fn pretty_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let mut out = serde_json::to_vec_pretty(value)?;
     out.push(b'\n');
@@ -111,6 +132,7 @@ pub fn pretty_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 
 /// Parses JSON Lines; blank lines are skipped. Returns the items with their line numbers,
 /// and a message per malformed line (`source:line: ...`), so one bad line loses nothing else.
+#[must_use]
 pub fn parse_jsonl<T: DeserializeOwned>(text: &str, source: &str, what: &str) -> (Vec<(usize, T)>, Vec<String>) {
     let mut items = Vec::new();
     let mut errors = Vec::new();
@@ -132,6 +154,10 @@ fn malformed_line(source: &str, line: usize, what: &str, e: &serde_json::Error) 
 
 /// Reads a JSON Lines file (`-` is standard input) with [`read_jsonl_map`], keeping every
 /// item.
+///
+/// # Errors
+///
+/// As [`read_jsonl_map`].
 pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path, what: &str) -> Result<(Vec<T>, Vec<String>)> {
     read_jsonl_map(path, what, |t| t)
 }
@@ -140,6 +166,10 @@ pub fn read_jsonl<T: DeserializeOwned + Send>(path: &Path, what: &str) -> Result
 /// parallel and keeping only what `map` makes of each item, so a file larger than memory's
 /// comfort (a pool of 100,000 tools is about 1 GB) is never held whole. Items stay in file
 /// order; errors are [`parse_jsonl`]'s.
+///
+/// # Errors
+///
+/// When the file cannot be opened or read; a malformed line is not an error but a message.
 pub fn read_jsonl_map<T, U, F>(path: &Path, what: &str, map: F) -> Result<(Vec<U>, Vec<String>)>
 where
     T: DeserializeOwned,

@@ -7,6 +7,7 @@ use worldsmith_core::task::{ReplayResult, TaskLine};
 use worldsmith_engine::{CheckReport, World};
 
 /// Renders a check report for people.
+#[must_use]
 pub fn render_check(report: &CheckReport) -> String {
     let mut out = String::new();
     let records: usize = report.collections.iter().map(|(_, n)| n).sum();
@@ -44,12 +45,14 @@ pub fn render_check(report: &CheckReport) -> String {
 }
 
 /// Parses task lines (see [`parse_jsonl`]).
+#[must_use]
 pub fn parse_tasks(text: &str, source: &str) -> (Vec<(usize, TaskLine)>, Vec<String>) {
     parse_jsonl(text, source, "task")
 }
 
 /// Replays tasks in parallel; results keep input order. Tasks naming another world are
 /// reported and skipped.
+#[must_use]
 pub fn replay_tasks(world: &World, tasks: &[(usize, TaskLine)], source: &str) -> (Vec<ReplayResult>, Vec<String>) {
     let mut errors = Vec::new();
     let mine: Vec<&TaskLine> = tasks
@@ -71,6 +74,7 @@ pub fn replay_tasks(world: &World, tasks: &[(usize, TaskLine)], source: &str) ->
 }
 
 /// Counts of a replay: (passed, failed, unchecked).
+#[must_use]
 pub fn tally(results: &[ReplayResult]) -> (usize, usize, usize) {
     let passed = results.iter().filter(|r| r.passed == Some(true)).count();
     let failed = results.iter().filter(|r| r.passed == Some(false)).count();

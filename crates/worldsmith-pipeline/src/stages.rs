@@ -27,6 +27,10 @@ pub struct StageReport<S> {
 }
 
 /// Reads episode files in order, one after another.
+///
+/// # Errors
+///
+/// When a file cannot be read (see [`read_jsonl`]).
 pub fn read_episodes(paths: &[PathBuf]) -> Result<(Vec<Episode>, Vec<String>)> {
     let mut episodes = Vec::new();
     let mut errors = Vec::new();
@@ -40,6 +44,10 @@ pub fn read_episodes(paths: &[PathBuf]) -> Result<(Vec<Episode>, Vec<String>)> {
 
 /// Fails when an id occurs more than once (a file given twice, or two runs mixed), naming
 /// the first few: every reader of episodes and verdicts counts each id once.
+///
+/// # Errors
+///
+/// When an id occurs more than once, naming up to five such ids.
 pub fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, what: &str) -> Result<()> {
     let mut seen = BTreeSet::new();
     let mut twice = BTreeSet::new();
@@ -61,6 +69,11 @@ pub fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>, what: &str) -> Result<
 }
 
 /// Runs episodes for every task of `tasks` and writes them to `out`.
+///
+/// # Errors
+///
+/// When the task file cannot be read or the episodes cannot be written; unloadable
+/// worlds and tasks without a world are skipped with a message.
 pub fn rollout_file(
     tasks: &Path,
     out: &Path,
@@ -87,6 +100,11 @@ pub fn rollout_file(
 }
 
 /// Judges every episode of `paths` and writes the verdicts to `out`.
+///
+/// # Errors
+///
+/// When an episode file cannot be read, an episode id occurs twice, or the verdicts
+/// cannot be written.
 pub fn verify_files(paths: &[PathBuf], out: &Path, worlds: &mut WorldCache) -> Result<StageReport<VerifyStats>> {
     let (episodes, mut errors) = read_episodes(paths)?;
     unique_ids(episodes.iter().map(|e| e.id.as_str()), "episode")?;
@@ -99,6 +117,11 @@ pub fn verify_files(paths: &[PathBuf], out: &Path, worlds: &mut WorldCache) -> R
 
 /// Writes the SFT lines of the kept episodes: `out/stage1_general.jsonl`,
 /// `out/stage2_vertical.jsonl` and `out/manifest.json` (counts and episode ids per line).
+///
+/// # Errors
+///
+/// When an input cannot be read, a verdict or episode id occurs twice, or an output
+/// cannot be written.
 pub fn export_sft_files(verdicts: &Path, episodes: &[PathBuf], out: &Path) -> Result<StageReport<SftStats>> {
     let (verdict_lines, mut errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
     let (episode_lines, episode_errors) = read_episodes(episodes)?;
@@ -122,6 +145,11 @@ pub fn export_sft_files(verdicts: &Path, episodes: &[PathBuf], out: &Path) -> Re
 
 /// Writes `out/metrics.json` and the charts: `pass_hat_k.svg`, `success_by_length.svg`,
 /// `success_by_world.svg`.
+///
+/// # Errors
+///
+/// When the verdicts cannot be read, two verdicts judge the same episode id, or an
+/// output cannot be written.
 pub fn eval_files(verdicts: &Path, out: &Path) -> Result<StageReport<Metrics>> {
     let (verdict_lines, errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
     unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
@@ -144,6 +172,11 @@ pub enum Embedder {
 /// Discovers the domains of the pool in `tools` and writes `out/domains.jsonl` and
 /// `out/summary.json` (with NMI/ARI for each of `labels`); returns the summary and a
 /// message per skipped input line.
+///
+/// # Errors
+///
+/// When the pool cannot be read, a label field is unknown, the MiniLM model cannot be
+/// loaded (or the build lacks feature `neural`), or an output cannot be written.
 pub fn graph_files(
     tools: &Path,
     out: &Path,
@@ -208,6 +241,10 @@ fn minilm_vectors(_dir: &Path, _pool: &[ToolProfile], _progress: &dyn Progress) 
 
 /// Materializes the domains of `domains` over the pool `tools` into `out`; returns the
 /// summary and a message per skipped input line.
+///
+/// # Errors
+///
+/// When an input cannot be read or an output cannot be written.
 pub fn materialize_files(
     tools: &Path,
     domains: &Path,
@@ -225,7 +262,7 @@ pub fn materialize_files(
     let bar = progress.bar(domain_lines.len(), "domains");
     let (worlds, reports, summary) =
         worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner, &|done| {
-            bar.set_position(done as u64)
+            bar.set_position(done as u64);
         });
     bar.finish();
     for w in &worlds {

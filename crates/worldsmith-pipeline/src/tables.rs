@@ -10,6 +10,7 @@ use worldsmith_synth::SynthStats;
 use worldsmith_verify::{Metrics, VerifyStats};
 
 /// The summary people read: one row per world, then the rejection reasons.
+#[must_use]
 pub fn synth_table(stats: &SynthStats) -> String {
     let mut s = String::new();
     let kinds = worldsmith_synth::TaskKind::ALL;
@@ -51,6 +52,7 @@ pub fn synth_table(stats: &SynthStats) -> String {
 }
 
 /// The summary people read.
+#[must_use]
 pub fn graph_table(s: &GraphSummary) -> String {
     let mut t = String::new();
     let c = &s.communities;
@@ -79,6 +81,7 @@ pub fn graph_table(s: &GraphSummary) -> String {
 }
 
 /// The summary people read.
+#[must_use]
 pub fn materialize_table(s: &MaterializeSummary) -> String {
     let mut t = String::new();
     let attempted = s.domains - s.skipped_small;
@@ -108,6 +111,7 @@ pub fn materialize_table(s: &MaterializeSummary) -> String {
 }
 
 /// The rollout summary people read.
+#[must_use]
 pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {
     let ended: Vec<String> = stats.ended.iter().map(|(k, v)| format!("{k} {v}")).collect();
     format!(
@@ -120,6 +124,7 @@ pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {
 }
 
 /// The verification summary people read: one line per layer.
+#[must_use]
 pub fn verify_table(s: &VerifyStats) -> String {
     let mut t = String::new();
     let valid = s.episodes - s.invalid.total();
@@ -155,6 +160,7 @@ pub fn verify_table(s: &VerifyStats) -> String {
 }
 
 /// The export summary people read.
+#[must_use]
 pub fn sft_table(s: &SftStats) -> String {
     let lines: Vec<String> = s.lines.iter().map(|(k, v)| format!("{k} {v}")).collect();
     format!(
@@ -172,6 +178,7 @@ pub fn sft_table(s: &SftStats) -> String {
 
 /// The metrics people read: per policy, success, the mean of every reward, pass^k and
 /// success by chain length.
+#[must_use]
 pub fn metrics_table(m: &Metrics) -> String {
     let mut t = String::new();
     for (name, p) in &m.policies {

@@ -7,6 +7,11 @@ use worldsmith_engine::World;
 
 /// Loads the world named by a command-line argument: a path when it contains `/` (or names
 /// an existing directory with a `world.json`), else a bundled world.
+///
+/// # Errors
+///
+/// When the directory has no `world.json` or its world does not load, or when no
+/// bundled world has the name (with a suggestion).
 pub fn load(arg: &str) -> Result<World> {
     let as_path = Path::new(arg);
     if is_path(arg) {
@@ -22,6 +27,10 @@ pub fn load(arg: &str) -> Result<World> {
 }
 
 /// Loads a bundled world by name.
+///
+/// # Errors
+///
+/// When no bundled world has the name (with a suggestion), or it does not load.
 pub fn load_bundled(name: &str) -> Result<World> {
     let loaded = worldsmith_worlds::load(name).ok_or_else(|| unknown_world(name))?;
     Ok(loaded?)
@@ -29,6 +38,7 @@ pub fn load_bundled(name: &str) -> Result<World> {
 
 /// Whether a world argument is a path (contains `/` or names a directory with a
 /// `world.json`) rather than a bundled world's name.
+#[must_use]
 pub fn is_path(arg: &str) -> bool {
     arg.contains('/') || Path::new(arg).join("world.json").is_file()
 }
@@ -59,6 +69,10 @@ fn unknown_world(name: &str) -> anyhow::Error {
 
 /// The gold tasks of a world argument (its `tasks.jsonl`; empty when it has none), with a
 /// name for messages.
+///
+/// # Errors
+///
+/// When the directory's `tasks.jsonl` exists but cannot be read.
 pub fn gold_tasks(arg: &str) -> Result<(String, String)> {
     if let Some(text) = worldsmith_worlds::file(arg, "tasks.jsonl") {
         return Ok((format!("bundled:{arg}/tasks.jsonl"), text.to_owned()));
@@ -102,6 +116,7 @@ impl WorldCache {
     }
 
     /// A loaded world by the argument it was loaded with, or by its name.
+    #[must_use]
     pub fn get(&self, arg: &str) -> Option<&World> {
         self.loaded.get(arg)
     }
@@ -112,6 +127,10 @@ impl WorldCache {
     }
 
     /// Loads world arguments (bundled names or paths) and files each under its name.
+    ///
+    /// # Errors
+    ///
+    /// The first argument whose world does not load (see [`load`]).
     pub fn with_worlds(args: &[String]) -> Result<WorldCache> {
         let mut cache = WorldCache::default();
         for arg in args {

@@ -1,6 +1,9 @@
 //! Episode and verification throughput on synthesized tasks of the bundled worlds. Run on
 //! one core: `taskset -c 0 cargo bench -p worldsmith-rollout --bench episodes`.
 
+// Benchmarks may unwrap and report on the terminal (the library-code lints of the workspace).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 // The allocator the worldsmith binary uses.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -34,7 +37,7 @@ fn episodes(c: &mut Criterion) {
                 for (w, t) in &tasks {
                     black_box(episode(w, t, 0, &config));
                 }
-            })
+            });
         });
     }
     let config = RolloutConfig { policy: Policy::Noisy(Noise::default()), ..RolloutConfig::default() };
@@ -44,7 +47,7 @@ fn episodes(c: &mut Criterion) {
             for (w, e) in &noisy {
                 black_box(worldsmith_verify::verify(e, w));
             }
-        })
+        });
     });
     group.finish();
 }

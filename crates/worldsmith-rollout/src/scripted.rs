@@ -9,8 +9,8 @@ use worldsmith_core::ident::looks_like_id;
 use worldsmith_core::prose::{and_list as join, plain as render};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::task::{Action, Answer, AnswerKind, TaskLine};
-use worldsmith_engine::World;
 use worldsmith_engine::manifest::Effect;
+use worldsmith_engine::{Tool, World};
 
 /// How often and how the `noisy` policy errs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,7 +66,7 @@ impl Scripted {
     /// The `noisy` policy: the gold calls with mistakes drawn from `rng`.
     #[must_use]
     pub fn noisy(world: &World, task: &TaskLine, noise: Noise, rng: &mut SplitMix64) -> Scripted {
-        let names: Vec<&str> = world.tools().iter().map(|t| t.name()).collect();
+        let names: Vec<&str> = world.tools().iter().map(Tool::name).collect();
         let mut plan = Vec::new();
         for action in &task.actions {
             if rng.unit() >= noise.mistake_rate {

@@ -199,7 +199,7 @@ impl<'w> Context<'w> {
             far.retain(|s| self.is_key(state, s));
             let anchors = [&near, &far];
             let found = if !info.write || p.reference {
-                self.search_outputs(p, steps, rng)
+                Self::search_outputs(p, steps, rng)
                     .or_else(|| self.search_state(p, state, &anchors, &records, &[], rng))
                     .or_else(|| from_choices(p, rng))
             } else if changing {
@@ -208,10 +208,10 @@ impl<'w> Context<'w> {
                     steps.iter().flat_map(|s| candidates_in(&s.output, &p.name)).map(|c| c.0).collect();
                 from_choices(p, rng)
                     .or_else(|| self.search_state(p, state, &anchors, &records, &seen, rng))
-                    .or_else(|| self.search_outputs(p, steps, rng))
+                    .or_else(|| Self::search_outputs(p, steps, rng))
             } else {
                 from_choices(p, rng)
-                    .or_else(|| self.search_outputs(p, steps, rng))
+                    .or_else(|| Self::search_outputs(p, steps, rng))
                     .or_else(|| self.search_state(p, state, &anchors, &records, &[], rng))
             };
             let Some((value, source, record)) = found else { return Err(p.name.clone()) };
@@ -227,7 +227,7 @@ impl<'w> Context<'w> {
         self.collections.iter().any(|c| state.contains(c, s))
     }
 
-    fn search_outputs(&self, p: &Param, steps: &[Step], rng: &mut Rng) -> Option<Found> {
+    fn search_outputs(p: &Param, steps: &[Step], rng: &mut Rng) -> Option<Found> {
         for (call, step) in steps.iter().enumerate().rev() {
             let fitting: Vec<(Value, Selector)> = candidates_in(&step.output, &p.name)
                 .into_iter()

@@ -360,9 +360,10 @@ impl Mention {
     /// Whether this mention is a value of the same category as answers of `kind`.
     fn same_category(&self, kind: AnswerKind) -> bool {
         match (&self.value, kind) {
-            (Scalar::Num { .. }, AnswerKind::Number) => true,
             (Scalar::Num { value, money }, AnswerKind::Money) => *money || value.fract() != 0.0,
-            (Scalar::Date { .. }, AnswerKind::Date) | (Scalar::Id(_), AnswerKind::Id) => true,
+            (Scalar::Num { .. }, AnswerKind::Number)
+            | (Scalar::Date { .. }, AnswerKind::Date)
+            | (Scalar::Id(_), AnswerKind::Id) => true,
             _ => false,
         }
     }

@@ -259,7 +259,7 @@ fn f1_of(j: &Judgement<'_>) -> Reward {
 }
 
 /// ASTRA's F1 normalised to the gold path: recall = solved / sub-goals, precision =
-/// min(1, solved·gold_calls / (sub-goals·calls)), 0 when nothing is solved; `f1_raw` uses
+/// `min(1, solved·gold_calls / (sub-goals·calls))`, 0 when nothing is solved; `f1_raw` uses
 /// ASTRA's precision solved / calls.
 #[must_use]
 pub fn f1_reward(subgoals: usize, solved: usize, calls: usize, gold_calls: usize) -> F1Reward {

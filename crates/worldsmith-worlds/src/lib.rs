@@ -52,6 +52,7 @@ pub fn mem_files(name: &str) -> Option<worldsmith_engine::MemFiles> {
 }
 
 /// Loads a bundled world; `None` when there is no bundled world of that name.
+#[must_use]
 pub fn load(name: &str) -> Option<Result<worldsmith_engine::World, worldsmith_engine::LoadError>> {
     mem_files(name).map(|files| worldsmith_engine::World::load(&files))
 }

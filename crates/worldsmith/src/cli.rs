@@ -1,5 +1,9 @@
 //! Command-line definitions (clap). Parsing only: no system calls here.
 
+// The doc comments below are the `--help` text people read, printed verbatim, not rustdoc:
+// backticks around every identifier would only clutter it.
+#![allow(clippy::doc_markdown)]
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 

@@ -1,5 +1,8 @@
 //! The `worldsmith` command line. See `worldsmith --help`.
 
+// The command line is the one crate that prints (data on stdout, progress and logs on stderr).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod cli;
 mod commands;
 

@@ -118,9 +118,6 @@ const GUARDED_FUNCTIONS: [(&str, &str); 2] = [("str", "__ws_str"), ("repr", "__w
 /// characters within lines are inserted, so line numbers in messages stay right.
 fn guard_calls(source: &str, ast: &AstModule) -> String {
     use starlark::syntax::ast::{AstExpr, ExprP};
-    // (position, bytes replaced from there, text inserted), in source order of visits.
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let bytes = source.as_bytes();
     fn visit(e: &AstExpr, bytes: &[u8], edits: &mut Vec<(usize, usize, String)>) {
         if let ExprP::Call(callee, args) = &e.node {
             match &callee.node {
@@ -179,6 +176,9 @@ fn guard_calls(source: &str, ast: &AstModule) -> String {
             }
         }
     }
+    // (position, bytes replaced from there, text inserted), in source order of visits.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let bytes = source.as_bytes();
     ast.statement().visit_expr(|x| visit(x, bytes, &mut edits));
     if edits.is_empty() {
         return source.to_owned();

@@ -491,7 +491,7 @@ fn unknown_collection_in_a_keyed_op_is_reported_once() {
     assert_eq!(e.diagnostics, [diag("world.json", "/tools/0/op/collection", "unknown collection `acounts`")]);
 }
 
-/// A wrong JSON type for an enum field (`"effect": 5`) says only "expected value" (serde_json's
+/// A wrong JSON type for an enum field (`"effect": 5`) says only "expected value" (`serde_json`'s
 /// message for an enum that is neither a string nor an object).
 #[test]
 

@@ -355,12 +355,12 @@ proptest! {
 /// state differs from the initial one), with the exact digest before and after.
 #[test]
 fn each_failure_kind_rolls_back() {
+    type Case = (&'static str, Value, fn(&ToolError) -> bool);
     let w = world();
     let mut s = w.session();
     s.call("transfer", &json!({"from": "a1", "to": "a2", "amount": 0.5})).unwrap();
     let before = s.digest();
     assert_ne!(before, w.initial_state().digest());
-    type Case = (&'static str, Value, fn(&ToolError) -> bool);
     let cases: Vec<Case> = vec![
         ("nope", json!({}), |e| matches!(e, ToolError::UnknownTool { .. })),
         ("transfer", json!("a1"), |e| matches!(e, ToolError::InvalidArguments { .. })),

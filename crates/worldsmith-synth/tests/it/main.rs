@@ -1,11 +1,14 @@
 //! Task synthesis on the bundled worlds: every task replays, answers come from results,
 //! rejections are counted, and the output is a function of the seed alone.
 
+// Tests may unwrap and report on the terminal (the library-code lints of the workspace).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use serde_json::Value;
 use std::sync::OnceLock;
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::task::{TaskKind, TaskLine};
-use worldsmith_engine::{MemFiles, World};
+use worldsmith_engine::{MemFiles, Tool, World};
 use worldsmith_synth::{EdgeSource, SynthConfig, SynthOutput, ToolGraph, synthesize};
 
 fn files(name: &str) -> MemFiles {
@@ -107,7 +110,7 @@ fn bundled_worlds_give_tasks_that_replay_and_answer() {
             );
         }
 
-        let own: Vec<&str> = world.tools().iter().map(|t| t.name()).collect();
+        let own: Vec<&str> = world.tools().iter().map(Tool::name).collect();
         let mut offered = std::collections::BTreeSet::new();
         assert!(
             !task.distractors.is_empty() && task.distractors.len() <= 6,

@@ -70,7 +70,7 @@ fn execute(line: &str, session: &mut Session, undo: &mut Vec<State>, out: &mut i
                         (None, Some(_)) => writeln!(out, "+ {collection}[{key:?}]")?,
                         (Some(_), None) => writeln!(out, "- {collection}[{key:?}]")?,
                         (Some(old), Some(new)) => {
-                            writeln!(out, "~ {collection}[{key:?}] {}", differences(old, new).join(" "))?
+                            writeln!(out, "~ {collection}[{key:?}] {}", differences(old, new).join(" "))?;
                         }
                         (None, None) => {}
                     }

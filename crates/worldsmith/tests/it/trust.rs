@@ -194,7 +194,7 @@ fn tampered_episodes_and_files_given_twice_are_refused() {
         tool["content"].as_str().unwrap().replacen(|c: char| c.is_ascii_digit(), "9", 1).replacen('"', "\"X", 1);
     tool["content"] = Value::String(edited);
     let tampered = dir.path().join("tampered.jsonl");
-    std::fs::write(&tampered, format!("{}\n", e)).unwrap();
+    std::fs::write(&tampered, format!("{e}\n")).unwrap();
     let verdicts = dir.path().join("verdicts.jsonl");
     let (code, log) =
         worldsmith(&["verify", "--episodes", tampered.to_str().unwrap(), "--out", verdicts.to_str().unwrap()]);
