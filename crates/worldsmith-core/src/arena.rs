@@ -119,6 +119,29 @@ impl Arena {
         out
     }
 
+    /// The arena as a task line, for what runs and judges task episodes: its gold calls,
+    /// the records its sub-goals name (with the digest they give when some do), its answers
+    /// and its scenario; kind `write` when a sub-goal is a record, else `read`.
+    #[must_use]
+    pub fn task_line(&self) -> crate::task::TaskLine {
+        let records = self.changed_records();
+        crate::task::TaskLine {
+            id: Value::String(self.id.clone()),
+            format: crate::task::TASK_FORMAT,
+            world: Some(self.world.clone()),
+            actions: self.gold.clone(),
+            expected_digest: None,
+            kind: Some(if records.is_empty() { crate::task::TaskKind::Read } else { crate::task::TaskKind::Write }),
+            changed_records: (!records.is_empty()).then_some(records),
+            scenario: Some(self.scenario.clone()),
+            answers: self.answers().cloned().collect(),
+            results: None,
+            distractors: Vec::new(),
+            assertions: Vec::new(),
+            hops: Vec::new(),
+        }
+    }
+
     /// The answers the arena's sub-goals ask for, in order.
     pub fn answers(&self) -> impl Iterator<Item = &Answer> {
         self.subgoals.iter().filter_map(|g| match g {

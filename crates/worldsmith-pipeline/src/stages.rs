@@ -15,6 +15,7 @@ use worldsmith_export::SftStats;
 use worldsmith_graph::{Domain, GraphConfig, GraphSummary, Similarity, ToolProfile, agreement, discover, label_of};
 use worldsmith_materialize::refine::Refiner;
 use worldsmith_materialize::{MaterializeConfig, MaterializeSummary};
+use worldsmith_rollout::arena::{ArenaConfig, ArenaStats};
 use worldsmith_rollout::{RolloutConfig, RolloutStats};
 use worldsmith_verify::{Metrics, VerifyStats};
 
@@ -96,6 +97,37 @@ pub fn rollout_file(
     let (episodes, stats) = worldsmith_rollout::rollout_observed(&pairs, config, &|_| bar.inc(1));
     bar.finish();
     write_atomic(out, &json_lines(&episodes)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// Builds the arenas of every task of `tasks` and writes `arenas.jsonl` and
+/// `arenas_summary.json` into `out`.
+///
+/// # Errors
+/// The task file cannot be read, or the outputs cannot be written.
+pub fn arenas_files(
+    tasks: &Path,
+    out: &Path,
+    config: &ArenaConfig,
+    worlds: &mut WorldCache,
+) -> Result<StageReport<ArenaStats>> {
+    let (lines, mut errors) = read_jsonl::<TaskLine>(tasks, "task")?;
+    let ids: Vec<String> = lines.iter().map(|t| worldsmith_rollout::id_text(&t.id)).collect();
+    unique_ids(ids.iter().map(String::as_str), "task")?;
+    let names: BTreeSet<&str> = lines.iter().filter_map(|t| t.world.as_deref()).collect();
+    errors.extend(worlds.load_all(names));
+    let mut pairs = Vec::new();
+    for t in lines {
+        match t.world.as_deref().map(|w| worlds.get(w)) {
+            Some(Some(w)) => pairs.push((w.clone(), t)),
+            Some(None) => {} // reported when loading
+            None => errors.push(format!("task {} names no world; skipped", t.id)),
+        }
+    }
+    let (arenas, stats) = worldsmith_rollout::arena::build_arenas(&pairs, config);
+    std::fs::create_dir_all(out)?;
+    write_atomic(&out.join("arenas.jsonl"), &json_lines(&arenas)?)?;
+    write_atomic(&out.join("arenas_summary.json"), &pretty_json(&stats)?)?;
     Ok(StageReport { stats, errors })
 }
 

@@ -110,6 +110,28 @@ pub fn materialize_table(s: &MaterializeSummary) -> String {
     t
 }
 
+/// The arena summary people read.
+#[must_use]
+pub fn arenas_table(stats: &worldsmith_rollout::arena::ArenaStats) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "{:<16} {:>7}", "world", "arenas");
+    for (world, n) in &stats.worlds {
+        let _ = writeln!(t, "{world:<16} {n:>7}");
+    }
+    let _ = writeln!(
+        t,
+        "{} arenas from {} tasks: {} whole tasks, {} hops; {} need the user; sub-goals: {} records, {} answers",
+        stats.arenas,
+        stats.tasks,
+        stats.whole,
+        stats.hops,
+        stats.needs_user,
+        stats.record_subgoals,
+        stats.answer_subgoals
+    );
+    t
+}
+
 /// The rollout summary people read.
 #[must_use]
 pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {

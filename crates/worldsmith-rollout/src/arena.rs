@@ -130,13 +130,23 @@ fn finish(world: &World, mut arena: Arena) -> Arena {
     arena
 }
 
-/// Whether a gold call needs a fact the user knows but the first message does not state.
+/// Whether a gold call needs a fact the user knows but the first message does not state
+/// (every scalar of a stated fact appears in the message).
 fn needs_user(scenario: &Scenario, gold: &[Action]) -> bool {
     let opening = scenario.goal.to_lowercase();
+    let stated = |fact: &Value| scalars(fact).iter().all(|s| opening.contains(&plain(s).to_lowercase()));
     gold.iter().filter_map(|a| a.arguments.as_object()).flat_map(|m| m.values()).any(|value| {
-        scenario.known_facts.values().any(|fact| worldsmith_core::canonical::json_eq(fact, value))
-            && !opening.contains(&plain(value).to_lowercase())
+        scenario.known_facts.values().any(|fact| worldsmith_core::canonical::json_eq(fact, value) && !stated(fact))
     })
+}
+
+/// The scalars inside a value.
+fn scalars(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().flat_map(scalars).collect(),
+        Value::Object(map) => map.values().flat_map(scalars).collect(),
+        scalar => vec![scalar],
+    }
 }
 
 /// The arguments of `call` that take one of `answers`, by argument name.
@@ -187,4 +197,63 @@ pub(crate) fn shuffle(tools: &mut [FunctionTool], seed: u64, task_id: &str) {
         let j = rng.below(i as u64 + 1) as usize;
         tools.swap(i, j);
     }
+}
+
+/// The version of `arenas_summary.json`.
+pub const ARENA_SUMMARY_FORMAT: u32 = 1;
+
+/// What building arenas made (`arenas_summary.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ArenaStats {
+    /// [`ARENA_SUMMARY_FORMAT`].
+    pub format: u32,
+    /// The seed of the tools' order.
+    pub seed: u64,
+    /// Tasks read.
+    pub tasks: usize,
+    /// Arenas written.
+    pub arenas: usize,
+    /// Arenas of whole tasks.
+    pub whole: usize,
+    /// Arenas of single hops of multi-hop questions.
+    pub hops: usize,
+    /// Arenas whose first message withholds a fact the agent must ask for.
+    pub needs_user: usize,
+    /// Sub-goals that are records in a given final state.
+    pub record_subgoals: usize,
+    /// Sub-goals that are values to state.
+    pub answer_subgoals: usize,
+    /// Arenas per world.
+    pub worlds: std::collections::BTreeMap<String, usize>,
+}
+
+/// The arenas of every task (in task order, whole task first), built in parallel, with
+/// their counts.
+#[must_use]
+pub fn build_arenas(pairs: &[(World, TaskLine)], config: &ArenaConfig) -> (Vec<Arena>, ArenaStats) {
+    use rayon::prelude::*;
+    let arenas: Vec<Arena> = pairs.par_iter().flat_map_iter(|(world, task)| arenas(world, task, config)).collect();
+    let mut stats = ArenaStats {
+        format: ARENA_SUMMARY_FORMAT,
+        seed: config.seed,
+        tasks: pairs.len(),
+        arenas: arenas.len(),
+        ..ArenaStats::default()
+    };
+    for a in &arenas {
+        if a.hop.is_some() {
+            stats.hops += 1;
+        } else {
+            stats.whole += 1;
+        }
+        stats.needs_user += usize::from(a.needs_user);
+        for g in &a.subgoals {
+            match g {
+                Subgoal::Record(_) => stats.record_subgoals += 1,
+                Subgoal::Answer(_) => stats.answer_subgoals += 1,
+            }
+        }
+        *stats.worlds.entry(a.world.clone()).or_default() += 1;
+    }
+    (arenas, stats)
 }

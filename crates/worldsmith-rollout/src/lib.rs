@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
 pub use step::{EpisodeRun, EpisodeSettings, Observation};
+use worldsmith_core::arena::Arena;
 use worldsmith_core::episode::{EndReason, Episode};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::tally::Tally;
@@ -218,16 +219,47 @@ pub fn episode_with(
     config: &RolloutConfig,
     agents: &dyn AgentFactory,
 ) -> Episode {
-    let mut rng = SplitMix64::for_stream(config.seed, &format!("{}/{trial}", id_text(&task.id)));
-    let mut agent = agents.agent(world, task, &mut rng, config.episode_timeout);
-    let settings = EpisodeSettings {
+    let settings = settings(config, agents);
+    drive(EpisodeRun::start(world, task, trial, &settings), world, task, trial, config, agents)
+}
+
+/// Runs one episode of `arena` with the agent `agents` makes (as [`episode_with`] runs a
+/// task's); the episode's task is the arena's [`task_line`](Arena::task_line), so that
+/// `verify` judges it against the arena's sub-goals.
+#[must_use]
+pub fn arena_episode(
+    world: &World,
+    arena: &Arena,
+    trial: u32,
+    config: &RolloutConfig,
+    agents: &dyn AgentFactory,
+) -> Episode {
+    let task = arena.task_line();
+    let settings = settings(config, agents);
+    drive(EpisodeRun::start_arena(world, arena, &task, trial, &settings), world, &task, trial, config, agents)
+}
+
+fn settings(config: &RolloutConfig, agents: &dyn AgentFactory) -> EpisodeSettings {
+    EpisodeSettings {
         policy: agents.name(),
         max_steps: config.max_steps,
         timeout: config.episode_timeout,
         seed: config.seed,
         llm_user: config.llm_user.clone(),
-    };
-    let mut run = EpisodeRun::start(world, task, trial, &settings);
+    }
+}
+
+/// The agent's turns, stepped until the episode ends.
+fn drive(
+    mut run: EpisodeRun<'_>,
+    world: &World,
+    task: &TaskLine,
+    trial: u32,
+    config: &RolloutConfig,
+    agents: &dyn AgentFactory,
+) -> Episode {
+    let mut rng = SplitMix64::for_stream(config.seed, &format!("{}/{trial}", id_text(&task.id)));
+    let mut agent = agents.agent(world, task, &mut rng, config.episode_timeout);
     while run.check_time().is_none() {
         match agent.next(&run.context()) {
             Ok(turn) => {

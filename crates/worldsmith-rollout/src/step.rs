@@ -102,9 +102,36 @@ static NO_SCENARIO: std::sync::LazyLock<Scenario> = std::sync::LazyLock::new(Sce
 impl<'a> EpisodeRun<'a> {
     /// Starts trial `trial` of `task` in `world`: forks the world's initial state, offers
     /// the world's tools and the task's distractors, and opens with the system prompt and
-    /// the user's first message. (Arenas will get their own entry point beside this one.)
+    /// the user's first message.
     #[must_use]
     pub fn start(world: &'a World, task: &'a TaskLine, trial: u32, settings: &EpisodeSettings) -> EpisodeRun<'a> {
+        EpisodeRun::start_offering(world, task, offered_tools(world, task), trial, settings)
+    }
+
+    /// Starts an episode of an arena ([`worldsmith_core::arena::Arena`]): `task` is the
+    /// arena's [`task_line`](worldsmith_core::arena::Arena::task_line) and `tools` the
+    /// arena's tools, offered in the arena's order.
+    #[must_use]
+    pub fn start_arena(
+        world: &'a World,
+        arena: &worldsmith_core::arena::Arena,
+        task: &'a TaskLine,
+        trial: u32,
+        settings: &EpisodeSettings,
+    ) -> EpisodeRun<'a> {
+        let settings = EpisodeSettings { max_steps: arena.max_turns, ..settings.clone() };
+        EpisodeRun::start_offering(world, task, arena.tools.clone(), trial, &settings)
+    }
+
+    /// Starts trial `trial` of `task` offering `tools` (see [`EpisodeRun::start`]).
+    #[must_use]
+    pub fn start_offering(
+        world: &'a World,
+        task: &'a TaskLine,
+        tools: Vec<FunctionTool>,
+        trial: u32,
+        settings: &EpisodeSettings,
+    ) -> EpisodeRun<'a> {
         let started = Instant::now();
         let scenario = task.scenario.as_ref().unwrap_or(&NO_SCENARIO);
         let user: Box<dyn User + 'a> = match &settings.llm_user {
@@ -122,7 +149,7 @@ impl<'a> EpisodeRun<'a> {
             policy: settings.policy.clone(),
             user,
             session: world.session(),
-            tools: offered_tools(world, task),
+            tools,
             messages: vec![Message::text("system", system_prompt(world))],
             calls: Vec::new(),
             steps: 0,

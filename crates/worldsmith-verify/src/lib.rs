@@ -139,10 +139,6 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
     let validity_problem = replay.problem.clone().or_else(|| validity::problem(episode));
     let writes = task.changed_records.as_ref().is_some_and(|c| c.values().any(|r| !r.is_empty()));
     let final_state = replay.session.state();
-    let state_aligned = (task.expected_digest.is_some() || !task.assertions.is_empty()).then(|| {
-        task.expected_digest.is_none_or(|d| d == final_state.digest())
-            && task.assertions.iter().all(|a| assertion_holds(a, final_state))
-    });
     // Records changed that the task does not expect to change (on a task without writes:
     // any change at all).
     let changes = replay.session.changes();
@@ -150,6 +146,13 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         records.keys().any(|key| {
             task.changed_records.as_ref().and_then(|c| c.get(collection)).is_none_or(|r| !r.contains_key(key))
         })
+    });
+    // Without an expected digest, the records the task changes decide: each in its expected
+    // final state and nothing else changed (what the digest would say).
+    let (record_goals, records_reached) = write_subgoals(task, final_state);
+    let state_aligned = (task.expected_digest.is_some() || !task.assertions.is_empty() || writes).then(|| {
+        task.expected_digest.map_or(records_reached == record_goals && !collateral, |d| d == final_state.digest())
+            && task.assertions.iter().all(|a| assertion_holds(a, final_state))
     });
     let calls_consistent = (!writes).then_some(!collateral);
     let exact_match = {
@@ -184,7 +187,6 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         None
     };
     let success = reason.is_none();
-    let (record_goals, records_reached) = write_subgoals(task, final_state);
     let judgement = Judgement {
         episode,
         valid,

@@ -34,6 +34,9 @@ pub enum Command {
     Materialize(MaterializeArgs),
     /// Synthesize tasks from worlds: sampled tool chains, grounded, executed and described.
     Synth(SynthArgs),
+    /// Build RL arenas from tasks: self-contained episodes with rule-checkable sub-goals, one
+    /// per task and one per hop of a multi-hop question.
+    Arenas(ArenasArgs),
     /// Run episodes: a simulated user, an agent policy and the task's world.
     Rollout(RolloutArgs),
     /// Judge episodes: validity, state alignment, exact call match; binary and F1 rewards.
@@ -71,6 +74,30 @@ pub enum UserName {
     Scripted,
     /// A chat model plays the user from the scenario.
     Llm,
+}
+
+/// `arenas`
+#[derive(Debug, Args)]
+pub struct ArenasArgs {
+    /// Task lines (JSON Lines), e.g. `synth`'s tasks.jsonl; `-` reads standard input.
+    #[arg(long)]
+    pub tasks: PathBuf,
+    /// The directory to write `arenas.jsonl` and `arenas_summary.json` into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seeds the order of the tools each arena offers (0: the order the task's episodes use).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The most distractor tools an arena offers, taken from the task's near, middle and far
+    /// ones in turn (default: all of them).
+    #[arg(long)]
+    pub distractors: Option<usize>,
+    /// The most agent turns an episode in an arena may take.
+    #[arg(long, default_value_t = 30)]
+    pub max_turns: u32,
+    /// Worlds the tasks name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
 }
 
 /// `rollout`

@@ -4,6 +4,7 @@
 // Tests may unwrap and report on the terminal (the library-code lints of the workspace).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod arenas;
 mod scripted;
 mod server;
 mod step;

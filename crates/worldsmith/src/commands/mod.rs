@@ -44,6 +44,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::graph(&args),
         Command::Materialize(args) => materialize::materialize(&args),
         Command::Synth(args) => synth::synth(&args),
+        Command::Arenas(args) => stages::arenas(&args),
         Command::Rollout(args) => stages::rollout(&args),
         Command::Verify(args) => stages::verify(&args),
         Command::Export(ExportCommand::Sft(args)) => stages::export_sft(&args),

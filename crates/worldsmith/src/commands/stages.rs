@@ -3,7 +3,7 @@
 //! stderr; and how the command line draws progress.
 
 use super::Outcome;
-use crate::cli::{EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RolloutArgs, UserName, VerifyArgs};
+use crate::cli::{ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RolloutArgs, UserName, VerifyArgs};
 use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
@@ -11,8 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use worldsmith_core::episode::EndReason;
 use worldsmith_pipeline::progress::{Bar, Progress};
-use worldsmith_pipeline::stages::{eval_files, export_sft_files, rollout_file, verify_files};
-use worldsmith_pipeline::tables::{metrics_table, rollout_table, sft_table, verify_table};
+use worldsmith_pipeline::stages::{arenas_files, eval_files, export_sft_files, rollout_file, verify_files};
+use worldsmith_pipeline::tables::{arenas_table, metrics_table, rollout_table, sft_table, verify_table};
+use worldsmith_rollout::arena::ArenaConfig;
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig};
 
@@ -115,6 +116,25 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
     eprint!("{}", rollout_table(&config.policy.name(), &report.stats));
     let failed = report.stats.ended.iter().any(|(end, n)| end != EndReason::UserStop && n > 0);
     Ok(if failed || !report.errors.is_empty() { Outcome::Problems } else { Outcome::Ok })
+}
+
+pub fn arenas(args: &ArenasArgs) -> Result<Outcome> {
+    let config = ArenaConfig {
+        seed: args.seed,
+        distractors: args.distractors,
+        max_turns: args.max_turns,
+        ..ArenaConfig::default()
+    };
+    let mut worlds = WorldCache::with_worlds(&args.worlds)?;
+    let report = arenas_files(&args.tasks, &args.out, &config, &mut worlds)?;
+    print_errors(&report.errors);
+    eprint!("{}", arenas_table(&report.stats));
+    eprintln!(
+        "wrote {} and {}",
+        args.out.join("arenas.jsonl").display(),
+        args.out.join("arenas_summary.json").display()
+    );
+    Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<Outcome> {

@@ -213,6 +213,38 @@ fn synth_writes_tasks_and_a_summary() {
 }
 
 #[test]
+fn arenas_are_built_from_tasks_and_bad_lines_are_reported_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    run(&["synth", "--worlds", "retail", "--per-world", "8", "--out", &p("synth")], "", None);
+    let tasks = std::fs::read_to_string(p("synth/tasks.jsonl")).unwrap();
+    let text = run(&["arenas", "--tasks", &p("synth/tasks.jsonl"), "--out", &p("arenas")], "", Some(dir.path()));
+    assert!(text.starts_with("exit 0"), "{text}");
+    let arenas = std::fs::read_to_string(p("arenas/arenas.jsonl")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("arenas/arenas_summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["tasks"], 8, "{summary}");
+    assert_eq!(summary["arenas"].as_u64().unwrap() as usize, arenas.lines().count());
+    assert!(summary["hops"].as_u64().unwrap() > 0, "{summary}");
+    for line in arenas.lines() {
+        let arena: worldsmith_core::arena::Arena = serde_json::from_str(line).unwrap();
+        assert_eq!(arena.format, 1);
+        assert_eq!(arena.messages.len(), 2);
+        assert!(!arena.subgoals.is_empty() && !arena.gold.is_empty(), "{line}");
+    }
+    // A malformed line and a task of an unknown world: named, skipped, exit 1, the rest built.
+    let bad = format!("{{not json\n{}", tasks.replacen("\"world\":\"retail\"", "\"world\":\"nowhere\"", 1));
+    std::fs::write(p("bad.jsonl"), bad).unwrap();
+    let text = run(&["arenas", "--tasks", &p("bad.jsonl"), "--out", &p("bad")], "", Some(dir.path()));
+    assert!(text.starts_with("exit 1"), "{text}");
+    assert!(text.contains("line 1"), "{text}");
+    assert!(text.contains("nowhere"), "{text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p("bad/arenas_summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["tasks"], 7, "{summary}");
+}
+
+#[test]
 fn run_on_a_tool_pool_discovers_materializes_and_trains_on_generated_worlds() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
