@@ -151,6 +151,32 @@ impl Arena {
     }
 }
 
+/// The version of the reward line format.
+pub const REWARD_FORMAT: u32 = 1;
+
+/// A line of `worldsmith reward`'s output: one episode scored against one arena.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RewardLine {
+    /// The arena's id.
+    pub arena: String,
+    /// The episode's id.
+    pub episode: String,
+    /// [`REWARD_FORMAT`].
+    pub format: u32,
+    /// The episode is well formed and re-derives (verification's layer 1).
+    pub valid: bool,
+    /// Every sub-goal reached, nothing else changed.
+    pub success: bool,
+    /// Why it did not succeed, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The rewards by name, as verdicts carry them (`success`, `f1`).
+    pub rewards: crate::episode::Rewards,
+    /// The credit of each sub-goal, in the arena's order: 1 reached, 0 not (all 0 for an
+    /// invalid episode or one that changed what the arena does not ask for).
+    pub subgoals: Vec<u8>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,8 +188,11 @@ pub struct Episode {
     /// What went wrong, when the episode ended on an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The task, as synthesized.
+    /// The task, as synthesized (for an arena's episode, the arena's task line).
     pub task: TaskLine,
+    /// The arena the episode ran in, when it ran in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arena: Option<String>,
 }
 
 /// The version of the verdict format. 2: named rewards under `rewards`, the exact call

@@ -179,6 +179,7 @@ mod tests {
             end: EndReason::UserStop,
             error: None,
             task: serde_json::from_value::<TaskLine>(json!({"id": id})).unwrap(),
+            arena: None,
         }
     }
 

@@ -8,16 +8,18 @@ use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use worldsmith_core::arena::Arena;
 use worldsmith_core::episode::{Episode, Verdict};
 use worldsmith_core::task::TaskLine;
 use worldsmith_core::tool::ToolSpec;
+use worldsmith_engine::World;
 use worldsmith_export::SftStats;
 use worldsmith_graph::{Domain, GraphConfig, GraphSummary, Similarity, ToolProfile, agreement, discover, label_of};
 use worldsmith_materialize::refine::Refiner;
 use worldsmith_materialize::{MaterializeConfig, MaterializeSummary};
 use worldsmith_rollout::arena::{ArenaConfig, ArenaStats};
 use worldsmith_rollout::{RolloutConfig, RolloutStats};
-use worldsmith_verify::{Metrics, VerifyStats};
+use worldsmith_verify::{Metrics, RewardStats, VerifyStats};
 
 /// What a stage did, with a message per input it skipped.
 pub struct StageReport<S> {
@@ -128,6 +130,78 @@ pub fn arenas_files(
     std::fs::create_dir_all(out)?;
     write_atomic(&out.join("arenas.jsonl"), &json_lines(&arenas)?)?;
     write_atomic(&out.join("arenas_summary.json"), &pretty_json(&stats)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// Runs episodes in every arena of `arenas` and writes them to `out`.
+///
+/// # Errors
+/// The arena file cannot be read, or the output cannot be written.
+pub fn rollout_arenas_file(
+    arenas: &Path,
+    out: &Path,
+    config: &RolloutConfig,
+    worlds: &mut WorldCache,
+    progress: &dyn Progress,
+) -> Result<StageReport<RolloutStats>> {
+    let (pairs, errors) = arenas_with_worlds(arenas, worlds)?;
+    let bar = progress.bar(pairs.len() * config.trials as usize, "episodes");
+    let (episodes, stats) = worldsmith_rollout::rollout_arenas(&pairs, config, &config.policy, &|_| bar.inc(1));
+    bar.finish();
+    write_atomic(out, &json_lines(&episodes)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// The arenas of a file with their worlds; arenas of unknown worlds are reported.
+fn arenas_with_worlds(path: &Path, worlds: &mut WorldCache) -> Result<(Vec<(World, Arena)>, Vec<String>)> {
+    let (lines, mut errors) = read_jsonl::<Arena>(path, "arena")?;
+    unique_ids(lines.iter().map(|a| a.id.as_str()), "arena")?;
+    errors.extend(worlds.load_all(lines.iter().map(|a| a.world.as_str()).collect::<BTreeSet<&str>>()));
+    let mut pairs = Vec::new();
+    for arena in lines {
+        let Some(world) = worlds.get(&arena.world) else { continue }; // reported when loading
+        if world.initial_state().digest() != arena.init.digest {
+            errors.push(format!(
+                "arena {}: world `{}` does not start from the arena's state (another version of the world?); skipped",
+                arena.id, arena.world
+            ));
+            continue;
+        }
+        pairs.push((world.clone(), arena));
+    }
+    Ok((pairs, errors))
+}
+
+/// Scores every episode of `episodes` against its arena in `arenas` (the arena it ran in, or
+/// its task's whole-task arena) and writes reward lines to `out`.
+///
+/// # Errors
+/// An input cannot be read, ids repeat, or the output cannot be written.
+pub fn reward_files(
+    arenas: &Path,
+    episodes: &[PathBuf],
+    out: &Path,
+    worlds: &mut WorldCache,
+) -> Result<StageReport<RewardStats>> {
+    let (pairs, mut errors) = arenas_with_worlds(arenas, worlds)?;
+    let (episode_lines, episode_errors) = read_episodes(episodes)?;
+    errors.extend(episode_errors);
+    unique_ids(episode_lines.iter().map(|e| e.id.as_str()), "episode")?;
+    let by_id: std::collections::BTreeMap<&str, &(World, Arena)> = pairs.iter().map(|p| (p.1.id.as_str(), p)).collect();
+    let mut jobs = Vec::new();
+    for e in &episode_lines {
+        let id = e.arena.clone().unwrap_or_else(|| worldsmith_rollout::id_text(&e.task.id));
+        match by_id.get(id.as_str()) {
+            Some((world, arena)) if arena.world == e.world => jobs.push((arena, e, world)),
+            Some((_, arena)) => errors.push(format!(
+                "episode {} ran in world `{}`, arena {} is of `{}`; skipped",
+                e.id, e.world, arena.id, arena.world
+            )),
+            None => errors.push(format!("episode {}: no arena `{id}` in {}; skipped", e.id, arenas.display())),
+        }
+    }
+    let (lines, stats) = worldsmith_verify::score_all(&jobs);
+    write_atomic(out, &json_lines(&lines)?)?;
     Ok(StageReport { stats, errors })
 }
 

@@ -132,6 +132,21 @@ pub fn arenas_table(stats: &worldsmith_rollout::arena::ArenaStats) -> String {
     t
 }
 
+/// The reward summary people read.
+#[must_use]
+pub fn reward_table(stats: &worldsmith_verify::RewardStats) -> String {
+    let means: Vec<String> = stats.mean_rewards.iter().map(|(name, mean)| format!("{name} {mean:.3}")).collect();
+    format!(
+        "{} episodes scored: {} successful, {} invalid; sub-goals reached {} of {}; mean rewards: {}\n",
+        stats.scored,
+        stats.success,
+        stats.invalid,
+        stats.subgoals[0],
+        stats.subgoals[1],
+        if means.is_empty() { "none".to_owned() } else { means.join(", ") }
+    )
+}
+
 /// The rollout summary people read.
 #[must_use]
 pub fn rollout_table(policy: &str, stats: &RolloutStats) -> String {

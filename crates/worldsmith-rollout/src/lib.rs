@@ -139,12 +139,35 @@ pub fn rollout_with(
     agents: &dyn AgentFactory,
     on_episode: &(dyn Fn(&Episode) + Sync),
 ) -> (Vec<Episode>, RolloutStats) {
-    let jobs: Vec<(&World, &TaskLine, u32)> =
-        tasks.iter().flat_map(|(w, t)| (0..config.trials).map(move |trial| (w, t, trial))).collect();
+    run_all(tasks, config, on_episode, |world, task, trial| episode_with(world, task, trial, config, agents))
+}
+
+/// [`rollout_with`] over arenas: `config.trials` episodes in every (world, arena) pair, in
+/// input order, each recording its arena ([`arena_episode`]).
+#[must_use]
+pub fn rollout_arenas(
+    arenas: &[(World, Arena)],
+    config: &RolloutConfig,
+    agents: &dyn AgentFactory,
+    on_episode: &(dyn Fn(&Episode) + Sync),
+) -> (Vec<Episode>, RolloutStats) {
+    run_all(arenas, config, on_episode, |world, arena, trial| arena_episode(world, arena, trial, config, agents))
+}
+
+/// Runs `one` for every trial of every pair (in parallel, on `config.concurrency` threads
+/// when set) and counts the episodes, in input order.
+fn run_all<T: Sync>(
+    pairs: &[(World, T)],
+    config: &RolloutConfig,
+    on_episode: &(dyn Fn(&Episode) + Sync),
+    one: impl Fn(&World, &T, u32) -> Episode + Sync,
+) -> (Vec<Episode>, RolloutStats) {
+    let jobs: Vec<(&World, &T, u32)> =
+        pairs.iter().flat_map(|(w, t)| (0..config.trials).map(move |trial| (w, t, trial))).collect();
     let run = || {
         jobs.par_iter()
-            .map(|&(world, task, trial)| {
-                let e = episode_with(world, task, trial, config, agents);
+            .map(|&(world, item, trial)| {
+                let e = one(world, item, trial);
                 on_episode(&e);
                 e
             })
@@ -236,7 +259,10 @@ pub fn arena_episode(
 ) -> Episode {
     let task = arena.task_line();
     let settings = settings(config, agents);
-    drive(EpisodeRun::start_arena(world, arena, &task, trial, &settings), world, &task, trial, config, agents)
+    let mut e =
+        drive(EpisodeRun::start_arena(world, arena, &task, trial, &settings), world, &task, trial, config, agents);
+    e.arena = Some(arena.id.clone());
+    e
 }
 
 fn settings(config: &RolloutConfig, agents: &dyn AgentFactory) -> EpisodeSettings {

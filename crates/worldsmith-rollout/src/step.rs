@@ -290,6 +290,7 @@ impl<'a> EpisodeRun<'a> {
             end: self.end.unwrap_or(EndReason::StepLimit),
             error: self.error,
             task: self.task.clone(),
+            arena: None,
         }
     }
 }

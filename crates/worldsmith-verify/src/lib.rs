@@ -36,13 +36,14 @@ mod validity;
 pub use validity::Problem;
 pub use worldsmith_core::episode::Invalid;
 
-pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, mean_rewards, metrics, pass_hat_k};
+pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, mean_of, mean_rewards, metrics, pass_hat_k};
 
 use answers::{Miss, check_answers};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use worldsmith_core::arena::{Arena, REWARD_FORMAT, RewardLine};
 use worldsmith_core::canonical::{canonical_json, contains_scalar, json_eq};
 use worldsmith_core::episode::{
     EndReason, Episode, F1Reward, Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation,
@@ -134,7 +135,60 @@ pub fn verify_all<'w>(
 /// Judges one episode in `world` (see the crate documentation).
 #[must_use]
 pub fn verify(episode: &Episode, world: &World) -> Verdict {
-    let task = &episode.task;
+    judge(episode, &episode.task, world).0
+}
+
+/// Scores an episode against an arena: the same judgement as [`verify`] with the arena's
+/// [`task_line`](Arena::task_line) as the task (one implementation of every reward), and
+/// the credit of each of the arena's sub-goals in their order.
+#[must_use]
+pub fn score(arena: &Arena, episode: &Episode, world: &World) -> RewardLine {
+    let (verdict, credit) = judge(episode, &arena.task_line(), world);
+    RewardLine {
+        arena: arena.id.clone(),
+        episode: episode.id.clone(),
+        format: REWARD_FORMAT,
+        valid: verdict.valid,
+        success: verdict.success,
+        reason: verdict.reason,
+        rewards: verdict.rewards,
+        subgoals: credit.into_iter().map(u8::from).collect(),
+    }
+}
+
+/// What scoring episodes against arenas found (the reward command's summary).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardStats {
+    /// Episodes scored.
+    pub scored: usize,
+    /// Of those, successful.
+    pub success: usize,
+    /// Of those, invalid (layer 1).
+    pub invalid: usize,
+    /// Sub-goals reached and in all, over every scored episode.
+    pub subgoals: [usize; 2],
+    /// The mean of every reward, by name.
+    pub mean_rewards: BTreeMap<String, f64>,
+}
+
+/// Scores every (arena, episode, world) triple in parallel, in input order.
+#[must_use]
+pub fn score_all(jobs: &[(&Arena, &Episode, &World)]) -> (Vec<RewardLine>, RewardStats) {
+    let lines: Vec<RewardLine> = jobs.par_iter().map(|(a, e, w)| score(a, e, w)).collect();
+    let mut stats = RewardStats { scored: lines.len(), ..RewardStats::default() };
+    for l in &lines {
+        stats.success += usize::from(l.success);
+        stats.invalid += usize::from(!l.valid);
+        stats.subgoals[0] += l.subgoals.iter().filter(|c| **c == 1).count();
+        stats.subgoals[1] += l.subgoals.len();
+    }
+    stats.mean_rewards = mean_of(lines.iter().map(|l| &l.rewards));
+    (lines, stats)
+}
+
+/// Judges `episode` against `task`; also returns each sub-goal's credit: the records of
+/// `task.changed_records` in their order, then its answers.
+fn judge(episode: &Episode, task: &TaskLine, world: &World) -> (Verdict, Vec<bool>) {
     let replay = replay_calls(episode, world);
     let validity_problem = replay.problem.clone().or_else(|| validity::problem(episode));
     let writes = task.changed_records.as_ref().is_some_and(|c| c.values().any(|r| !r.is_empty()));
@@ -149,7 +203,8 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
     });
     // Without an expected digest, the records the task changes decide: each in its expected
     // final state and nothing else changed (what the digest would say).
-    let (record_goals, records_reached) = write_subgoals(task, final_state);
+    let records = write_subgoals(task, final_state);
+    let (record_goals, records_reached) = (records.len(), records.iter().filter(|r| **r).count());
     let state_aligned = (task.expected_digest.is_some() || !task.assertions.is_empty() || writes).then(|| {
         task.expected_digest.map_or(records_reached == record_goals && !collateral, |d| d == final_state.digest())
             && task.assertions.iter().all(|a| assertion_holds(a, final_state))
@@ -161,7 +216,7 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         made.len() == task.actions.len()
             && made.iter().zip(&task.actions).all(|((n, a), g)| *n == g.name && json_eq(a, &g.arguments))
     };
-    let misses = answer_misses(episode, &replay.results);
+    let misses = answer_misses(episode, task, &replay.results);
     let stated = misses.iter().filter(|m| m.is_none()).count();
     let valid = validity_problem.is_none();
     let invalid = validity_problem.as_ref().map(|p| p.kind);
@@ -194,9 +249,14 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         collateral,
         subgoals: record_goals + task.answers.len(),
         solved: records_reached + stated,
+        gold_calls: task.actions.len(),
     };
     let rewards = Rewards(REWARDS.iter().map(|(name, reward)| ((*name).to_owned(), reward(&judgement))).collect());
-    Verdict {
+    // Like F1, no credit for a malformed transcript or a change the task did not ask for.
+    let earned = valid && !collateral;
+    let credit: Vec<bool> =
+        records.iter().copied().chain(misses.iter().map(Option::is_none)).map(|c| c && earned).collect();
+    let verdict = Verdict {
         episode: episode.id.clone(),
         format: VERDICT_FORMAT,
         task: task.id.clone(),
@@ -217,7 +277,8 @@ pub fn verify(episode: &Episode, world: &World) -> Verdict {
         failed_calls: episode.calls.iter().filter(|c| !c.ok).count(),
         reason,
         rewards,
-    }
+    };
+    (verdict, credit)
 }
 
 /// What a reward sees of a judged episode.
@@ -235,6 +296,8 @@ pub struct Judgement<'a> {
     pub subgoals: usize,
     /// Sub-goals reached.
     pub solved: usize,
+    /// Calls on the gold path.
+    pub gold_calls: usize,
 }
 
 /// A reward: a function of a judged episode.
@@ -252,7 +315,7 @@ fn success_of(j: &Judgement<'_>) -> Reward {
 /// ASTRA's F1 normalised to the gold path; 0 for a malformed transcript or a change the
 /// task did not ask for.
 fn f1_of(j: &Judgement<'_>) -> Reward {
-    let f1 = f1_reward(j.subgoals, j.solved, j.episode.calls.len(), j.episode.task.actions.len());
+    let f1 = f1_reward(j.subgoals, j.solved, j.episode.calls.len(), j.gold_calls);
     Reward::F1(if !j.valid || j.collateral {
         F1Reward { recall: 0.0, precision: 0.0, f1: 0.0, f1_raw: 0.0, ..f1 }
     } else {
@@ -381,8 +444,7 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
 
 /// Per expected answer: `None` when the agent stated it and it is grounded (a successful
 /// call's result, as run again, holds every value), else why not.
-fn answer_misses(episode: &Episode, results: &[Option<Result<Value, String>>]) -> Vec<Option<Miss>> {
-    let task = &episode.task;
+fn answer_misses(episode: &Episode, task: &TaskLine, results: &[Option<Result<Value, String>>]) -> Vec<Option<Miss>> {
     if task.answers.is_empty() {
         return Vec::new();
     }
@@ -408,23 +470,20 @@ fn answer_misses(episode: &Episode, results: &[Option<Result<Value, String>>]) -
 
 /// Each record a gold write changes is a sub-goal, reached when it ends in its expected
 /// state. Returns (sub-goals, reached).
-fn write_subgoals(task: &TaskLine, state: &State) -> (usize, usize) {
-    let Some(changed) = &task.changed_records else { return (0, 0) };
-    let mut goals = 0;
-    let mut reached = 0;
+fn write_subgoals(task: &TaskLine, state: &State) -> Vec<bool> {
+    let Some(changed) = &task.changed_records else { return Vec::new() };
+    let mut reached = Vec::new();
     for (collection, records) in changed {
         for (key, expected) in records {
-            goals += 1;
             let actual = state.get(collection, key);
-            let ok = match (expected, actual) {
+            reached.push(match (expected, actual) {
                 (None, None) => true,
                 (Some(e), Some(a)) => json_eq(e, a),
                 _ => false,
-            };
-            reached += usize::from(ok);
+            });
         }
     }
-    (goals, reached)
+    reached
 }
 
 fn assertion_holds(assertion: &Assertion, state: &State) -> bool {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use worldsmith_core::episode::Verdict;
+use worldsmith_core::episode::{Rewards, Verdict};
 
 /// A count of successes out of a count of tries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -98,11 +98,17 @@ pub const METRICS_FORMAT: u32 = 2;
 /// The mean of every reward the verdicts carry, by name (a reward missing from a verdict
 /// counts as 0 there).
 pub fn mean_rewards<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> BTreeMap<String, f64> {
+    mean_of(verdicts.into_iter().map(|v| &v.rewards))
+}
+
+/// The mean of every reward by name over sets of rewards (each reward's scalar value).
+#[must_use]
+pub fn mean_of<'a>(rewards: impl IntoIterator<Item = &'a Rewards>) -> BTreeMap<String, f64> {
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();
     let mut n = 0usize;
-    for v in verdicts {
+    for r in rewards {
         n += 1;
-        for (name, value) in v.rewards.scalars() {
+        for (name, value) in r.scalars() {
             *sums.entry(name.to_owned()).or_default() += value;
         }
     }

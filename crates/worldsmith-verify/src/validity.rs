@@ -238,6 +238,7 @@ mod tests {
             end: EndReason::UserStop,
             error: None,
             task: serde_json::from_str::<TaskLine>(r#"{"id": "t"}"#).unwrap(),
+            arena: None,
         };
         repetition(&episode)
     }

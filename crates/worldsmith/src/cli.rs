@@ -41,6 +41,9 @@ pub enum Command {
     Rollout(RolloutArgs),
     /// Judge episodes: validity, state alignment, exact call match; binary and F1 rewards.
     Verify(VerifyArgs),
+    /// Score episodes against arenas: success, F1 (normalised and ASTRA's raw form) and the
+    /// credit of every sub-goal.
+    Reward(RewardArgs),
     /// Export training data from verified episodes.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -104,8 +107,12 @@ pub struct ArenasArgs {
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
     /// Task lines (JSON Lines), e.g. `synth`'s tasks.jsonl; `-` reads standard input.
+    #[arg(long, required_unless_present = "arenas", conflicts_with = "arenas")]
+    pub tasks: Option<PathBuf>,
+    /// Arena lines (`worldsmith arenas`' arenas.jsonl) to run episodes in instead of tasks;
+    /// each episode records its arena.
     #[arg(long)]
-    pub tasks: PathBuf,
+    pub arenas: Option<PathBuf>,
     /// The agent policy.
     #[arg(long, value_enum)]
     pub policy: PolicyName,
@@ -179,6 +186,27 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub summary: Option<PathBuf>,
     /// Worlds the episodes name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+}
+
+/// `reward`
+#[derive(Debug, Args)]
+pub struct RewardArgs {
+    /// Arena lines from `worldsmith arenas`.
+    #[arg(long)]
+    pub arenas: PathBuf,
+    /// Episode lines (JSON Lines), one or more files: each is scored against the arena it ran
+    /// in, or its task's whole-task arena.
+    #[arg(long, num_args = 1.., required = true)]
+    pub episodes: Vec<PathBuf>,
+    /// Where to write reward lines; `-` writes standard output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the counts and mean rewards as JSON here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Worlds the arenas name that are not bundled: paths to world directories.
     #[arg(long, num_args = 1..)]
     pub worlds: Vec<String>,
 }

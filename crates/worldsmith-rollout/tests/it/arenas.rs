@@ -140,3 +140,42 @@ fn an_arena_without_a_digest_is_judged_by_its_record_subgoals() {
     let f1 = verdict.rewards.f1().unwrap();
     assert_eq!(f1.solved + 1, f1.subgoals, "{f1:?}");
 }
+
+#[test]
+fn rewards_against_the_whole_task_arena_are_verify_s_and_recompute_from_their_counts() {
+    let noisy = RolloutConfig {
+        policy: Policy::Noisy(worldsmith_rollout::scripted::Noise { mistake_rate: 0.4, recovery_rate: 0.5 }),
+        trials: 3,
+        seed: 11,
+        ..RolloutConfig::default()
+    };
+    let (episodes, _) = worldsmith_rollout::rollout(tasks(), &noisy);
+    let mut failed = 0;
+    for e in &episodes {
+        let (world, task) = tasks().iter().find(|(_, t)| t.id == e.task.id).unwrap();
+        let arena = &arenas(world, task, &ArenaConfig::default())[0];
+        let verdict = worldsmith_verify::verify(e, world);
+        let line = worldsmith_verify::score(arena, e, world);
+        // One implementation: the same success and rewards as the verdict.
+        assert_eq!(line.success, verdict.success, "{}: {:?} / {:?}", e.id, line.reason, verdict.reason);
+        assert_eq!(line.rewards, verdict.rewards, "{}", e.id);
+        failed += usize::from(!line.success);
+        // Per-sub-goal credit sums to the F1 object's solved count.
+        let f1 = line.rewards.f1().unwrap();
+        let credited: usize = line.subgoals.iter().map(|c| usize::from(*c)).sum();
+        assert_eq!(line.subgoals.len(), f1.subgoals);
+        if line.valid && f1.f1 > 0.0 {
+            assert_eq!(credited, f1.solved, "{}", e.id);
+        }
+        // Anyone can recompute both forms from what the line reports.
+        assert!(f1.f1.is_finite() && f1.f1_raw.is_finite());
+        if f1.solved > 0 && f1.f1 > 0.0 {
+            let harmonic = 2.0 * f1.precision * f1.recall / (f1.precision + f1.recall);
+            assert!((harmonic - f1.f1).abs() < 1e-12, "{}", e.id);
+            let raw_p = (f1.solved as f64 / f1.calls as f64).min(1.0);
+            let r = f1.solved as f64 / f1.subgoals as f64;
+            assert!((2.0 * raw_p * r / (raw_p + r) - f1.f1_raw).abs() < 1e-12, "{}", e.id);
+        }
+    }
+    assert!(failed > 0, "the noisy policy fails some episodes");
+}

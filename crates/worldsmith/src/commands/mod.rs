@@ -47,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Arenas(args) => stages::arenas(&args),
         Command::Rollout(args) => stages::rollout(&args),
         Command::Verify(args) => stages::verify(&args),
+        Command::Reward(args) => stages::reward(&args),
         Command::Export(ExportCommand::Sft(args)) => stages::export_sft(&args),
         Command::Eval(args) => stages::eval(&args),
     };

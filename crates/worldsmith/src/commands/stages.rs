@@ -3,7 +3,9 @@
 //! stderr; and how the command line draws progress.
 
 use super::Outcome;
-use crate::cli::{ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RolloutArgs, UserName, VerifyArgs};
+use crate::cli::{
+    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RewardArgs, RolloutArgs, UserName, VerifyArgs,
+};
 use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
@@ -11,8 +13,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use worldsmith_core::episode::EndReason;
 use worldsmith_pipeline::progress::{Bar, Progress};
-use worldsmith_pipeline::stages::{arenas_files, eval_files, export_sft_files, rollout_file, verify_files};
-use worldsmith_pipeline::tables::{arenas_table, metrics_table, rollout_table, sft_table, verify_table};
+use worldsmith_pipeline::stages::{
+    arenas_files, eval_files, export_sft_files, reward_files, rollout_arenas_file, rollout_file, verify_files,
+};
+use worldsmith_pipeline::tables::{arenas_table, metrics_table, reward_table, rollout_table, sft_table, verify_table};
 use worldsmith_rollout::arena::ArenaConfig;
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig};
@@ -111,7 +115,11 @@ pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
         },
     };
     let mut worlds = WorldCache::with_worlds(&args.worlds)?;
-    let report = rollout_file(&args.tasks, &args.out, &config, &mut worlds, &Stderr)?;
+    let report = match (&args.tasks, &args.arenas) {
+        (_, Some(arenas)) => rollout_arenas_file(arenas, &args.out, &config, &mut worlds, &Stderr)?,
+        (Some(tasks), None) => rollout_file(tasks, &args.out, &config, &mut worlds, &Stderr)?,
+        (None, None) => bail!("give --tasks or --arenas"),
+    };
     print_errors(&report.errors);
     eprint!("{}", rollout_table(&config.policy.name(), &report.stats));
     let failed = report.stats.ended.iter().any(|(end, n)| end != EndReason::UserStop && n > 0);
@@ -134,6 +142,17 @@ pub fn arenas(args: &ArenasArgs) -> Result<Outcome> {
         args.out.join("arenas.jsonl").display(),
         args.out.join("arenas_summary.json").display()
     );
+    Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
+}
+
+pub fn reward(args: &RewardArgs) -> Result<Outcome> {
+    let mut worlds = WorldCache::with_worlds(&args.worlds)?;
+    let report = reward_files(&args.arenas, &args.episodes, &args.out, &mut worlds)?;
+    if let Some(path) = &args.summary {
+        write_atomic(path, &pretty_json(&report.stats)?)?;
+    }
+    print_errors(&report.errors);
+    eprint!("{}", reward_table(&report.stats));
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 

@@ -232,6 +232,61 @@ fn arenas_are_built_from_tasks_and_bad_lines_are_reported_and_skipped() {
         assert_eq!(arena.messages.len(), 2);
         assert!(!arena.subgoals.is_empty() && !arena.gold.is_empty(), "{line}");
     }
+    // Episodes in the arenas and of the tasks, scored against the arenas.
+    let arenas_path = p("arenas/arenas.jsonl");
+    let text =
+        run(&["rollout", "--arenas", &arenas_path, "--policy", "oracle", "--out", &p("in_arenas.jsonl")], "", None);
+    assert!(text.starts_with("exit 0"), "{text}");
+    run(
+        &[
+            "rollout",
+            "--tasks",
+            &p("synth/tasks.jsonl"),
+            "--policy",
+            "noisy",
+            "--seed",
+            "5",
+            "--out",
+            &p("of_tasks.jsonl"),
+        ],
+        "",
+        None,
+    );
+    let text = run(
+        &[
+            "reward",
+            "--arenas",
+            &arenas_path,
+            "--episodes",
+            &p("in_arenas.jsonl"),
+            &p("of_tasks.jsonl"),
+            "--out",
+            &p("rewards.jsonl"),
+        ],
+        "",
+        None,
+    );
+    assert!(text.starts_with("exit 0"), "{text}");
+    let rewards: Vec<worldsmith_core::arena::RewardLine> = std::fs::read_to_string(p("rewards.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rewards.len(), arenas.lines().count() + 8);
+    // Every oracle episode in an arena earns everything; episodes of tasks meet the whole-task arena.
+    assert!(rewards.iter().filter(|r| r.episode.contains("/oracle/")).all(|r| r.success), "{rewards:?}");
+    assert!(rewards.iter().filter(|r| r.episode.contains("/noisy/")).all(|r| !r.arena.contains("/hop-")));
+    // An episode whose arena is missing is named and skipped.
+    let one_arena = arenas.lines().next().unwrap();
+    std::fs::write(p("one_arena.jsonl"), format!("{one_arena}\n")).unwrap();
+    let text = run(
+        &["reward", "--arenas", &p("one_arena.jsonl"), "--episodes", &p("of_tasks.jsonl"), "--out", &p("some.jsonl")],
+        "",
+        None,
+    );
+    assert!(text.starts_with("exit 1") && text.contains("no arena"), "{text}");
+    assert_eq!(std::fs::read_to_string(p("some.jsonl")).unwrap().lines().count(), 1);
+
     // A malformed line and a task of an unknown world: named, skipped, exit 1, the rest built.
     let bad = format!("{{not json\n{}", tasks.replacen("\"world\":\"retail\"", "\"world\":\"nowhere\"", 1));
     std::fs::write(p("bad.jsonl"), bad).unwrap();
