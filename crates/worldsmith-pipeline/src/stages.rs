@@ -152,8 +152,11 @@ pub fn rollout_arenas_file(
     Ok(StageReport { stats, errors })
 }
 
+/// Arenas with the worlds they run in.
+type ArenasInWorlds = Vec<(World, Arena)>;
+
 /// The arenas of a file with their worlds; arenas of unknown worlds are reported.
-fn arenas_with_worlds(path: &Path, worlds: &mut WorldCache) -> Result<(Vec<(World, Arena)>, Vec<String>)> {
+fn arenas_with_worlds(path: &Path, worlds: &mut WorldCache) -> Result<(ArenasInWorlds, Vec<String>)> {
     let (lines, mut errors) = read_jsonl::<Arena>(path, "arena")?;
     unique_ids(lines.iter().map(|a| a.id.as_str()), "arena")?;
     errors.extend(worlds.load_all(lines.iter().map(|a| a.world.as_str()).collect::<BTreeSet<&str>>()));

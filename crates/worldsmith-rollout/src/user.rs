@@ -73,6 +73,9 @@ impl<'a> ScriptedUser<'a> {
         if asks_confirmation(&lower) {
             return Reply { text: "Yes, please go ahead.".to_owned(), stop: false };
         }
+        if only_offers_more_help(&lower) {
+            return Reply { text: CLOSING.to_owned(), stop: true };
+        }
         if lower.contains('?') {
             let asked: Vec<(&String, &Value)> =
                 self.scenario.known_facts.iter().filter(|(name, _)| mentions(&lower, name)).collect();
@@ -173,7 +176,34 @@ impl User for LlmUser {
 
 /// Whether an agent message asks the user to confirm an action.
 fn asks_confirmation(lower: &str) -> bool {
-    ["shall i", "should i", "go ahead", "confirm", "proceed", "(yes/no)"].iter().any(|p| lower.contains(p))
+    lower.contains("(yes/no)")
+        || questions(lower)
+            .any(|q| ["shall i", "should i", "go ahead", "confirm", "proceed"].iter().any(|p| q.contains(p)))
+}
+
+/// The sentences of `text` that end in a question mark (a status of "confirmed" in an
+/// answer is not a request for confirmation).
+fn questions(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    text.char_indices().filter_map(move |(i, c)| {
+        if matches!(c, '.' | '!' | '\n') {
+            start = i + 1;
+            None
+        } else if c == '?' {
+            let q = &text[start..=i];
+            start = i + 1;
+            Some(q)
+        } else {
+            None
+        }
+    })
+}
+
+/// Whether every question of `text` only offers more help ("Is there anything else I can
+/// help with?"): the user has nothing more to ask.
+fn only_offers_more_help(lower: &str) -> bool {
+    let mut asked = questions(lower).peekable();
+    asked.peek().is_some() && asked.all(|q| q.contains("anything else"))
 }
 
 /// Whether `text` mentions a fact's name (`customer_id` matches "customer id").
@@ -203,6 +233,19 @@ mod tests {
                 .collect(),
             persona: String::new(),
         }
+    }
+
+    #[test]
+    fn a_confirmed_status_is_not_a_request_and_more_help_ends_the_talk() {
+        let s = scenario();
+        let mut user = ScriptedUser::new(&s);
+        let reply = user.reply("Here is what you asked for. The status is confirmed. The id is R-1.");
+        assert_eq!(reply, Reply { text: CLOSING.to_owned(), stop: true });
+        let mut user = ScriptedUser::new(&s);
+        assert_eq!(user.reply("Is there anything else I can help with?").text, CLOSING);
+        let mut user = ScriptedUser::new(&s);
+        assert!(user.reply("Next I will cancel order O-1. Shall I go ahead? (yes/no)").text.starts_with("Yes"));
+        assert!(user.reply("The order is cancelled. Can you confirm the email?").text.starts_with("Yes"));
     }
 
     #[test]
