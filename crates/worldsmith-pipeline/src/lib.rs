@@ -34,6 +34,7 @@
 //! ```
 
 pub mod charts;
+pub mod grpo;
 pub mod io;
 pub mod progress;
 pub mod replay;

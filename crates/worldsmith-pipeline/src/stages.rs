@@ -153,10 +153,10 @@ pub fn rollout_arenas_file(
 }
 
 /// Arenas with the worlds they run in.
-type ArenasInWorlds = Vec<(World, Arena)>;
+pub(crate) type ArenasInWorlds = Vec<(World, Arena)>;
 
 /// The arenas of a file with their worlds; arenas of unknown worlds are reported.
-fn arenas_with_worlds(path: &Path, worlds: &mut WorldCache) -> Result<(ArenasInWorlds, Vec<String>)> {
+pub(crate) fn arenas_with_worlds(path: &Path, worlds: &mut WorldCache) -> Result<(ArenasInWorlds, Vec<String>)> {
     let (lines, mut errors) = read_jsonl::<Arena>(path, "arena")?;
     unique_ids(lines.iter().map(|a| a.id.as_str()), "arena")?;
     errors.extend(worlds.load_all(lines.iter().map(|a| a.world.as_str()).collect::<BTreeSet<&str>>()));

@@ -132,6 +132,31 @@ pub fn arenas_table(stats: &worldsmith_rollout::arena::ArenaStats) -> String {
     t
 }
 
+/// The batch-filling simulation people read: one row per batch, then the comparison.
+#[must_use]
+pub fn grpo_table(r: &crate::grpo::SimulateReport) -> String {
+    let mut t = String::new();
+    let _ =
+        writeln!(t, "{:>5} {:>7} {:>6} {:>9} {:>5} {:>9}", "batch", "rolled", "valid", "buffered", "used", "rollouts");
+    for s in &r.steps {
+        let _ = writeln!(
+            t,
+            "{:>5} {:>7} {:>6} {:>9} {:>5} {:>9}",
+            s.step, s.rolled, s.valid, s.buffered, s.used, s.rollouts
+        );
+    }
+    let _ = writeln!(
+        t,
+        "adaptive: {:.1} rollouts per batch, every group valid{}; every-group filler: {:.1} rollouts per batch, {:.1}% of its groups with zero advantage; {:.1}% of all groups drawn had zero advantage",
+        r.adaptive_rollouts_per_batch,
+        if r.unfilled > 0 { format!(" ({} batches not filled within budget)", r.unfilled) } else { String::new() },
+        r.every_group_rollouts_per_batch,
+        100.0 * r.every_group_zero_advantage,
+        100.0 * r.zero_advantage
+    );
+    t
+}
+
 /// The reward summary people read.
 #[must_use]
 pub fn reward_table(stats: &worldsmith_verify::RewardStats) -> String {

@@ -47,8 +47,58 @@ pub enum Command {
     /// Export training data from verified episodes.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// GRPO batch logic on arenas.
+    #[command(subcommand)]
+    Grpo(GrpoCommand),
     /// Measure policies from verdicts: pass^k, success by chain length; metrics.json and charts.
     Eval(EvalArgs),
+}
+
+/// `worldsmith grpo ...`
+#[derive(Debug, Subcommand)]
+pub enum GrpoCommand {
+    /// Run ASTRA's adaptive batch filling with a scripted policy on arenas, beside a filler
+    /// that takes every group: groups rolled, valid, buffered and used per batch, and the
+    /// rollouts each spends.
+    Simulate(GrpoSimulateArgs),
+}
+
+/// `grpo simulate`
+#[derive(Debug, Args)]
+pub struct GrpoSimulateArgs {
+    /// Arena lines from `worldsmith arenas`.
+    #[arg(long)]
+    pub arenas: PathBuf,
+    /// The scripted policy that rolls out (`oracle` never varies: every group is invalid).
+    #[arg(long, value_enum, default_value = "noisy")]
+    pub policy: PolicyName,
+    /// Rollouts per group.
+    #[arg(long, default_value_t = 8)]
+    pub group: u32,
+    /// Groups per batch.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+    /// Batches to fill.
+    #[arg(long, default_value_t = 8)]
+    pub steps: usize,
+    /// A group is valid when the standard deviation of its rewards exceeds this.
+    #[arg(long, default_value_t = 0.0)]
+    pub delta: f64,
+    /// The stream's seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// `noisy`: the chance of a mistake at each gold call.
+    #[arg(long, default_value_t = 0.2)]
+    pub mistake_rate: f64,
+    /// `noisy`: the chance of retrying the right call after a mistake.
+    #[arg(long, default_value_t = 0.6)]
+    pub recovery_rate: f64,
+    /// Also write the measurements as JSON here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Worlds the arenas name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
 }
 
 /// `worldsmith export ...`

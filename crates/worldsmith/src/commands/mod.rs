@@ -10,7 +10,7 @@ mod stages;
 mod synth;
 mod world;
 
-use crate::cli::{Cli, Command, ExportCommand, WorldCommand};
+use crate::cli::{Cli, Command, ExportCommand, GrpoCommand, WorldCommand};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -48,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Rollout(args) => stages::rollout(&args),
         Command::Verify(args) => stages::verify(&args),
         Command::Reward(args) => stages::reward(&args),
+        Command::Grpo(GrpoCommand::Simulate(args)) => stages::grpo_simulate(&args),
         Command::Export(ExportCommand::Sft(args)) => stages::export_sft(&args),
         Command::Eval(args) => stages::eval(&args),
     };

@@ -4,7 +4,8 @@
 
 use super::Outcome;
 use crate::cli::{
-    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, PolicyName, RewardArgs, RolloutArgs, UserName, VerifyArgs,
+    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, GrpoSimulateArgs, PolicyName, RewardArgs, RolloutArgs, UserName,
+    VerifyArgs,
 };
 use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
@@ -12,6 +13,7 @@ use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use worldsmith_core::episode::EndReason;
+use worldsmith_pipeline::grpo::SimulateConfig;
 use worldsmith_pipeline::progress::{Bar, Progress};
 use worldsmith_pipeline::stages::{
     arenas_files, eval_files, export_sft_files, reward_files, rollout_arenas_file, rollout_file, verify_files,
@@ -142,6 +144,31 @@ pub fn arenas(args: &ArenasArgs) -> Result<Outcome> {
         args.out.join("arenas.jsonl").display(),
         args.out.join("arenas_summary.json").display()
     );
+    Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
+}
+
+pub fn grpo_simulate(args: &GrpoSimulateArgs) -> Result<Outcome> {
+    let policy = match args.policy {
+        PolicyName::Oracle => Policy::Oracle,
+        PolicyName::Noisy => {
+            Policy::Noisy(Noise { mistake_rate: args.mistake_rate, recovery_rate: args.recovery_rate })
+        }
+        PolicyName::Openai => bail!("grpo simulate runs a scripted policy (oracle or noisy)"),
+    };
+    let config = SimulateConfig {
+        rollout: RolloutConfig { policy: policy.clone(), seed: args.seed, ..RolloutConfig::default() },
+        group: args.group,
+        batch: args.batch,
+        steps: args.steps,
+        delta: args.delta,
+    };
+    let mut worlds = WorldCache::with_worlds(&args.worlds)?;
+    let report = worldsmith_pipeline::grpo::simulate(&args.arenas, &config, &policy, &mut worlds)?;
+    if let Some(path) = &args.summary {
+        write_atomic(path, &pretty_json(&report.stats)?)?;
+    }
+    print_errors(&report.errors);
+    eprint!("{}", worldsmith_pipeline::tables::grpo_table(&report.stats));
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
