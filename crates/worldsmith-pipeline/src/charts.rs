@@ -208,6 +208,52 @@ pub fn domain_sizes_svg(sizes: &[usize]) -> Result<String> {
 
 /// Draws a chart: a white background, the title, a legend of `names` on the right (coloured
 /// by position), and `draw` on the rest when `has_data`, else "no data". Returns the SVG.
+/// Rollouts spent per filled batch: ASTRA's adaptive filler (every batched group varies)
+/// beside a filler that takes every group (whose batches hold zero-advantage groups), with
+/// the useful rollouts of the latter as a third line.
+///
+/// # Errors
+/// Drawing fails.
+pub fn grpo_svg(report: &crate::grpo::SimulateReport) -> Result<String> {
+    let names = ["adaptive".to_owned(), "every group".to_owned(), "every group, useful".to_owned()];
+    let adaptive: Vec<(i32, f64)> = report.steps.iter().map(|s| (s.step as i32, s.rollouts as f64)).collect();
+    let every: Vec<(i32, f64)> =
+        report.steps.iter().map(|s| (s.step as i32, report.every_group_rollouts_per_batch)).collect();
+    let useful: Vec<(i32, f64)> = report
+        .steps
+        .iter()
+        .map(|s| (s.step as i32, report.every_group_rollouts_per_batch * (1.0 - report.every_group_zero_advantage)))
+        .collect();
+    let top = adaptive.iter().chain(&every).map(|p| p.1).fold(1.0, f64::max) * 1.15;
+    let last = report.steps.len() as i32;
+    render(names.iter(), "Rollouts per filled GRPO batch", last > 0, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0..last + 1, 0.0..top)
+            .context("laying out the batch chart")?;
+        chart
+            .configure_mesh()
+            .x_labels(12)
+            .y_labels(6)
+            .max_light_lines(1)
+            .x_desc("batch")
+            .y_desc("rollouts")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .context("drawing the batch chart's axes")?;
+        for (i, points) in [adaptive, every, useful].iter().enumerate() {
+            let c = colour(i);
+            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2))).context("drawing a line")?;
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).context("drawing markers")?;
+        }
+        Ok(())
+    })
+}
+
 fn render<'n>(
     names: impl Iterator<Item = &'n String> + Clone,
     title: &str,

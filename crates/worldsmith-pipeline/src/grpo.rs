@@ -35,7 +35,7 @@ pub struct SimulateConfig {
 }
 
 /// One filled batch of the adaptive filler.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StepRow {
     /// The batch's number, from 1.
     pub step: usize,
@@ -52,7 +52,7 @@ pub struct StepRow {
 }
 
 /// What the simulation measured (`grpo_summary.json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SimulateReport {
     /// Rollouts per group.
     pub group: u32,

@@ -68,6 +68,10 @@ struct Summary {
     sft: SftStats,
     /// Per policy: episode success, the mean of every reward and pass^k.
     eval: std::collections::BTreeMap<String, PolicyLine>,
+    /// The RL arenas built from the tasks.
+    arenas: worldsmith_rollout::arena::ArenaStats,
+    /// ASTRA's batch filling simulated on the arenas with the noisy policy.
+    grpo: crate::grpo::SimulateReport,
 }
 
 /// The tool pool's part of `summary.json`.
@@ -360,6 +364,48 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
             Ok(keep_errors(stages::eval_files(&verdicts_path, &eval_dir)?, &mut stage_errors))
         })?;
 
+    // Stage 8: RL arenas from the tasks, and a short simulation of GRPO batch filling on them.
+    let arenas_dir = out.join("arenas");
+    let arenas_path = arenas_dir.join("arenas.jsonl");
+    let arena_stats: worldsmith_rollout::arena::ArenaStats = resume.stage(
+        "arenas",
+        &format!("seed={}", args.seed),
+        &[&tasks_path],
+        &[&arenas_path],
+        &arenas_dir.join("arenas_summary.json"),
+        || {
+            progress.log("arenas: one per task and one per hop");
+            let config = worldsmith_rollout::arena::ArenaConfig::default();
+            Ok(keep_errors(stages::arenas_files(&tasks_path, &arenas_dir, &config, &mut cache)?, &mut stage_errors))
+        },
+    )?;
+    let grpo_dir = out.join("grpo");
+    let grpo_chart = grpo_dir.join("rollouts_per_batch.svg");
+    let noisy = Policy::Noisy(Noise::default());
+    let simulation = crate::grpo::SimulateConfig {
+        rollout: RolloutConfig { policy: noisy.clone(), seed: args.seed, ..RolloutConfig::default() },
+        group: 4,
+        batch: 4,
+        steps: 4,
+        delta: 0.0,
+    };
+    let grpo_settings =
+        format!("group={} batch={} steps={} seed={}", simulation.group, simulation.batch, simulation.steps, args.seed);
+    let grpo_report: crate::grpo::SimulateReport = resume.stage(
+        "grpo",
+        &grpo_settings,
+        &[&arenas_path],
+        &[&grpo_chart],
+        &grpo_dir.join("grpo_summary.json"),
+        || {
+            progress.log("grpo: adaptive batch filling, simulated with the noisy policy");
+            let report =
+                keep_errors(crate::grpo::simulate(&arenas_path, &simulation, &noisy, &mut cache)?, &mut stage_errors);
+            write_atomic(&grpo_chart, crate::charts::grpo_svg(&report)?.as_bytes())?;
+            Ok(report)
+        },
+    )?;
+
     // The oracle follows the gold calls: every one of its episodes must be kept.
     let oracle = metrics.policies.get("oracle");
     let oracle_ok = oracle.is_some_and(|p| p.success.ok == p.episodes) && synthesized.tasks.len() == replayed_passed;
@@ -399,6 +445,8 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         verify: verify_stats,
         sft: sft_stats,
         eval,
+        arenas: arena_stats,
+        grpo: grpo_report,
     };
     write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
 
@@ -460,12 +508,24 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         "## Evaluation\n\n```\n{}```\n\n![pass^k](eval/pass_hat_k.svg)\n\n![success by chain length](eval/success_by_length.svg)\n\n![success by world](eval/success_by_world.svg)\n",
         tables::metrics_table(&metrics)
     );
+    let _ = writeln!(
+        report,
+        "## RL arenas\n\nEvery task as a self-contained arena (start state, first messages, tools, rule-checked sub-goals), and every hop of a multi-hop question as one of its own (`arenas/arenas.jsonl`):\n\n```\n{}```\n",
+        tables::arenas_table(&summary.arenas)
+    );
+    let _ = writeln!(
+        report,
+        "## GRPO batch filling\n\nASTRA's adaptive filler keeps only groups whose rewards vary (the others have zero advantage and teach nothing), buffers the surplus and asks for more groups; simulated on the arenas with the noisy policy, {} rollouts per group, {} groups per batch (`grpo/grpo_summary.json`):\n\n```\n{}```\n\n![rollouts per batch](grpo/rollouts_per_batch.svg)\n",
+        summary.grpo.group,
+        summary.grpo.batch,
+        tables::grpo_table(&summary.grpo)
+    );
     for e in &stage_errors {
         let _ = writeln!(report, "- {e}");
     }
     report.push_str("\n# Worlds in detail\n\n");
     report.push_str(&details);
-    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts).\n");
+    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts), `arenas/` (RL arenas), `grpo/` (the batch-filling simulation and its chart).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
     for f in &world_failures {
         progress.log(&format!("world {f}"));
