@@ -682,11 +682,11 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
             entry.numeric_key = true;
         }
         // Fields from the response: a record, a list of records, or either in an envelope.
-        if let Some(response) = tool.response.as_ref().filter(|_| !l.counts && l.action.is_none()) {
-            if let Some(props) = record_schema(response).get("properties").and_then(Value::as_object) {
-                for (f, s) in props.iter().filter(|(f, _)| !not_record(f)) {
-                    entry.fields.entry(f.clone()).or_insert_with(|| field_of(s));
-                }
+        if let Some(response) = tool.response.as_ref().filter(|_| !l.counts && l.action.is_none())
+            && let Some(props) = record_schema(response).get("properties").and_then(Value::as_object)
+        {
+            for (f, s) in props.iter().filter(|(f, _)| !not_record(f)) {
+                entry.fields.entry(f.clone()).or_insert_with(|| field_of(s));
             }
         }
     }
