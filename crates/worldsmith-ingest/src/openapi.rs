@@ -23,6 +23,37 @@ const CLIENT_HEADERS: [&str; 10] = [
     "x-amz-signature",
     "x-amz-signedheaders",
 ];
+/// Parameter names (lower case, letters and digits only) that carry credentials wherever
+/// they are sent outside the path and body, declared as a security scheme or not
+/// (`api_key`, `authtoken`, `X-VTEX-API-AppKey` is named by its scheme).
+const CREDENTIAL_NAMES: [&str; 22] = [
+    "apikey",
+    "xapikey",
+    "apitoken",
+    "xapitoken",
+    "apisecret",
+    "authtoken",
+    "xauthtoken",
+    "authkey",
+    "xauthkey",
+    "accesstoken",
+    "authorization",
+    "proxyauthorization",
+    "appkey",
+    "xappkey",
+    "appid",
+    "xappid",
+    "apptoken",
+    "clientsecret",
+    "secretkey",
+    "sessiontoken",
+    "subscriptionkey",
+    "ocpapimsubscriptionkey",
+];
+/// Phrases of a parameter's description that say it authenticates the caller (jumpseller's
+/// `login` query parameter: "API OAuth login.").
+const CREDENTIAL_PHRASES: [&str; 8] =
+    ["oauth", "authentication", "api key", "apikey", "application key", "access token", "api token", "auth token"];
 /// The keys of a Swagger 2.0 non-body parameter that make up its schema.
 const SWAGGER_SCHEMA_KEYS: [&str; 19] = [
     "type",
@@ -58,6 +89,45 @@ struct Document<'a> {
     consumes: Option<&'a Value>,
     produces: Option<&'a Value>,
     config: &'a IngestConfig,
+    /// The (place, lower-case name) of every `apiKey` security scheme.
+    api_keys: Vec<(String, String)>,
+}
+
+/// The (place, lower-case name) of a document's `apiKey` security schemes
+/// (`components.securitySchemes`, or Swagger 2.0's `securityDefinitions`).
+fn api_keys(doc: &Value) -> Vec<(String, String)> {
+    let schemes = doc.pointer("/components/securitySchemes").or_else(|| doc.get("securityDefinitions"));
+    schemes
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter(|s| s.get("type").and_then(Value::as_str) == Some("apiKey"))
+        .filter_map(|s| {
+            let place = s.get("in").and_then(Value::as_str)?;
+            let name = s.get("name").and_then(Value::as_str)?;
+            Some((place.to_owned(), name.to_ascii_lowercase()))
+        })
+        .collect()
+}
+
+/// Whether a header, query or cookie parameter carries credentials: the document names it
+/// in an `apiKey` security scheme, or its name or description is an authentication one.
+/// Credentials are the client's business, never a tool's arguments (nor, downstream, a
+/// record's fields).
+fn is_credential(d: &Document<'_>, location: &str, name: &str, description: Option<&str>) -> bool {
+    if !matches!(location, "header" | "query" | "cookie") {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    if d.api_keys.iter().any(|(place, n)| place == location && *n == lower) {
+        return true;
+    }
+    let bare: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    if CREDENTIAL_NAMES.contains(&bare.as_str()) {
+        return true;
+    }
+    let text = description.unwrap_or("").to_ascii_lowercase();
+    CREDENTIAL_PHRASES.iter().any(|phrase| text.contains(phrase))
 }
 
 /// Imports an OpenAPI or Swagger document; returns its format.
@@ -99,6 +169,7 @@ pub fn import(
         consumes: doc.get("consumes"),
         produces: doc.get("produces"),
         config,
+        api_keys: api_keys(doc),
     };
     for (path, item) in paths {
         let Some(Value::Object(item)) = d.resolver.deref(item) else { continue };
@@ -285,6 +356,9 @@ fn operation(
             if location == "header" && CLIENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
                 continue;
             }
+            if is_credential(d, location, name, p.get("description").and_then(Value::as_str)) {
+                continue;
+            }
             let required = location == "path" || p.get("required") == Some(&Value::Bool(true));
             if location == "body" {
                 let schema = p.get("schema").map_or_else(|| json!({}), |s| d.resolver.schema(s));
@@ -462,6 +536,38 @@ mod tests {
         assert_eq!(p.locations["X-Trace"], "header");
         assert_eq!(p.locations["tag"], "body");
         assert!(!p.locations.contains_key("Accept"));
+    }
+
+    #[test]
+    fn credentials_are_not_arguments() {
+        // vtex declares its headers as `apiKey` schemes; jumpseller sends `login` and
+        // `authtoken` as query parameters and declares nothing; hetras has an `App-Key`.
+        let doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "components": {"securitySchemes": {
+                "appKey": {"type": "apiKey", "in": "header", "name": "X-VTEX-API-AppKey"},
+                "bearer": {"type": "http", "scheme": "bearer"}}},
+            "paths": {"/promotions/{id}.json": {"delete": {
+                "operationId": "deletePromotion", "summary": "Delete an existing Promotion.",
+                "parameters": [
+                    {"name": "X-VTEX-API-AppKey", "in": "header", "required": true, "schema": {"type": "string"}},
+                    {"name": "login", "in": "query", "required": true, "description": "API OAuth login.",
+                     "schema": {"type": "string"}},
+                    {"name": "authtoken", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "App-Key", "in": "header", "schema": {"type": "string"}},
+                    {"name": "id", "in": "path", "schema": {"type": "integer"}},
+                    {"name": "token", "in": "query", "description": "The upload token to use.", "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let t = one(&doc);
+        let names: Vec<&String> = t.parameters["properties"].as_object().unwrap().keys().collect();
+        // A token that is a resource (api.video's upload token) stays.
+        assert_eq!(names, ["id", "token"]);
+        assert_eq!(t.parameters["required"], json!(["id"]));
+        assert_eq!(t.provenance.locations.len(), 2);
     }
 
     #[test]

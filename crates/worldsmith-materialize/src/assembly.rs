@@ -199,7 +199,7 @@ fn operation(action: &Action) -> Operation {
         Action::List { .. } => Operation::List,
         Action::Create { .. } => Operation::Create,
         Action::Update { .. } => Operation::Update,
-        Action::Delete { .. } => Operation::Delete,
+        Action::Delete { .. } | Action::Clear { .. } => Operation::Delete,
         Action::Touch { .. } => Operation::Action,
         Action::Transition { .. } => Operation::Transition,
     }
@@ -226,18 +226,49 @@ impl Implementation {
 }
 
 /// The implementation of a planned tool: a model's script when there is one, else generated
-/// Starlark where one operation is not enough, else a declarative operation.
+/// Starlark where one operation is not enough (a state transition, a wrapped list, a record
+/// found only under its parents, arguments written under other fields' names, a create
+/// that takes an optional caller's key, a delete by filter), else a declarative operation.
 fn implementation(p: &Planned, c: &Collection, refined: &BTreeMap<usize, String>) -> Implementation {
     if let Some(source) = refined.get(&p.tool) {
         return Implementation::Llm(source.clone());
     }
-    match &p.action {
-        Action::Transition { key, field, value } => {
-            Implementation::Script(script::transition(&p.name, c, key, field, value))
+    let writes = |fields: &[String]| -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|a| {
+                let field = p.renames.iter().find(|(r, _)| r == a).map_or(a, |(_, f)| f);
+                (a.clone(), field.clone())
+            })
+            .collect()
+    };
+    let scoped = !p.scope.is_empty();
+    let renamed = !p.renames.is_empty();
+    let script = match &p.action {
+        Action::Transition { key, field, value } => Some(script::transition(&p.name, c, key, &p.scope, field, value)),
+        Action::List { filters, wrap: Some(wrap) } => Some(script::wrapped_list(c, filters, wrap)),
+        Action::Clear { filters, ids } => Some(script::clear(c, filters, ids.as_deref())),
+        Action::Get { key } if scoped => Some(script::keyed(c, key, &p.scope, &script::Keyed::Get)),
+        Action::Delete { key } if scoped => Some(script::keyed(c, key, &p.scope, &script::Keyed::Delete)),
+        Action::Update { key, fields } if scoped || renamed => {
+            let writes = writes(fields);
+            Some(script::keyed(c, key, &p.scope, &script::Keyed::Update { writes: &writes, touch: None }))
         }
-        Action::List { filters, wrap: Some(wrap) } => Implementation::Script(script::wrapped_list(c, filters, wrap)),
-        _ => Implementation::Op(op_of(p, c)),
-    }
+        Action::Touch { key } if scoped => {
+            Some(script::keyed(c, key, &p.scope, &script::Keyed::Update { writes: &[], touch: Some(&p.name) }))
+        }
+        Action::Create { key, fields } if renamed || key.as_ref().is_some_and(|k| !required(p, k)) => {
+            let prefix = if c.numeric_key { String::new() } else { format!("{}-", data::key_prefix(c)) };
+            Some(script::create(c, key.as_deref(), &writes(fields), &prefix))
+        }
+        _ => None,
+    };
+    script.map_or_else(|| Implementation::Op(op_of(p, c)), Implementation::Script)
+}
+
+/// Whether a planned tool's argument is required.
+fn required(p: &Planned, arg: &str) -> bool {
+    p.parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == arg))
 }
 
 /// The declarative operation of a planned tool.
@@ -270,7 +301,9 @@ fn op_of(p: &Planned, c: &Collection) -> Op {
             set: Map::from_iter([("last_action".to_owned(), Value::String(p.name.clone()))]),
             require: Map::new(),
         },
-        Action::Transition { .. } => unreachable!("transitions are generated Starlark (`implementation`)"),
+        Action::Transition { .. } | Action::Clear { .. } => {
+            unreachable!("transitions and deletes by filter are generated Starlark (`implementation`)")
+        }
     }
 }
 

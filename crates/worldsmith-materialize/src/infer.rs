@@ -70,6 +70,14 @@ pub enum Action {
         /// The key argument.
         key: String,
     },
+    /// Remove the records matching the (field, argument) filters given (`DELETE /events?level=
+    /// info`), or those whose keys an `ids` argument lists; an error when none matches.
+    Clear {
+        /// (field, argument) pairs.
+        filters: Vec<(String, String)>,
+        /// The argument listing keys (`ids`, comma-separated or an array), if any.
+        ids: Option<String>,
+    },
     /// An action on the record under `key` that fits no CRUD verb: recorded in its
     /// `last_action` field.
     Touch {
@@ -135,14 +143,106 @@ const PAGING: &[&str] = &[
     "end",
 ];
 
+/// Properties of a response envelope besides its payload: the call's status and messages
+/// (apideck's `{"status_code": 200, "status": "OK", "service": ..., "data": ...}`).
+const ENVELOPE: &[&str] = &[
+    "statuscode",
+    "status",
+    "success",
+    "ok",
+    "message",
+    "messages",
+    "error",
+    "errors",
+    "warnings",
+    "meta",
+    "metadata",
+    "pagination",
+    "paging",
+    "service",
+    "resource",
+    "operation",
+    "code",
+    "requestid",
+    "timestamp",
+];
+
+/// Envelope properties that are never a record's own: one of them beside a payload is
+/// enough to call the response an envelope.
+const ENVELOPE_MARKERS: &[&str] =
+    &["statuscode", "success", "pagination", "paging", "errors", "meta", "links", "nextpagetoken", "nextcursor"];
+
+/// Response properties that tell how the call went or where more results are, never a
+/// record's field, even when a response has no payload beside them (a bulk update's
+/// `{"status_code": 204}` per line, HAL's `_links`, api2pdf's `success`).
+const NOT_RECORD: &[&str] = &["statuscode", "httpstatus", "success", "errors", "pagination", "paging"];
+
+/// Whether a response property is never a record's field ([`NOT_RECORD`], HAL's `_links`).
+fn not_record(property: &str) -> bool {
+    property == "_links" || NOT_RECORD.contains(&norm(property).as_str())
+}
+
+/// Names of the property an envelope holds its payload under.
+const PAYLOADS: &[&str] = &["data", "items", "results", "result", "records", "payload", "response", "entries"];
+
+/// The property of a response envelope that holds its payload (records, or one record):
+/// the only payload-named object or array property, beside properties that are all
+/// envelope or paging ones, or at least one that only an envelope has (`status_code`,
+/// `success`, `pagination`...).
+fn payload_of(response: &Value) -> Option<&String> {
+    let props = response.get("properties")?.as_object()?;
+    let payloads: Vec<&String> = props
+        .iter()
+        .filter(|(k, s)| PAYLOADS.contains(&norm(k).as_str()) && matches!(kind_of(s).as_str(), "object" | "array"))
+        .map(|(k, _)| k)
+        .collect();
+    let [payload] = payloads.as_slice() else { return None };
+    let others = || props.keys().filter(|k| k != payload).map(|k| norm(k));
+    let envelope = others().all(|k| ENVELOPE.contains(&k.as_str()) || PAGING.contains(&k.as_str()));
+    let marked = others().any(|k| ENVELOPE_MARKERS.contains(&k.as_str()));
+    (envelope || marked).then_some(*payload)
+}
+
+/// The schema of the records a response holds: the response, its envelope's payload
+/// (`{"data": {...}}`) or a page's records (`{"owners": [...], "total": 3}`), and an
+/// array's items, unwrapped in turn.
+fn record_schema(response: &Value) -> &Value {
+    let mut schema = response;
+    for _ in 0..3 {
+        if let Some(payload) = payload_of(schema) {
+            schema = &schema["properties"][payload.as_str()];
+        } else if let Some(wrap) = wrap_of(Some(schema)) {
+            schema = &schema["properties"][wrap.items.as_str()];
+        } else if kind_of(schema) == "array"
+            && let Some(items) = schema.get("items")
+        {
+            schema = items;
+        } else {
+            break;
+        }
+    }
+    schema
+}
+
 /// The wrapper of a list tool's response: an object whose only array property holds
-/// records (objects) and whose other properties are paging ones (`total`, `next`...).
+/// records (objects) and whose other properties are paging ones (`total`, `next`...), or
+/// an envelope whose payload is such an array.
 fn wrap_of(response: Option<&Value>) -> Option<Wrap> {
-    let props = response?.get("properties")?.as_object()?;
+    let response = response?;
+    let props = response.get("properties")?.as_object()?;
     let arrays: Vec<&String> = props.iter().filter(|(_, s)| kind_of(s) == "array").map(|(k, _)| k).collect();
-    let [items] = arrays.as_slice() else { return None };
+    let items = match payload_of(response) {
+        Some(payload) if kind_of(&props[payload.as_str()]) == "array" => payload,
+        _ => {
+            let [items] = arrays.as_slice() else { return None };
+            if props.keys().any(|k| k != *items && !PAGING.contains(&norm(k).as_str())) {
+                return None;
+            }
+            items
+        }
+    };
     let holds_records = props[items.as_str()].get("items").is_some_and(|i| kind_of(i) == "object");
-    if !holds_records || props.keys().any(|k| k != *items && !PAGING.contains(&norm(k).as_str())) {
+    if !holds_records {
         return None;
     }
     let counts = props
@@ -153,7 +253,7 @@ fn wrap_of(response: Option<&Value>) -> Option<Wrap> {
         })
         .map(|(k, _)| k.clone())
         .collect();
-    Some(Wrap { items: (*items).clone(), counts })
+    Some(Wrap { items: items.clone(), counts })
 }
 
 /// The value of a status-like enum field that one of `verbs` names (`cancel` ->
@@ -203,6 +303,12 @@ pub struct Planned {
     pub action: Action,
     /// Its parameters, simplified to plain JSON Schema.
     pub parameters: Value,
+    /// Path parameters the record must match besides its key, as (field, argument): a
+    /// record of `/servers/{server_id}/zones/{zone_id}` under another server is not found.
+    pub scope: Vec<(String, String)>,
+    /// Arguments written under another field's name, as (argument, field): vtex's `PUT
+    /// /accounts/{id}/creditlimit {"value": ...}` writes `creditLimit`.
+    pub renames: Vec<(String, String)>,
 }
 
 const READ_VERBS: &[&str] = &[
@@ -321,30 +427,96 @@ fn plain_parameters(tool: &ToolSpec) -> Value {
     json!({"type": "object", "properties": out, "required": required})
 }
 
-/// Where a tool works: (collection, key parameter, parent (collection, parameter)).
-fn resource(tool: &ToolSpec) -> (String, Option<String>, Option<(String, String)>) {
+/// Where a tool works: its collection, the path parameter addressing a record, the
+/// parent (collection, parameter) of a nested resource, the path's other parameters, and
+/// what the path says of the tool.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Resource {
+    /// The collection's name.
+    collection: String,
+    /// The path parameter that addresses a record, if any.
+    key: Option<String>,
+    /// The parent (collection, parameter) of a nested resource.
+    parent: Option<(String, String)>,
+    /// Every path parameter, in path order.
+    params: Vec<String>,
+    /// The last segment of an action on a record (`/accounts/{id}/creditlimit`), which may
+    /// name the field the action writes.
+    action: Option<String>,
+    /// A count of the collection's records (`/customers/count.json`): its response is no
+    /// record.
+    counts: bool,
+}
+
+/// The segments of a path template that name resources or parameters: a `.json`, `.xml`
+/// or `.yaml` suffix stripped (`{id}.json` is the parameter `{id}`, `customers.json` the
+/// resource `customers`) and version prefixes (`v1`, `v2.1`, `api`, `rest`) left out.
+fn path_segments(path: &str) -> Vec<String> {
+    let strip = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        [".json", ".xml", ".yaml"]
+            .iter()
+            .find(|ext| lower.ends_with(*ext) && s.len() > ext.len())
+            .map_or_else(|| s.to_owned(), |ext| s[..s.len() - ext.len()].to_owned())
+    };
+    let is_version = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        let numbered = |rest: &str| {
+            rest.starts_with(|c: char| c.is_ascii_digit())
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        };
+        matches!(lower.as_str(), "api" | "rest")
+            || lower.strip_prefix('v').is_some_and(numbered)
+            || (lower.starts_with(|c: char| c.is_ascii_digit())
+                && lower.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && lower.contains('.'))
+    };
+    path.split('/').filter(|s| !s.is_empty()).map(strip).filter(|s| !is_version(s)).collect()
+}
+
+/// The parameter a path segment stands for (`{petId}` -> `petId`).
+fn path_param(s: &str) -> Option<String> {
+    s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned)
+}
+
+/// Where a tool works ([`Resource`]).
+fn resource(tool: &ToolSpec) -> Resource {
     if let Some(path) = &tool.provenance.path {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let param = |s: &str| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned);
-        if let Some(i) = segments.iter().rposition(|s| param(s).is_none()) {
-            // `POST /pets/{petId}/adopt`: an action on the parent record, not a collection.
+        let segments = path_segments(path);
+        let param = |s: &String| path_param(s);
+        let params: Vec<String> = segments.iter().filter_map(param).collect();
+        if let Some(mut i) = segments.iter().rposition(|s| param(s).is_none()) {
             let writes = !matches!(tool.provenance.method.as_deref(), Some("get" | "head" | "options") | None);
+            // `POST /pets/{petId}/adopt`: an action on the parent record, not a collection.
             if writes
                 && i + 1 == segments.len()
                 && i >= 2
                 && !segments[i].ends_with('s')
-                && let (Some(p), None) = (param(segments[i - 1]), param(segments[i - 2]))
+                && let (Some(p), None) = (param(&segments[i - 1]), param(&segments[i - 2]))
             {
-                return (collection_name(segments[i - 2]), Some(p), None);
+                return Resource {
+                    collection: collection_name(&segments[i - 2]),
+                    key: Some(p),
+                    params,
+                    action: Some(segments[i].clone()),
+                    ..Resource::default()
+                };
             }
-            let name = collection_name(segments[i]);
-            let key = segments.get(i + 1).and_then(|s| param(s));
-            let parent = match (i.checked_sub(1).and_then(|j| segments.get(j)).and_then(|s| param(s)), i.checked_sub(2))
-            {
-                (Some(p), Some(j)) if param(segments[j]).is_none() => Some((collection_name(segments[j]), p)),
+            // `GET /customers/count.json`: a read of `customers`.
+            let counts = !writes
+                && i + 1 == segments.len()
+                && i >= 1
+                && segments[i].eq_ignore_ascii_case("count")
+                && param(&segments[i - 1]).is_none();
+            if counts {
+                i -= 1;
+            }
+            let key = if counts { None } else { segments.get(i + 1).and_then(param) };
+            let parent = match (i.checked_sub(1).and_then(|j| segments.get(j)).and_then(param), i.checked_sub(2)) {
+                (Some(p), Some(j)) if param(&segments[j]).is_none() => Some((collection_name(&segments[j]), p)),
                 _ => None,
             };
-            return (name, key, parent);
+            return Resource { collection: collection_name(&segments[i]), key, parent, params, action: None, counts };
         }
     }
     // A function tool: the last noun of its name (`get_current_weather` -> `weathers`).
@@ -353,7 +525,7 @@ fn resource(tool: &ToolSpec) -> (String, Option<String>, Option<(String, String)
     let nouns: Vec<&String> =
         w.iter().skip_while(|x| is_verb(x)).filter(|x| !matches!(x.as_str(), "by" | "all" | "id")).collect();
     let noun = nouns.last().map_or_else(|| "item".to_owned(), |n| (*n).clone());
-    (collection_name(&format!("{}s", singular(&noun))), None, None)
+    Resource { collection: collection_name(&format!("{}s", singular(&noun))), ..Resource::default() }
 }
 
 /// What kind of thing a tool does, before it is matched to a collection and its key.
@@ -410,6 +582,12 @@ struct Located {
     key_param: Option<String>,
     /// The parent (collection, parameter) of a nested resource.
     parent: Option<(String, String)>,
+    /// Every path parameter, in path order.
+    path_params: Vec<String>,
+    /// The last segment of an action on a record, when it names one of its fields.
+    action: Option<String>,
+    /// Whether the response is a count, not records.
+    counts: bool,
     /// The plain parameters ([`plain_parameters`]).
     params: Value,
 }
@@ -425,23 +603,61 @@ pub fn plan(tools: &[ToolSpec], members: &[usize]) -> (Vec<Collection>, Vec<Plan
     link_foreign_keys(&mut collections);
     let mut planned: Vec<Planned> = Vec::new();
     for l in located {
-        let action = action_of(&tools[l.tool], &collections[&l.collection], &l);
+        let c = &collections[&l.collection];
+        let (action, renames) = action_of(&tools[l.tool], c, &l);
         let name = unique_name(&tools[l.tool].name, &planned);
-        planned.push(Planned { tool: l.tool, name, collection: l.collection, action, parameters: l.params });
+        let scope = scope_of(&action, c, &l);
+        planned.push(Planned {
+            tool: l.tool,
+            name,
+            collection: l.collection,
+            action,
+            parameters: l.params,
+            scope,
+            renames,
+        });
     }
     (collections.into_values().collect(), planned)
 }
 
 /// Phase 1: where the pool's tool `i` works ([`resource`]) and its plain parameters.
 fn locate(tools: &[ToolSpec], i: usize) -> Located {
-    let (collection, key_param, parent) = resource(&tools[i]);
-    Located { tool: i, collection, key_param, parent, params: plain_parameters(&tools[i]) }
+    let r = resource(&tools[i]);
+    Located {
+        tool: i,
+        collection: r.collection,
+        key_param: r.key,
+        parent: r.parent,
+        path_params: r.params,
+        action: r.action,
+        counts: r.counts,
+        params: plain_parameters(&tools[i]),
+    }
+}
+
+/// The field of `c` a name stands for: the field of that name, else the one whose name
+/// is the same but for case and separators (`credit_limit` -> `creditLimit`).
+fn field_named<'c>(c: &'c Collection, name: &str) -> Option<&'c String> {
+    c.fields.get_key_value(name).map(|(k, _)| k).or_else(|| {
+        let n = norm(name);
+        c.fields.keys().find(|f| norm(f) == n)
+    })
+}
+
+/// The field an action on a record writes, when its path's last segment names one
+/// (`PUT /accounts/{id}/creditlimit` -> `creditLimit`).
+fn action_field<'c>(c: &'c Collection, l: &Located) -> Option<&'c String> {
+    l.action.as_deref().and_then(|a| field_named(c, a))
 }
 
 /// Phase 2: the collections the located tools work on, in order of first use. A
 /// collection's key is named by the first path parameter that addresses it (else
-/// `<singular>_id`); integer key parameters make its keys numeric; its fields come from
-/// response records, body parameters, required context parameters and parent parameters.
+/// `<singular>_id`); integer key parameters make its keys numeric. Its fields come first
+/// from response records (an envelope's payload, not the envelope: `data`, `status_code`
+/// and `pagination` are not fields), then from the parameters that are none of those
+/// fields under another spelling: body parameters of creates (an update's body adds no
+/// field to a collection whose records a response describes, and an action that writes a
+/// named field adds none), required context parameters and parent parameters.
 fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<String, Collection> {
     let mut key_names: BTreeMap<String, String> = BTreeMap::new();
     for l in located {
@@ -466,20 +682,23 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
         {
             entry.numeric_key = true;
         }
-        // Fields from the response (object, or array items) and from body parameters.
-        if let Some(response) = &tool.response {
-            // A record, a list of records, or a list wrapped in an object.
-            let record = match wrap_of(Some(response)) {
-                Some(wrap) => &response["properties"][&wrap.items],
-                None => response,
-            };
-            let record = record.get("items").unwrap_or(record);
-            if let Some(props) = record.get("properties").and_then(Value::as_object) {
-                for (f, s) in props {
-                    entry.fields.entry(f.clone()).or_insert_with(|| field_of(s));
-                }
+        // Fields from the response: a record, a list of records, or either in an envelope.
+        if let Some(response) = tool.response.as_ref().filter(|_| !l.counts && l.action.is_none())
+            && let Some(props) = record_schema(response).get("properties").and_then(Value::as_object)
+        {
+            for (f, s) in props.iter().filter(|(f, _)| !not_record(f)) {
+                entry.fields.entry(f.clone()).or_insert_with(|| field_of(s));
             }
         }
+    }
+    let described: Vec<String> =
+        collections.values().filter(|c| !c.fields.is_empty()).map(|c| c.name.clone()).collect();
+    for l in located {
+        let tool = &tools[l.tool];
+        let entry = &mut collections[&l.collection];
+        let described = described.contains(&entry.name);
+        let updates = matches!(verb(tool), Verb::Update) && l.key_param.is_some();
+        let writes_named_field = action_field(entry, l).is_some();
         let locations = &tool.provenance.locations;
         if let Some(props) = tool.parameters.get("properties").and_then(Value::as_object) {
             for (p, s) in props {
@@ -491,15 +710,19 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
                 // field, so its values exist in the state and a caller can find them.
                 let required_context = matches!(location, Some("path" | "query"))
                     && tool.parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == p.as_str()));
-                if (is_body || required_context) && Some(p) != l.key_param.as_ref() {
-                    entry.fields.entry(p.clone()).or_insert_with(|| field_of(s));
+                let body_adds = is_body && !writes_named_field && !(updates && described);
+                // The key is the record's address, not a field (a create may name it).
+                let is_key = Some(p) == l.key_param.as_ref() || norm(p) == norm(&entry.key);
+                if (body_adds || required_context) && !is_key && field_named(entry, p).is_none() {
+                    entry.fields.insert(p.clone(), field_of(s));
                 }
             }
         }
         if let Some((_, p)) = &l.parent
             && let Some(schema) = tool.parameters.get("properties").and_then(|props| props.get(p))
+            && field_named(entry, p).is_none()
         {
-            entry.fields.entry(p.clone()).or_insert_with(|| field_of(schema));
+            entry.fields.insert(p.clone(), field_of(schema));
         }
     }
     collections
@@ -516,7 +739,8 @@ fn clear_key_choices(collections: &mut IndexMap<String, Collection>) {
 }
 
 /// Phase 4: foreign keys: a string (or integer) field without an enum, named like another
-/// collection's key or `<singular>_id`.
+/// collection's key or `<singular>_id`. A record's own key and its bare `id` are never
+/// foreign keys (a ticket's `id` is the ticket's, even when customers are keyed by `id`).
 fn link_foreign_keys(collections: &mut IndexMap<String, Collection>) {
     let keys: Vec<(String, String, String)> = collections
         .values()
@@ -529,6 +753,9 @@ fn link_foreign_keys(collections: &mut IndexMap<String, Collection>) {
                 continue;
             }
             let n = norm(f);
+            if n == "id" || n == norm(&c.key) {
+                continue;
+            }
             if let Some((target, _, _)) = keys.iter().find(|(t, k, s)| *t != c.name && (n == *k || n == *s)) {
                 c.foreign_keys.insert(f.clone(), target.clone());
             }
@@ -537,42 +764,74 @@ fn link_foreign_keys(collections: &mut IndexMap<String, Collection>) {
 }
 
 /// Phase 5: what the located tool does on its collection `c`: its [`Verb`], with the key
-/// argument it has (or not), and the arguments that become fields.
-fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
+/// argument it has (or not), and the arguments that become fields; with the arguments
+/// written under another field's name, as (argument, field).
+fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> (Action, Vec<(String, String)>) {
     let params = &l.params;
     let name = &l.collection;
     let prop_names: Vec<String> =
         params["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     let required: Vec<String> =
         params["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
-    // The key argument: the path parameter after the resource, else a required
-    // id-like parameter naming this collection's key.
+    let verb = verb(tool);
+    // The key argument: the path parameter after the resource, else a parameter naming
+    // this collection's key (required for a read, where an optional one is a filter; a
+    // create files the record under the caller's key).
+    let key_like = |p: &String| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(name)));
     let key_arg = l.key_param.clone().filter(|k| prop_names.contains(k)).or_else(|| {
-        required.iter().find(|p| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(name)))).cloned()
+        let candidates = if verb == Verb::Read { &required } else { &prop_names };
+        candidates.iter().find(|p| key_like(p)).cloned()
     });
-    // Arguments that become fields: those of a field's name and a type it holds (two
-    // tools of one domain may disagree about a field's type; the first one seen wins).
+    // Arguments that become fields: those of a field's name (or its spelling) and a type
+    // it holds (two tools of one domain may disagree about a field's type; the first one
+    // seen wins). An action that names a field (`/accounts/{id}/creditlimit`) writes its
+    // one body argument there.
     let holds = |field: &Field, arg: &str| {
         let kind = kind_of(&params["properties"][arg]);
         kind == field.kind || (kind == "integer" && field.kind == "number")
     };
-    let field_args: Vec<String> = prop_names
+    let mut renames: Vec<(String, String)> = Vec::new();
+    let mut field_args: Vec<String> = Vec::new();
+    let body: Vec<&String> = prop_names
         .iter()
-        .filter(|p| Some(*p) != key_arg.as_ref() && c.fields.get(*p).is_some_and(|f| holds(f, p)))
-        .cloned()
+        .filter(|p| {
+            Some(*p) != key_arg.as_ref()
+                && matches!(tool.provenance.locations.get(*p).map(String::as_str), Some("body" | "body_value"))
+        })
         .collect();
-    match (verb(tool), key_arg) {
-        (Verb::Read, Some(key)) => Action::Get { key },
-        (Verb::Read, None) => {
-            let mut filters: Vec<(String, String)> = field_args.iter().map(|f| (f.clone(), f.clone())).collect();
-            if let Some((_, p)) = &l.parent
-                && prop_names.contains(p)
-                && !filters.iter().any(|(f, _)| f == p)
-            {
-                filters.push((p.clone(), p.clone()));
-            }
-            Action::List { filters, wrap: wrap_of(tool.response.as_ref()) }
+    if let (Some(target), [arg]) = (action_field(c, l).filter(|_| verb != Verb::Read), body.as_slice())
+        && holds(&c.fields[target.as_str()], arg)
+    {
+        if *arg != target {
+            renames.push(((*arg).clone(), target.clone()));
         }
+        field_args.push((*arg).clone());
+    } else {
+        for p in prop_names.iter().filter(|p| Some(*p) != key_arg.as_ref()) {
+            if let Some(f) = field_named(c, p).filter(|f| holds(&c.fields[f.as_str()], p)) {
+                if f != p {
+                    renames.push((p.clone(), f.clone()));
+                }
+                field_args.push(p.clone());
+            }
+        }
+    }
+    let list_filters = || {
+        let mut filters: Vec<(String, String)> = field_args
+            .iter()
+            .map(|a| (renames.iter().find(|(r, _)| r == a).map_or_else(|| a.clone(), |(_, f)| f.clone()), a.clone()))
+            .collect();
+        if let Some((_, p)) = &l.parent
+            && prop_names.contains(p)
+            && !filters.iter().any(|(_, a)| a == p)
+        {
+            filters.push((p.clone(), p.clone()));
+        }
+        filters
+    };
+    let action = match (verb, key_arg) {
+        (Verb::Read, Some(key)) => Action::Get { key },
+        (Verb::Read, None) => Action::List { filters: list_filters(), wrap: wrap_of(tool.response.as_ref()) },
         (Verb::Create, key) => Action::Create { key, fields: field_args },
         (Verb::Update, Some(key)) if !field_args.is_empty() => Action::Update { key, fields: field_args },
         (Verb::Update | Verb::Action, Some(key)) => {
@@ -594,8 +853,47 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> Action {
             }
         }
         (Verb::Delete, Some(key)) => Action::Delete { key },
-        (Verb::Action | Verb::Update | Verb::Delete, None) => Action::Create { key: None, fields: field_args },
+        // `DELETE /events?level=info`, `DELETE /me/shows?ids=a,b`: removes what it names,
+        // never inserts.
+        (Verb::Delete, None) => {
+            let ids = prop_names
+                .iter()
+                .find(|p| {
+                    let n = norm(p);
+                    n == "ids" || n == format!("{}ids", norm(&singular(name)))
+                })
+                .cloned();
+            let mut filters = list_filters();
+            filters.retain(|(_, a)| Some(a) != ids.as_ref());
+            Action::Clear { filters, ids }
+        }
+        // An update or action without a key names no record: it makes one.
+        (Verb::Update | Verb::Action, None) => Action::Create { key: None, fields: field_args },
+    };
+    // Only the arguments a create or update writes are renamed onto the record's fields.
+    if !matches!(action, Action::Create { .. } | Action::Update { .. }) {
+        renames.clear();
     }
+    (action, renames)
+}
+
+/// The path parameters a record addressed by its key must match, as (field, argument):
+/// those of the path other than the key that are fields of the record.
+fn scope_of(action: &Action, c: &Collection, l: &Located) -> Vec<(String, String)> {
+    let key = match action {
+        Action::Get { key }
+        | Action::Update { key, .. }
+        | Action::Delete { key }
+        | Action::Touch { key }
+        | Action::Transition { key, .. } => key,
+        Action::List { .. } | Action::Create { .. } | Action::Clear { .. } => return Vec::new(),
+    };
+    l.path_params
+        .iter()
+        .filter(|p| *p != key && l.params["properties"].get(p.as_str()).is_some())
+        .filter_map(|p| field_named(c, p).map(|f| (f.clone(), p.clone())))
+        .filter(|(f, _)| *f != c.key)
+        .collect()
 }
 
 /// The tool's name in the world: its pool name, with `_2`, `_3`... on a clash with a tool
@@ -747,6 +1045,132 @@ mod tests {
         }
     }
 
+    fn obj(props: Value, required: &[&str]) -> Value {
+        json!({"type": "object", "properties": props, "required": required})
+    }
+
+    #[test]
+    fn paths_lose_format_suffixes_and_version_prefixes() {
+        assert_eq!(path_segments("/api/v2/promotions/{id}.json"), ["promotions", "{id}"]);
+        assert_eq!(path_segments("/v1.2/customers.json"), ["customers"]);
+        assert_eq!(path_segments("/rest/V1/orders/{id}.XML"), ["orders", "{id}"]);
+        // Jumpseller's `DELETE /promotions/{id}.json` removes a promotion (it inserted one).
+        let t = tool(
+            "deletePromotion",
+            "delete",
+            "/promotions/{id}.json",
+            obj(json!({"id": {"type": "integer"}}), &["id"]),
+            None,
+        );
+        let count = tool(
+            "countCustomers",
+            "get",
+            "/customers/count.json",
+            obj(json!({}), &[]),
+            Some(json!({"type": "object", "properties": {"count": {"type": "integer"}}})),
+        );
+        let (collections, planned) = plan(&[t, count], &[0, 1]);
+        assert_eq!(planned[0].collection, "promotions");
+        assert_eq!(planned[0].action, Action::Delete { key: "id".into() });
+        // A count reads `customers`, and its `count` is no customer field.
+        assert_eq!(planned[1].collection, "customers");
+        assert!(matches!(planned[1].action, Action::List { .. }));
+        assert!(collections.iter().all(|c| !c.name.ends_with("json") && !c.fields.contains_key("count")));
+    }
+
+    #[test]
+    fn a_delete_never_inserts() {
+        let t = tool("deleteShows", "delete", "/me/shows", obj(json!({"ids": {"type": "string"}}), &["ids"]), None);
+        let (_, planned) = plan(&[t], &[0]);
+        assert_eq!(planned[0].action, Action::Clear { filters: vec![], ids: Some("ids".into()) });
+    }
+
+    #[test]
+    fn an_action_naming_a_field_writes_it_and_reads_are_scoped_by_their_parents() {
+        let account =
+            json!({"type": "object", "properties": {"id": {"type": "string"}, "creditLimit": {"type": "number"}}});
+        let key = json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
+        let tools = vec![
+            tool(
+                "getAccount",
+                "get",
+                "/api/creditcontrol/accounts/{creditAccountId}",
+                obj(json!({"creditAccountId": {"type": "string"}}), &["creditAccountId"]),
+                Some(account),
+            ),
+            // vtex "Change credit limit": the body's `value` is the account's `creditLimit`.
+            tool(
+                "changeCreditLimit",
+                "put",
+                "/api/creditcontrol/accounts/{creditAccountId}/creditlimit",
+                obj(
+                    json!({"creditAccountId": {"type": "string"}, "value": {"type": "number"}}),
+                    &["creditAccountId", "value"],
+                ),
+                None,
+            ),
+            // PowerDNS: a TSIG key belongs to a server.
+            tool(
+                "getTSIGKey",
+                "get",
+                "/servers/{server_id}/tsigkeys/{tsigkey_id}",
+                obj(
+                    json!({"server_id": {"type": "string"}, "tsigkey_id": {"type": "string"}}),
+                    &["server_id", "tsigkey_id"],
+                ),
+                Some(key),
+            ),
+        ];
+        let (collections, planned) = plan(&tools, &[0, 1, 2]);
+        let accounts = collections.iter().find(|c| c.name == "accounts").unwrap();
+        assert!(!accounts.fields.contains_key("value"), "{:?}", accounts.fields.keys());
+        assert_eq!(planned[1].action, Action::Update { key: "creditAccountId".into(), fields: vec!["value".into()] });
+        assert_eq!(planned[1].renames, [("value".to_owned(), "creditLimit".to_owned())]);
+        assert_eq!(planned[2].action, Action::Get { key: "tsigkey_id".into() });
+        assert_eq!(planned[2].scope, [("server_id".to_owned(), "server_id".to_owned())]);
+    }
+
+    #[test]
+    fn envelopes_are_unwrapped_and_own_ids_are_no_foreign_keys() {
+        // apideck: `{"status_code": 200, "status": "OK", "data": {...}}`.
+        let ticket = json!({"type": "object", "properties": {"id": {"type": "string"}, "subject": {"type": "string"}}});
+        let envelope = |data: Value| json!({"type": "object", "properties": {"status_code": {"type": "integer"}, "status": {"type": "string"}, "data": data, "pagination": {"type": "object"}}});
+        let tools = vec![
+            tool("getCustomer", "get", "/customers/{id}", obj(json!({"id": {"type": "string"}}), &["id"]), None),
+            tool(
+                "getTicket",
+                "get",
+                "/tickets/{ticket_id}",
+                obj(json!({"ticket_id": {"type": "string"}}), &["ticket_id"]),
+                Some(envelope(ticket.clone())),
+            ),
+            tool(
+                "listTickets",
+                "get",
+                "/tickets",
+                obj(json!({}), &[]),
+                Some(envelope(json!({"type": "array", "items": ticket}))),
+            ),
+            tool(
+                "addTicket",
+                "post",
+                "/tickets",
+                obj(json!({"ticket_id": {"type": "string"}, "subject": {"type": "string"}}), &[]),
+                None,
+            ),
+        ];
+        let (collections, planned) = plan(&tools, &[0, 1, 2, 3]);
+        let tickets = collections.iter().find(|c| c.name == "tickets").unwrap();
+        assert_eq!(tickets.fields.keys().collect::<Vec<_>>(), ["id", "subject"]);
+        assert!(tickets.foreign_keys.is_empty(), "{:?}", tickets.foreign_keys);
+        assert_eq!(
+            planned[2].action,
+            Action::List { filters: vec![], wrap: Some(Wrap { items: "data".into(), counts: vec![] }) }
+        );
+        // The caller's key is honoured on create.
+        assert_eq!(planned[3].action, Action::Create { key: Some("ticket_id".into()), fields: vec!["subject".into()] });
+    }
+
     #[test]
     fn function_tools_take_their_collection_from_the_name() {
         let t = tool(
@@ -759,7 +1183,7 @@ mod tests {
         let mut t = t;
         t.provenance.path = None;
         t.provenance.method = None;
-        assert_eq!(resource(&t).0, "weathers");
+        assert_eq!(resource(&t).collection, "weathers");
         assert_eq!(collection_name("Pet-Store v2"), "pet_store_v2");
         assert_eq!(collection_name("2fa"), "r_2fa");
     }

@@ -131,6 +131,13 @@ pub(crate) fn check_tool(
             for k in order {
                 let mut args = Map::new();
                 args.insert(key.clone(), data::key_value(k, &key_kind(key)));
+                // The record's parents, as it holds them.
+                for (field, arg) in &p.scope {
+                    if let Some(v) = state.get(&c.name, k).and_then(|r| r.get(field.as_str())).filter(|v| !v.is_null())
+                    {
+                        args.insert(arg.clone(), v.clone());
+                    }
+                }
                 if let Action::Update { fields, .. } = &p.action {
                     for f in fields {
                         fill(&mut args, f, &mut rng);
@@ -140,6 +147,26 @@ pub(crate) fn check_tool(
             }
         }
         Action::List { .. } => candidates.push(Map::new()),
+        Action::Clear { filters, ids } => {
+            // The last records (the least likely to be referenced), by their own values.
+            for k in keys.iter().rev().take(3) {
+                let mut args = Map::new();
+                let record = state.get(&c.name, k);
+                for (field, arg) in filters {
+                    if required.contains(arg)
+                        && let Some(v) = record.and_then(|r| r.get(field.as_str())).filter(|v| !v.is_null())
+                    {
+                        args.insert(arg.clone(), v.clone());
+                    }
+                }
+                if let Some(ids) = ids {
+                    let v = Value::String(k.clone());
+                    let array = param_field(&p.parameters, ids).kind == "array";
+                    args.insert(ids.clone(), if array { Value::Array(vec![v]) } else { v });
+                }
+                candidates.push(args);
+            }
+        }
         Action::Create { key, fields } => {
             let mut args = Map::new();
             if let Some(k) = key {

