@@ -1,5 +1,7 @@
-//! Episode and verification throughput on synthesized tasks of the bundled worlds. Run on
-//! one core: `taskset -c 0 cargo bench -p worldsmith-rollout --bench episodes`.
+//! Episode, verification and reward throughput on synthesized tasks of the bundled worlds.
+//! Run on one core: `taskset -c 0 cargo bench -p worldsmith-rollout --bench episodes`; the
+//! `rewards/score_all_cores` row needs both: `cargo bench -p worldsmith-rollout --bench
+//! episodes -- rewards`.
 
 // Benchmarks may unwrap and report on the terminal (the library-code lints of the workspace).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
@@ -52,5 +54,38 @@ fn episodes(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, episodes);
+/// Rewards of recorded episodes against their arenas (`verify::score`: the calls run again
+/// on a fork, the sub-goals checked), one at a time on one core and all at once on every
+/// core (`score_all`, rayon).
+fn rewards(c: &mut Criterion) {
+    use worldsmith_rollout::arena::{ArenaConfig, arenas};
+    let tasks = tasks();
+    let config = RolloutConfig { policy: Policy::Noisy(Noise::default()), trials: 4, ..RolloutConfig::default() };
+    let pairs: Vec<(World, worldsmith_core::arena::Arena)> = tasks
+        .iter()
+        .flat_map(|(w, t)| arenas(w, t, &ArenaConfig::default()).into_iter().map(|a| (w.clone(), a)))
+        .collect();
+    let (episodes, _) = worldsmith_rollout::rollout_arenas(&pairs, &config, &config.policy, &|_| {});
+    let jobs: Vec<(&worldsmith_core::arena::Arena, &worldsmith_core::episode::Episode, &World)> = episodes
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (w, a) = &pairs[i / 4];
+            (a, e, w)
+        })
+        .collect();
+    let mut group = c.benchmark_group("rewards");
+    group.throughput(Throughput::Elements(jobs.len() as u64));
+    group.bench_function("score_one_core", |b| {
+        b.iter(|| {
+            for (a, e, w) in &jobs {
+                black_box(worldsmith_verify::score(a, e, w));
+            }
+        });
+    });
+    group.bench_function("score_all_cores", |b| b.iter(|| black_box(worldsmith_verify::score_all(&jobs))));
+    group.finish();
+}
+
+criterion_group!(benches, episodes, rewards);
 criterion_main!(benches);
