@@ -66,10 +66,11 @@ pub struct SimulateReport {
     pub adaptive_rollouts_per_batch: f64,
     /// Rollouts the every-group filler spends per batch (`group * batch`).
     pub every_group_rollouts_per_batch: f64,
-    /// Share of the every-group filler's batched groups whose advantages are all zero
-    /// (rewards that do not vary by more than delta): rollouts that teach nothing.
+    /// Share of the every-group filler's batched groups that are invalid: their rewards do
+    /// not vary by more than delta (at delta 0: their advantages are all zero, rollouts
+    /// that teach nothing).
     pub every_group_zero_advantage: f64,
-    /// Share of all groups drawn whose advantages are all zero.
+    /// Share of all groups drawn that are invalid (as above).
     pub zero_advantage: f64,
     /// Batches the adaptive filler could not fill within its budget of groups.
     pub unfilled: usize,

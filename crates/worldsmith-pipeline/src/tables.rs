@@ -147,12 +147,14 @@ pub fn grpo_table(r: &crate::grpo::SimulateReport) -> String {
     }
     let _ = writeln!(
         t,
-        "adaptive: {:.1} rollouts per batch, every group valid{}; every-group filler: {:.1} rollouts per batch, {:.1}% of its groups with zero advantage; {:.1}% of all groups drawn had zero advantage",
+        "adaptive: {:.1} rollouts per batch, every group valid{}; every-group filler: {:.1} rollouts per batch, {:.1}% of its groups invalid; {:.1}% of all groups drawn invalid (reward std not above delta {}{})",
         r.adaptive_rollouts_per_batch,
         if r.unfilled > 0 { format!(" ({} batches not filled within budget)", r.unfilled) } else { String::new() },
         r.every_group_rollouts_per_batch,
         100.0 * r.every_group_zero_advantage,
-        100.0 * r.zero_advantage
+        100.0 * r.zero_advantage,
+        r.delta,
+        if r.delta == 0.0 { ": all advantages zero" } else { "" }
     );
     t
 }
