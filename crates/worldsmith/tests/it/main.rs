@@ -10,4 +10,5 @@ mod hardening;
 mod llm;
 mod stages;
 mod tau_retail;
+mod trainer;
 mod trust;
