@@ -208,6 +208,66 @@ pub fn reward_files(
     Ok(StageReport { stats, errors })
 }
 
+/// The RL trainers `export_trainer_files` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trainer {
+    /// verl: `train.parquet`, `test.parquet` (`worldsmith_trainer::verl`).
+    Verl,
+    /// TRL: a Hugging Face dataset directory (`worldsmith_trainer::trl`).
+    Trl,
+}
+
+/// Writes the arenas of `arenas` as a trainer's dataset into `out`: the Parquet files of
+/// `trainer` and `manifest.json` (the counts and each file's arenas), and for TRL the
+/// dataset card `README.md`. Arenas of unknown worlds, of another version of their world,
+/// or whose gold calls name a tool they do not offer are skipped with a message.
+///
+/// # Errors
+///
+/// The arena file cannot be read, arena ids repeat, no arena is left to export, or an
+/// output cannot be written.
+pub fn export_trainer_files(
+    trainer: Trainer,
+    arenas: &Path,
+    out: &Path,
+    config: &worldsmith_trainer::ExportConfig,
+    worlds: &mut WorldCache,
+) -> Result<StageReport<worldsmith_trainer::ExportStats>> {
+    let (pairs, mut errors) = arenas_with_worlds(arenas, worlds)?;
+    let mut kept = Vec::with_capacity(pairs.len());
+    for (_, arena) in pairs {
+        let offered: BTreeSet<&str> = arena.tools.iter().map(worldsmith_core::tool::FunctionTool::name).collect();
+        if let Some(call) = arena.gold.iter().find(|c| !offered.contains(c.name.as_str())) {
+            errors.push(format!(
+                "arena {}: gold call `{}` names a tool the arena does not offer; skipped",
+                arena.id, call.name
+            ));
+            continue;
+        }
+        kept.push(arena);
+    }
+    let export = match trainer {
+        Trainer::Verl => worldsmith_trainer::verl::export(&kept, config),
+        Trainer::Trl => worldsmith_trainer::trl::export(&kept, config),
+    };
+    let export = match export {
+        Ok(export) => export,
+        Err(e @ worldsmith_trainer::TrainerError::Empty { needs_user, .. }) if needs_user > 0 => {
+            bail!("{e}\nhint: pass --ask-user to keep them (the agent asks through an ask_user tool)")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    std::fs::create_dir_all(out)?;
+    for (name, bytes) in &export.files {
+        write_atomic(&out.join(name), bytes)?;
+    }
+    if trainer == Trainer::Trl {
+        write_atomic(&out.join("README.md"), worldsmith_trainer::trl::DATASET_CARD.as_bytes())?;
+    }
+    write_atomic(&out.join("manifest.json"), &pretty_json(&export.stats)?)?;
+    Ok(StageReport { stats: export.stats, errors })
+}
+
 /// Judges every episode of `paths` and writes the verdicts to `out`.
 ///
 /// # Errors

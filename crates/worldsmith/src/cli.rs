@@ -107,6 +107,51 @@ pub enum ExportCommand {
     /// Supervised fine-tuning lines (OpenAI chat format with per-message `weight`), split into
     /// stage 1 (generated worlds) and stage 2 (bundled worlds).
     Sft(ExportSftArgs),
+    /// RL prompts for verl: train.parquet and test.parquet with the columns verl's
+    /// RLHFDataset and tool agent loop read (prompt, reward_model, extra_info.tools_kwargs...),
+    /// one row per arena, split by task or world.
+    Verl(ExportTrainerArgs),
+    /// RL prompts for TRL's GRPOTrainer: a Hugging Face dataset directory (data/train-*.parquet,
+    /// data/test-*.parquet, README.md) with prompt, tools and arena columns, split by task or
+    /// world.
+    Trl(ExportTrainerArgs),
+}
+
+/// What `export verl|trl` keeps together in one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitByName {
+    /// A task's arenas (the whole task and its hops) go to the same file.
+    Task,
+    /// A world's arenas go to the same file: test worlds are never trained on.
+    World,
+}
+
+/// `export verl` and `export trl`
+#[derive(Debug, Args)]
+pub struct ExportTrainerArgs {
+    /// Arena lines from `worldsmith arenas`.
+    #[arg(long)]
+    pub arenas: PathBuf,
+    /// The output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// What a split never separates: tasks, or worlds (an out-of-distribution test set).
+    #[arg(long, value_enum, default_value = "task")]
+    pub split_by: SplitByName,
+    /// The fraction of tasks (or worlds) in the test file, 0 to 1; with two or more, at least
+    /// one goes to each file unless it is 0 or 1.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_fraction: f64,
+    /// Seeds the split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Keep arenas that need the user, and offer every arena an ask_user(question) tool,
+    /// answered by the scripted user from the arena's scenario.
+    #[arg(long)]
+    pub ask_user: bool,
+    /// Worlds the arenas name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
 }
 
 /// The agent policies of `rollout`.

@@ -13,6 +13,7 @@ mod world;
 use crate::cli::{Cli, Command, ExportCommand, GrpoCommand, WorldCommand};
 use clap::Parser;
 use std::process::ExitCode;
+use worldsmith_pipeline::stages::Trainer;
 
 /// What a command concluded.
 pub enum Outcome {
@@ -50,6 +51,8 @@ pub fn main() -> ExitCode {
         Command::Reward(args) => stages::reward(&args),
         Command::Grpo(GrpoCommand::Simulate(args)) => stages::grpo_simulate(&args),
         Command::Export(ExportCommand::Sft(args)) => stages::export_sft(&args),
+        Command::Export(ExportCommand::Verl(args)) => stages::export_trainer(Trainer::Verl, &args),
+        Command::Export(ExportCommand::Trl(args)) => stages::export_trainer(Trainer::Trl, &args),
         Command::Eval(args) => stages::eval(&args),
     };
     match result {

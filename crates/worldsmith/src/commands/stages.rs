@@ -1,11 +1,11 @@
-//! `worldsmith rollout | verify | export sft | eval`: argument checks, the pipeline's stage
+//! `worldsmith rollout | verify | export sft|verl|trl | eval`: argument checks, the pipeline's stage
 //! functions (`worldsmith_pipeline::stages`, which `run` chains too), and the tables on
 //! stderr; and how the command line draws progress.
 
 use super::Outcome;
 use crate::cli::{
-    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, GrpoSimulateArgs, PolicyName, RewardArgs, RolloutArgs, UserName,
-    VerifyArgs,
+    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, ExportTrainerArgs, GrpoSimulateArgs, PolicyName, RewardArgs,
+    RolloutArgs, SplitByName, UserName, VerifyArgs,
 };
 use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
@@ -16,7 +16,8 @@ use worldsmith_core::episode::EndReason;
 use worldsmith_pipeline::grpo::SimulateConfig;
 use worldsmith_pipeline::progress::{Bar, Progress};
 use worldsmith_pipeline::stages::{
-    arenas_files, eval_files, export_sft_files, reward_files, rollout_arenas_file, rollout_file, verify_files,
+    Trainer, arenas_files, eval_files, export_sft_files, export_trainer_files, reward_files, rollout_arenas_file,
+    rollout_file, verify_files,
 };
 use worldsmith_pipeline::tables::{arenas_table, metrics_table, reward_table, rollout_table, sft_table, verify_table};
 use worldsmith_rollout::arena::ArenaConfig;
@@ -198,6 +199,30 @@ pub fn export_sft(args: &ExportSftArgs) -> Result<Outcome> {
     let report = export_sft_files(&args.verdicts, &args.episodes, &args.out)?;
     print_errors(&report.errors);
     eprint!("{}", sft_table(&report.stats));
+    Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
+}
+
+pub fn export_trainer(trainer: Trainer, args: &ExportTrainerArgs) -> Result<Outcome> {
+    if !(0.0..=1.0).contains(&args.test_fraction) {
+        bail!("--test-fraction must be between 0 and 1, not {}", args.test_fraction);
+    }
+    let config = worldsmith_trainer::ExportConfig {
+        split: worldsmith_trainer::SplitConfig {
+            by: match args.split_by {
+                SplitByName::Task => worldsmith_trainer::SplitBy::Task,
+                SplitByName::World => worldsmith_trainer::SplitBy::World,
+            },
+            test_fraction: args.test_fraction,
+            seed: args.seed,
+        },
+        ask_user: args.ask_user,
+    };
+    let mut worlds = WorldCache::with_worlds(&args.worlds)?;
+    let report = export_trainer_files(trainer, &args.arenas, &args.out, &config, &mut worlds)?;
+    print_errors(&report.errors);
+    eprint!("{}", worldsmith_trainer::stats_table(&report.stats));
+    let files: Vec<String> = report.stats.files.keys().map(|f| args.out.join(f).display().to_string()).collect();
+    eprintln!("wrote {} and {}", files.join(", "), args.out.join("manifest.json").display());
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 

@@ -11,4 +11,5 @@ mod llm;
 mod semantics;
 mod stages;
 mod tau_retail;
+mod trainer;
 mod trust;
