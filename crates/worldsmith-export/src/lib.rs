@@ -133,7 +133,14 @@ pub fn line(episode: &Episode) -> SftLine {
                     && m.tool_calls.iter().all(|c| !ok_by_id.get(c.id.as_str()).copied().unwrap_or(false));
                 u8::from(!all_failed)
             });
-            WeightedMessage { message: m.clone(), weight }
+            let mut message = m.clone();
+            // An assistant turn that only calls tools says "" rather than null: transformers
+            // drops null keys before rendering, and chat templates (Qwen3's) then fail on the
+            // missing content; "" is the form Hugging Face templates and TRL accept.
+            if message.role == "assistant" && message.content.is_none() {
+                message.content = Some(String::new());
+            }
+            WeightedMessage { message, weight }
         })
         .collect();
     SftLine { messages, tools: episode.tools.clone() }
@@ -202,6 +209,10 @@ mod tests {
         let text = serde_json::to_string(&line.messages[2]).unwrap();
         assert!(text.contains(r#""weight":0"#) && text.contains(r#""tool_calls""#), "{text}");
         assert!(!serde_json::to_string(&line.messages[1]).unwrap().contains("weight"));
+        // A turn that only calls tools says "" (chat templates fail on a missing content),
+        // while the episode line keeps null.
+        assert!(text.contains(r#""content":"""#), "{text}");
+        assert!(serde_json::to_string(&e.messages[2]).unwrap().contains(r#""content":null"#));
     }
 
     #[test]
