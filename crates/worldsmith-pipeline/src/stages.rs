@@ -84,7 +84,20 @@ pub fn rollout_file(
     worlds: &mut WorldCache,
     progress: &dyn Progress,
 ) -> Result<StageReport<RolloutStats>> {
-    let (lines, mut errors) = read_jsonl::<TaskLine>(tasks, "task")?;
+    let (pairs, errors) = tasks_with_worlds(read_jsonl::<TaskLine>(tasks, "task")?, worlds);
+    let bar = progress.bar(pairs.len() * config.trials as usize, "episodes");
+    let (episodes, stats) = worldsmith_rollout::rollout_observed(&pairs, config, &|_| bar.inc(1));
+    bar.finish();
+    write_atomic(out, &json_lines(&episodes)?)?;
+    Ok(StageReport { stats, errors })
+}
+
+/// Task lines (with the messages of lines that did not parse) paired with their worlds;
+/// tasks of a world that does not load, or that name none, are reported and left out.
+fn tasks_with_worlds(
+    (lines, mut errors): (Vec<TaskLine>, Vec<String>),
+    worlds: &mut WorldCache,
+) -> (Vec<(World, TaskLine)>, Vec<String>) {
     let names: BTreeSet<&str> = lines.iter().filter_map(|t| t.world.as_deref()).collect();
     errors.extend(worlds.load_all(names));
     let mut pairs = Vec::new();
@@ -95,11 +108,7 @@ pub fn rollout_file(
             None => errors.push(format!("task {} names no world; skipped", t.id)),
         }
     }
-    let bar = progress.bar(pairs.len() * config.trials as usize, "episodes");
-    let (episodes, stats) = worldsmith_rollout::rollout_observed(&pairs, config, &|_| bar.inc(1));
-    bar.finish();
-    write_atomic(out, &json_lines(&episodes)?)?;
-    Ok(StageReport { stats, errors })
+    (pairs, errors)
 }
 
 /// Builds the arenas of every task of `tasks` and writes `arenas.jsonl` and
@@ -113,19 +122,10 @@ pub fn arenas_files(
     config: &ArenaConfig,
     worlds: &mut WorldCache,
 ) -> Result<StageReport<ArenaStats>> {
-    let (lines, mut errors) = read_jsonl::<TaskLine>(tasks, "task")?;
+    let (lines, errors) = read_jsonl::<TaskLine>(tasks, "task")?;
     let ids: Vec<String> = lines.iter().map(|t| worldsmith_rollout::id_text(&t.id)).collect();
     unique_ids(ids.iter().map(String::as_str), "task")?;
-    let names: BTreeSet<&str> = lines.iter().filter_map(|t| t.world.as_deref()).collect();
-    errors.extend(worlds.load_all(names));
-    let mut pairs = Vec::new();
-    for t in lines {
-        match t.world.as_deref().map(|w| worlds.get(w)) {
-            Some(Some(w)) => pairs.push((w.clone(), t)),
-            Some(None) => {} // reported when loading
-            None => errors.push(format!("task {} names no world; skipped", t.id)),
-        }
-    }
+    let (pairs, errors) = tasks_with_worlds((lines, errors), worlds);
     let (arenas, stats) = worldsmith_rollout::arena::build_arenas(&pairs, config);
     std::fs::create_dir_all(out)?;
     write_atomic(&out.join("arenas.jsonl"), &json_lines(&arenas)?)?;
