@@ -272,6 +272,17 @@ pub fn offered_tools(arena: &Arena, ask_user: bool) -> Vec<FunctionTool> {
     tools
 }
 
+/// The arena's first messages as a trainer's prompt: `{role, content}` pairs, content never
+/// null.
+#[must_use]
+pub fn prompt(arena: &Arena) -> Vec<serde_json::Value> {
+    arena
+        .messages
+        .iter()
+        .map(|m| serde_json::json!({"role": m.role, "content": m.content.clone().unwrap_or_default()}))
+        .collect()
+}
+
 /// What the arena is scored on, as one JSON string (`reward_model.ground_truth` for verl,
 /// `ground_truth` for TRL): `{"arena", "reward", "subgoals", "gold"}` with the arena line's
 /// values (sub-goals and gold calls as in `arenas.jsonl`).

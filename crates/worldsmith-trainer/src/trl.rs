@@ -92,11 +92,7 @@ pub fn schema() -> SchemaRef {
 /// When a value does not serialize.
 pub fn row(r: &Row<'_>, ask_user: bool) -> Result<Value, TrainerError> {
     let arena = r.arena;
-    let prompt: Vec<Value> = arena
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role, "content": m.content.clone().unwrap_or_default()}))
-        .collect();
+    let prompt = crate::prompt(arena);
     Ok(json!({
         "prompt": prompt,
         "tools": serde_json::to_string(&crate::offered_tools(arena, ask_user))?,

@@ -110,11 +110,7 @@ pub fn row(r: &Row<'_>, ask_user: bool) -> Result<Value, TrainerError> {
         };
         tools_kwargs.insert(tool.name().to_owned(), json!({"create_kwargs": create}));
     }
-    let prompt: Vec<Value> = arena
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role, "content": m.content.clone().unwrap_or_default()}))
-        .collect();
+    let prompt = crate::prompt(arena);
     Ok(json!({
         "data_source": format!("{DATA_SOURCE_PREFIX}{}", arena.world),
         "agent_name": AGENT_NAME,

@@ -87,12 +87,9 @@ pub struct GrpoSimulateArgs {
     /// The stream's seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// `noisy`: the chance of a mistake at each gold call.
-    #[arg(long, default_value_t = 0.2)]
-    pub mistake_rate: f64,
-    /// `noisy`: the chance of retrying the right call after a mistake.
-    #[arg(long, default_value_t = 0.6)]
-    pub recovery_rate: f64,
+    /// The `noisy` policy's rates.
+    #[command(flatten)]
+    pub noise: NoiseArgs,
     /// Also write the measurements as JSON here.
     #[arg(long)]
     pub summary: Option<PathBuf>,
@@ -198,6 +195,17 @@ pub struct ArenasArgs {
     pub worlds: Vec<String>,
 }
 
+/// The `noisy` policy's rates (`rollout`, `grpo simulate`).
+#[derive(Debug, Args)]
+pub struct NoiseArgs {
+    /// `noisy`: the chance of a mistake at each gold call.
+    #[arg(long, default_value_t = 0.2)]
+    pub mistake_rate: f64,
+    /// `noisy`: the chance of retrying the right call after a mistake.
+    #[arg(long, default_value_t = 0.6)]
+    pub recovery_rate: f64,
+}
+
 /// `rollout`
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
@@ -237,12 +245,9 @@ pub struct RolloutArgs {
     /// Episodes at once (0: one per core for scripted policies, 8 for `openai`).
     #[arg(long, default_value_t = 0)]
     pub concurrency: usize,
-    /// `noisy`: the chance of a mistake at each gold call.
-    #[arg(long, default_value_t = 0.2)]
-    pub mistake_rate: f64,
-    /// `noisy`: the chance of retrying the right call after a mistake.
-    #[arg(long, default_value_t = 0.6)]
-    pub recovery_rate: f64,
+    /// The `noisy` policy's rates.
+    #[command(flatten)]
+    pub noise: NoiseArgs,
     /// The endpoint of the `openai` policy.
     #[command(flatten)]
     pub endpoint: EndpointArgs,

@@ -4,8 +4,8 @@
 
 use super::Outcome;
 use crate::cli::{
-    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, ExportTrainerArgs, GrpoSimulateArgs, PolicyName, RewardArgs,
-    RolloutArgs, SplitByName, UserName, VerifyArgs,
+    ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, ExportTrainerArgs, GrpoSimulateArgs, NoiseArgs, PolicyName,
+    RewardArgs, RolloutArgs, SplitByName, UserName, VerifyArgs,
 };
 use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
@@ -91,14 +91,7 @@ pub fn chat_config(args: &EndpointArgs, what: &str) -> Result<worldsmith_llm::Ch
 pub fn rollout(args: &RolloutArgs) -> Result<Outcome> {
     let policy = match args.policy {
         PolicyName::Oracle => Policy::Oracle,
-        PolicyName::Noisy => {
-            for (name, rate) in [("--mistake-rate", args.mistake_rate), ("--recovery-rate", args.recovery_rate)] {
-                if !(0.0..=1.0).contains(&rate) {
-                    bail!("{name} must be between 0 and 1, not {rate}");
-                }
-            }
-            Policy::Noisy(Noise { mistake_rate: args.mistake_rate, recovery_rate: args.recovery_rate })
-        }
+        PolicyName::Noisy => noisy(&args.noise)?,
         PolicyName::Openai => Policy::OpenAi(chat_config(&args.endpoint, "the openai policy")?),
     };
     let concurrency = match (args.concurrency, args.policy, args.user) {
@@ -148,12 +141,20 @@ pub fn arenas(args: &ArenasArgs) -> Result<Outcome> {
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
 }
 
+/// The `noisy` policy with the given rates, each checked to be a probability.
+fn noisy(args: &NoiseArgs) -> Result<Policy> {
+    for (name, rate) in [("--mistake-rate", args.mistake_rate), ("--recovery-rate", args.recovery_rate)] {
+        if !(0.0..=1.0).contains(&rate) {
+            bail!("{name} must be between 0 and 1, not {rate}");
+        }
+    }
+    Ok(Policy::Noisy(Noise { mistake_rate: args.mistake_rate, recovery_rate: args.recovery_rate }))
+}
+
 pub fn grpo_simulate(args: &GrpoSimulateArgs) -> Result<Outcome> {
     let policy = match args.policy {
         PolicyName::Oracle => Policy::Oracle,
-        PolicyName::Noisy => {
-            Policy::Noisy(Noise { mistake_rate: args.mistake_rate, recovery_rate: args.recovery_rate })
-        }
+        PolicyName::Noisy => noisy(&args.noise)?,
         PolicyName::Openai => bail!("grpo simulate runs a scripted policy (oracle or noisy)"),
     };
     let config = SimulateConfig {

@@ -287,6 +287,10 @@ fn arenas_are_built_from_tasks_and_bad_lines_are_reported_and_skipped() {
     assert!(text.starts_with("exit 1") && text.contains("no arena"), "{text}");
     assert_eq!(std::fs::read_to_string(p("some.jsonl")).unwrap().lines().count(), 1);
 
+    // The noisy policy's rates are probabilities, for `grpo simulate` as for `rollout`.
+    let text = run(&["grpo", "simulate", "--arenas", &arenas_path, "--mistake-rate", "2"], "", None);
+    assert!(text.starts_with("exit 2") && text.contains("--mistake-rate must be between 0 and 1"), "{text}");
+
     // A malformed line and a task of an unknown world: named, skipped, exit 1, the rest built.
     let bad = format!("{{not json\n{}", tasks.replacen("\"world\":\"retail\"", "\"world\":\"nowhere\"", 1));
     std::fs::write(p("bad.jsonl"), bad).unwrap();

