@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The version of the episode format.
-pub const EPISODE_FORMAT: u32 = 1;
+/// The version of the episode format. 2: `changes`, the records the calls changed.
+pub const EPISODE_FORMAT: u32 = 2;
 
 /// One chat message, in OpenAI's chat-completions shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,6 +183,11 @@ pub struct Episode {
     pub calls: Vec<CallOutcome>,
     /// The digest of the final state.
     pub final_digest: Digest,
+    /// Every record the calls changed, in its final state (`null`: deleted), by collection
+    /// and key (format 2; absent in format 1 lines). What scoring a recorded episode without
+    /// running its calls again reads; `verify` checks it against the replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<crate::task::ChangedRecords>,
     /// How the episode ended.
     pub end: EndReason,
     /// What went wrong, when the episode ended on an error.

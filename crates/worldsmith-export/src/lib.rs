@@ -183,6 +183,7 @@ mod tests {
             tools: vec![worldsmith_core::tool::FunctionTool::new("t", "", json!({}))],
             calls: vec![outcome(first_call_ok), outcome(true)],
             final_digest: Digest::default(),
+            changes: None,
             end: EndReason::UserStop,
             error: None,
             task: serde_json::from_value::<TaskLine>(json!({"id": id})).unwrap(),

@@ -180,7 +180,8 @@ impl Stream<'_> {
                 let rewards = episodes[i * g..(i + 1) * g]
                     .iter()
                     .map(|e| {
-                        let line = worldsmith_verify::score(arena, e, world);
+                        // The episodes were rolled out just now: their recorded results are trusted.
+                        let line = worldsmith_verify::score(arena, e, world, worldsmith_verify::Evidence::Recorded);
                         line.rewards.get(&arena.reward).map_or(0.0, worldsmith_core::episode::Reward::value)
                     })
                     .collect();

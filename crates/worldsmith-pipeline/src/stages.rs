@@ -21,6 +21,8 @@ use worldsmith_rollout::arena::{ArenaConfig, ArenaStats};
 use worldsmith_rollout::{RolloutConfig, RolloutStats};
 use worldsmith_verify::{Metrics, RewardStats, VerifyStats};
 
+pub use worldsmith_verify::Evidence;
+
 /// What a stage did, with a message per input it skipped.
 pub struct StageReport<S> {
     /// The stage's counts.
@@ -185,6 +187,7 @@ pub fn reward_files(
     episodes: &[PathBuf],
     out: &Path,
     worlds: &mut WorldCache,
+    evidence: Evidence,
 ) -> Result<StageReport<RewardStats>> {
     let (pairs, mut errors) = arenas_with_worlds(arenas, worlds)?;
     let (episode_lines, episode_errors) = read_episodes(episodes)?;
@@ -203,7 +206,7 @@ pub fn reward_files(
             None => errors.push(format!("episode {}: no arena `{id}` in {}; skipped", e.id, arenas.display())),
         }
     }
-    let (lines, stats) = worldsmith_verify::score_all(&jobs);
+    let (lines, stats) = worldsmith_verify::score_all(&jobs, evidence);
     write_atomic(out, &json_lines(&lines)?)?;
     Ok(StageReport { stats, errors })
 }

@@ -17,6 +17,7 @@ use worldsmith_engine::World;
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig, episode};
 use worldsmith_synth::{SynthConfig, synthesize};
+use worldsmith_verify::Evidence;
 
 fn tasks() -> Vec<(World, TaskLine)> {
     let worlds: Vec<World> =
@@ -79,11 +80,23 @@ fn rewards(c: &mut Criterion) {
     group.bench_function("score_one_core", |b| {
         b.iter(|| {
             for (a, e, w) in &jobs {
-                black_box(worldsmith_verify::score(a, e, w));
+                black_box(worldsmith_verify::score(a, e, w, Evidence::Replay));
             }
         });
     });
-    group.bench_function("score_all_cores", |b| b.iter(|| black_box(worldsmith_verify::score_all(&jobs))));
+    group.bench_function("score_all_cores", |b| {
+        b.iter(|| black_box(worldsmith_verify::score_all(&jobs, Evidence::Replay)))
+    });
+    group.bench_function("recorded_one_core", |b| {
+        b.iter(|| {
+            for (a, e, w) in &jobs {
+                black_box(worldsmith_verify::score(a, e, w, Evidence::Recorded));
+            }
+        });
+    });
+    group.bench_function("recorded_all_cores", |b| {
+        b.iter(|| black_box(worldsmith_verify::score_all(&jobs, Evidence::Recorded)));
+    });
     group.finish();
 }
 

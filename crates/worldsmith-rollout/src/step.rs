@@ -287,6 +287,7 @@ impl<'a> EpisodeRun<'a> {
             tools: self.tools,
             calls: self.calls,
             final_digest: self.session.digest(),
+            changes: Some(self.session.changes()),
             end: self.end.unwrap_or(EndReason::StepLimit),
             error: self.error,
             task: self.task.clone(),

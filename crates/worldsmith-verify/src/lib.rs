@@ -42,14 +42,16 @@ use answers::{Miss, check_answers};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use worldsmith_core::Digest;
 use worldsmith_core::arena::{Arena, REWARD_FORMAT, RewardLine};
 use worldsmith_core::canonical::{canonical_json, contains_scalar, json_eq};
 use worldsmith_core::episode::{
     EndReason, Episode, F1Reward, Reward, Rewards, ToolCall, VERDICT_FORMAT, Verdict, observation,
 };
 use worldsmith_core::tally::Tally;
-use worldsmith_core::task::{Assertion, TaskKind, TaskLine};
+use worldsmith_core::task::{Assertion, ChangedRecords, TaskKind, TaskLine};
 use worldsmith_engine::{Session, State, World};
 
 /// Counts per layer over a set of episodes.
@@ -135,15 +137,33 @@ pub fn verify_all<'w>(
 /// Judges one episode in `world` (see the crate documentation).
 #[must_use]
 pub fn verify(episode: &Episode, world: &World) -> Verdict {
-    judge(episode, &episode.task, world).0
+    judge(episode, &episode.task, world, Evidence::Replay).0
+}
+
+/// How scoring learns what an episode's calls did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// Run every call again on a fresh fork of the world and require the recorded outcomes,
+    /// results, tool messages, changes and final digest to be what running them gives: a
+    /// tampered or hand-edited episode is invalid. What `verify` always does.
+    #[default]
+    Replay,
+    /// Trust the recorded results and `changes` (episodes this process or its own rollout
+    /// produced, as an RL trainer's rewards do): no call runs again, so scoring costs a
+    /// fraction of a replay. The transcript is still checked against the recorded calls,
+    /// and an episode without recorded `changes` (format 1) is replayed instead.
+    Recorded,
 }
 
 /// Scores an episode against an arena: the same judgement as [`verify`] with the arena's
 /// [`task_line`](Arena::task_line) as the task (one implementation of every reward), and
-/// the credit of each of the arena's sub-goals in their order.
+/// the credit of each of the arena's sub-goals in their order. `evidence` says whether the
+/// calls run again ([`Evidence::Replay`], as `verify`) or their recorded results are
+/// trusted; for an untampered episode both give the same line.
 #[must_use]
-pub fn score(arena: &Arena, episode: &Episode, world: &World) -> RewardLine {
-    let (verdict, credit) = judge(episode, &arena.task_line(), world);
+pub fn score(arena: &Arena, episode: &Episode, world: &World, evidence: Evidence) -> RewardLine {
+    let (verdict, credit) = judge(episode, &arena.task_line(), world, evidence);
     RewardLine {
         arena: arena.id.clone(),
         episode: episode.id.clone(),
@@ -173,8 +193,8 @@ pub struct RewardStats {
 
 /// Scores every (arena, episode, world) triple in parallel, in input order.
 #[must_use]
-pub fn score_all(jobs: &[(&Arena, &Episode, &World)]) -> (Vec<RewardLine>, RewardStats) {
-    let lines: Vec<RewardLine> = jobs.par_iter().map(|(a, e, w)| score(a, e, w)).collect();
+pub fn score_all(jobs: &[(&Arena, &Episode, &World)], evidence: Evidence) -> (Vec<RewardLine>, RewardStats) {
+    let lines: Vec<RewardLine> = jobs.par_iter().map(|(a, e, w)| score(a, e, w, evidence)).collect();
     let mut stats = RewardStats { scored: lines.len(), ..RewardStats::default() };
     for l in &lines {
         stats.success += usize::from(l.success);
@@ -188,14 +208,14 @@ pub fn score_all(jobs: &[(&Arena, &Episode, &World)]) -> (Vec<RewardLine>, Rewar
 
 /// Judges `episode` against `task`; also returns each sub-goal's credit: the records of
 /// `task.changed_records` in their order, then its answers.
-fn judge(episode: &Episode, task: &TaskLine, world: &World) -> (Verdict, Vec<bool>) {
-    let replay = replay_calls(episode, world);
+fn judge(episode: &Episode, task: &TaskLine, world: &World, evidence: Evidence) -> (Verdict, Vec<bool>) {
+    let replay = gather(episode, world, evidence);
     let validity_problem = replay.problem.clone().or_else(|| validity::problem(episode));
     let writes = task.changed_records.as_ref().is_some_and(|c| c.values().any(|r| !r.is_empty()));
-    let final_state = replay.session.state();
+    let final_state = &replay.state;
     // Records changed that the task does not expect to change (on a task without writes:
     // any change at all).
-    let changes = replay.session.changes();
+    let changes = final_state.changes();
     let collateral = changes.iter().any(|(collection, records)| {
         records.keys().any(|key| {
             task.changed_records.as_ref().and_then(|c| c.get(collection)).is_none_or(|r| !r.contains_key(key))
@@ -346,20 +366,66 @@ pub fn f1_reward(subgoals: usize, solved: usize, calls: usize, gold_calls: usize
     }
 }
 
-/// The episode's calls run again on a fresh fork.
-struct Replayed {
-    session: Session,
-    /// Each call's result when run again (`None` for arguments that did not parse).
-    results: Vec<Option<Result<Value, String>>>,
+/// What the calls did: run again on a fresh fork, or as recorded.
+struct Gathered<'e> {
+    /// The state the calls end in.
+    state: FinalState<'e>,
+    /// The results of the successful calls (what an answer is grounded in).
+    results: Vec<Cow<'e, Value>>,
     /// The first disagreement with what the episode recorded or showed the agent.
     problem: Option<Problem>,
 }
 
-/// Runs the episode's calls again on a fresh fork and checks, call by call, that the
-/// assistant messages' tool calls are the recorded calls, that every recorded outcome is the
-/// one running the call gives, and that every tool message shows the agent exactly that.
-fn replay_calls(episode: &Episode, world: &World) -> Replayed {
-    let mut session = world.session();
+/// The state an episode's calls end in.
+enum FinalState<'e> {
+    /// The calls ran again in this session.
+    Replayed(Session),
+    /// The world's initial state with the episode's recorded changes over it.
+    Recorded { start: &'e State, changes: &'e ChangedRecords, digest: Digest },
+}
+
+impl FinalState<'_> {
+    /// A record of the final state.
+    fn get(&self, collection: &str, key: &str) -> Option<&Value> {
+        match self {
+            FinalState::Replayed(session) => session.state().get(collection, key).map(AsRef::as_ref),
+            FinalState::Recorded { start, changes, .. } => {
+                match changes.get(collection).and_then(|records| records.get(key)) {
+                    Some(changed) => changed.as_ref(),
+                    None => start.get(collection, key).map(AsRef::as_ref),
+                }
+            }
+        }
+    }
+
+    /// The final state's digest.
+    fn digest(&self) -> Digest {
+        match self {
+            FinalState::Replayed(session) => session.digest(),
+            FinalState::Recorded { digest, .. } => *digest,
+        }
+    }
+
+    /// The records changed from the world's initial state.
+    fn changes(&self) -> Cow<'_, ChangedRecords> {
+        match self {
+            FinalState::Replayed(session) => Cow::Owned(session.changes()),
+            FinalState::Recorded { changes, .. } => Cow::Borrowed(changes),
+        }
+    }
+}
+
+/// Finds what the episode's calls did, and checks, call by call, that the assistant
+/// messages' tool calls are the recorded calls and that every tool message shows the agent
+/// exactly the call's outcome. With [`Evidence::Replay`] (or when the episode records no
+/// changes) the calls run again on a fresh fork, and every recorded outcome, result, change
+/// and the final digest must be what running them gives.
+fn gather<'e>(episode: &'e Episode, world: &'e World, evidence: Evidence) -> Gathered<'e> {
+    let recorded = match (evidence, &episode.changes) {
+        (Evidence::Recorded, Some(changes)) => Some(changes),
+        _ => None,
+    };
+    let mut session = recorded.is_none().then(|| world.session());
     let mut problem: Option<Problem> = None;
     let mut note = |p: Problem| {
         if problem.is_none() {
@@ -398,20 +464,21 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
             if call.ok {
                 note(Problem::new(Invalid::Replay, format!("call {n} has no arguments but succeeded")));
             }
-            results.push(None);
             continue;
         }
-        let again = session.execute(&call.name, &call.arguments).map_err(|e| e.to_string());
-        let (ok, value) = match &again {
-            Ok(v) => (true, std::borrow::Cow::Borrowed(v)),
-            Err(e) => (false, std::borrow::Cow::Owned(Value::String(e.clone()))),
+        let (ok, value) = match &mut session {
+            None => (call.ok, Cow::Borrowed(&call.value)),
+            Some(session) => match session.execute(&call.name, &call.arguments) {
+                Ok(v) => (true, Cow::Owned(v)),
+                Err(e) => (false, Cow::Owned(Value::String(e.to_string()))),
+            },
         };
         if ok != call.ok {
             note(Problem::new(
                 Invalid::Replay,
                 format!("call {n} ({}) gives a different outcome when run again", call.name),
             ));
-        } else if !json_eq(&value, &call.value) {
+        } else if session.is_some() && !json_eq(&value, &call.value) {
             note(Problem::new(
                 Invalid::Replay,
                 format!("call {n} ({}) records a result other than running it gives", call.name),
@@ -425,7 +492,9 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
                 format!("the tool message of call {n} ({}) is not what running it gives", call.name),
             ));
         }
-        results.push(Some(again));
+        if ok {
+            results.push(value);
+        }
     }
     if shown.len() != episode.calls.len() {
         note(Problem::new(
@@ -433,18 +502,34 @@ fn replay_calls(episode: &Episode, world: &World) -> Replayed {
             format!("{} tool calls in the messages but {} recorded", shown.len(), episode.calls.len()),
         ));
     }
-    if session.digest() != episode.final_digest {
-        note(Problem::new(
-            Invalid::Replay,
-            format!("the calls end in {} but the episode claims {}", session.digest(), episode.final_digest),
-        ));
-    }
-    Replayed { session, results, problem }
+    let state = match (session, recorded) {
+        (Some(session), _) => {
+            if session.digest() != episode.final_digest {
+                note(Problem::new(
+                    Invalid::Replay,
+                    format!("the calls end in {} but the episode claims {}", session.digest(), episode.final_digest),
+                ));
+            } else if let Some(claimed) = &episode.changes
+                && *claimed != session.changes()
+            {
+                note(Problem::new(
+                    Invalid::Replay,
+                    "the changes the episode records are not the calls' changes".to_owned(),
+                ));
+            }
+            FinalState::Replayed(session)
+        }
+        (None, Some(changes)) => {
+            FinalState::Recorded { start: world.initial_state(), changes, digest: episode.final_digest }
+        }
+        (None, None) => unreachable!("a session runs whenever no changes are trusted"),
+    };
+    Gathered { state, results, problem }
 }
 
 /// Per expected answer: `None` when the agent stated it and it is grounded (a successful
 /// call's result, as run again, holds every value), else why not.
-fn answer_misses(episode: &Episode, task: &TaskLine, results: &[Option<Result<Value, String>>]) -> Vec<Option<Miss>> {
+fn answer_misses(episode: &Episode, task: &TaskLine, results: &[Cow<'_, Value>]) -> Vec<Option<Miss>> {
     if task.answers.is_empty() {
         return Vec::new();
     }
@@ -459,8 +544,7 @@ fn answer_misses(episode: &Episode, task: &TaskLine, results: &[Option<Result<Va
         task.scenario.as_ref().map(|s| s.known_facts.values().cloned().collect()).unwrap_or_default();
     let mut misses = check_answers(&task.answers, &known, &replies);
     for (answer, miss) in task.answers.iter().zip(&mut misses) {
-        let grounded =
-            answer.members().iter().all(|v| results.iter().flatten().flatten().any(|r| contains_scalar(r, v)));
+        let grounded = answer.members().iter().all(|v| results.iter().any(|r| contains_scalar(r, v)));
         if miss.is_none() && !grounded {
             *miss = Some(Miss::NotStated);
         }
@@ -470,7 +554,7 @@ fn answer_misses(episode: &Episode, task: &TaskLine, results: &[Option<Result<Va
 
 /// Each record a gold write changes is a sub-goal, reached when it ends in its expected
 /// state. Returns (sub-goals, reached).
-fn write_subgoals(task: &TaskLine, state: &State) -> Vec<bool> {
+fn write_subgoals(task: &TaskLine, state: &FinalState<'_>) -> Vec<bool> {
     let Some(changed) = &task.changed_records else { return Vec::new() };
     let mut reached = Vec::new();
     for (collection, records) in changed {
@@ -486,7 +570,7 @@ fn write_subgoals(task: &TaskLine, state: &State) -> Vec<bool> {
     reached
 }
 
-fn assertion_holds(assertion: &Assertion, state: &State) -> bool {
+fn assertion_holds(assertion: &Assertion, state: &FinalState<'_>) -> bool {
     match state.get(&assertion.collection, &assertion.key) {
         None => !assertion.exists,
         Some(record) => {

@@ -235,6 +235,7 @@ mod tests {
             tools: Vec::new(),
             calls: Vec::new(),
             final_digest: Digest::default(),
+            changes: None,
             end: EndReason::UserStop,
             error: None,
             task: serde_json::from_str::<TaskLine>(r#"{"id": "t"}"#).unwrap(),

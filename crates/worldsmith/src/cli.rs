@@ -309,6 +309,11 @@ pub struct RewardArgs {
     /// Worlds the arenas name that are not bundled: paths to world directories.
     #[arg(long, num_args = 1..)]
     pub worlds: Vec<String>,
+    /// Trust the episodes' recorded results and changes instead of running every call again
+    /// (several times faster; for episodes your own rollout or server produced). Without
+    /// it, an episode whose record differs from what its calls do is invalid.
+    #[arg(long)]
+    pub trust_recorded: bool,
 }
 
 /// `export sft`

@@ -155,7 +155,17 @@ fn rewards_against_the_whole_task_arena_are_verify_s_and_recompute_from_their_co
         let (world, task) = tasks().iter().find(|(_, t)| t.id == e.task.id).unwrap();
         let arena = &arenas(world, task, &ArenaConfig::default())[0];
         let verdict = worldsmith_verify::verify(e, world);
-        let line = worldsmith_verify::score(arena, e, world);
+        let line = worldsmith_verify::score(arena, e, world, worldsmith_verify::Evidence::Replay);
+        // Trusting the record gives the same line as running the calls again (differential),
+        // and so does an episode without recorded changes (format 1: it is replayed).
+        assert_eq!(worldsmith_verify::score(arena, e, world, worldsmith_verify::Evidence::Recorded), line, "{}", e.id);
+        let old = worldsmith_core::episode::Episode { changes: None, ..e.clone() };
+        assert_eq!(
+            worldsmith_verify::score(arena, &old, world, worldsmith_verify::Evidence::Recorded),
+            line,
+            "{}",
+            e.id
+        );
         // One implementation: the same success and rewards as the verdict.
         assert_eq!(line.success, verdict.success, "{}: {:?} / {:?}", e.id, line.reason, verdict.reason);
         assert_eq!(line.rewards, verdict.rewards, "{}", e.id);

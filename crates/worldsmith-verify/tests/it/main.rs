@@ -131,6 +131,7 @@ fn a_missing_write_fails_state_alignment_and_lowers_recall() {
         let _ = session.execute(&c.name, &c.arguments);
     }
     e.final_digest = session.digest();
+    e.changes = Some(session.changes());
     let v = verify(&e, w);
     assert!(v.valid, "{v:?}");
     assert_eq!(v.state_aligned, Some(false));
@@ -161,6 +162,7 @@ fn with_calls(base: &Episode, calls: &[(String, Value)]) -> Episode {
     }
     e.messages.extend(closing);
     e.final_digest = session.digest();
+    e.changes = Some(session.changes());
     e
 }
 
@@ -256,6 +258,46 @@ fn tampered_transcripts_are_invalid() {
     let mut e = base.clone();
     e.calls[0].name = "something_else".to_owned();
     assert!(!verify(&e, w).valid);
+
+    // Recorded changes the calls did not make (a record claimed deleted).
+    let mut e = base.clone();
+    let changes = e.changes.as_mut().unwrap();
+    let records = changes.values_mut().next().unwrap();
+    *records.values_mut().next().unwrap() = None;
+    assert!(reason(&e).contains("changes the episode records"), "{}", reason(&e));
+}
+
+#[test]
+fn trusting_the_record_skips_the_replay_but_not_the_transcript_checks() {
+    use worldsmith_verify::{Evidence, score};
+    let base = first(true);
+    let w = world(&base.world).unwrap();
+    let arena = worldsmith_rollout::arena::arenas(w, &base.task, &worldsmith_rollout::arena::ArenaConfig::default())
+        .swap_remove(0);
+    let replayed = score(&arena, &base, w, Evidence::Replay);
+    assert!(replayed.success, "{replayed:?}");
+    assert_eq!(score(&arena, &base, w, Evidence::Recorded), replayed);
+
+    // Trusted: recorded changes that reach the goal are believed, whatever the calls do;
+    // replayed, the same episode is invalid. (Only trust episodes you produced.)
+    let mut forged = with_calls(&base, &[]);
+    forged.changes = base.changes.clone();
+    forged.final_digest = base.final_digest;
+    assert!(!score(&arena, &forged, w, Evidence::Replay).valid);
+    let trusted = score(&arena, &forged, w, Evidence::Recorded);
+    assert!(trusted.valid, "{trusted:?}");
+
+    // The transcript is still checked against the record: a tool message the record does
+    // not hold, or an assistant call other than the recorded one, is invalid either way.
+    let mut e = base.clone();
+    let i = e.messages.iter().position(|m| m.role == "tool").unwrap();
+    e.messages[i].content = Some("{\"forged\": true}".to_owned());
+    let line = score(&arena, &e, w, Evidence::Recorded);
+    assert!(!line.valid && line.reason.unwrap().contains("tool message of call 1"));
+    let mut e = base.clone();
+    let i = e.messages.iter().position(|m| !m.tool_calls.is_empty()).unwrap();
+    e.messages[i].tool_calls[0].function.name = "something_else".to_owned();
+    assert!(!score(&arena, &e, w, Evidence::Recorded).valid);
 }
 
 #[test]

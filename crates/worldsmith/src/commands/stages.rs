@@ -16,8 +16,8 @@ use worldsmith_core::episode::EndReason;
 use worldsmith_pipeline::grpo::SimulateConfig;
 use worldsmith_pipeline::progress::{Bar, Progress};
 use worldsmith_pipeline::stages::{
-    Trainer, arenas_files, eval_files, export_sft_files, export_trainer_files, reward_files, rollout_arenas_file,
-    rollout_file, verify_files,
+    Evidence, Trainer, arenas_files, eval_files, export_sft_files, export_trainer_files, reward_files,
+    rollout_arenas_file, rollout_file, verify_files,
 };
 use worldsmith_pipeline::tables::{arenas_table, metrics_table, reward_table, rollout_table, sft_table, verify_table};
 use worldsmith_rollout::arena::ArenaConfig;
@@ -176,7 +176,13 @@ pub fn grpo_simulate(args: &GrpoSimulateArgs) -> Result<Outcome> {
 
 pub fn reward(args: &RewardArgs) -> Result<Outcome> {
     let mut worlds = WorldCache::with_worlds(&args.worlds)?;
-    let report = reward_files(&args.arenas, &args.episodes, &args.out, &mut worlds)?;
+    let report = reward_files(
+        &args.arenas,
+        &args.episodes,
+        &args.out,
+        &mut worlds,
+        if args.trust_recorded { Evidence::Recorded } else { Evidence::Replay },
+    )?;
     if let Some(path) = &args.summary {
         write_atomic(path, &pretty_json(&report.stats)?)?;
     }

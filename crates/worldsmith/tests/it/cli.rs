@@ -276,6 +276,24 @@ fn arenas_are_built_from_tasks_and_bad_lines_are_reported_and_skipped() {
     // Every oracle episode in an arena earns everything; episodes of tasks meet the whole-task arena.
     assert!(rewards.iter().filter(|r| r.episode.contains("/oracle/")).all(|r| r.success), "{rewards:?}");
     assert!(rewards.iter().filter(|r| r.episode.contains("/noisy/")).all(|r| !r.arena.contains("/hop-")));
+    // Trusting the recorded results gives the same bytes as running every call again.
+    let text = run(
+        &[
+            "reward",
+            "--arenas",
+            &arenas_path,
+            "--episodes",
+            &p("in_arenas.jsonl"),
+            &p("of_tasks.jsonl"),
+            "--out",
+            &p("trusted.jsonl"),
+            "--trust-recorded",
+        ],
+        "",
+        None,
+    );
+    assert!(text.starts_with("exit 0"), "{text}");
+    assert_eq!(std::fs::read(p("trusted.jsonl")).unwrap(), std::fs::read(p("rewards.jsonl")).unwrap());
     // An episode whose arena is missing is named and skipped.
     let one_arena = arenas.lines().next().unwrap();
     std::fs::write(p("one_arena.jsonl"), format!("{one_arena}\n")).unwrap();
