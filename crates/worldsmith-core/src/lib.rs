@@ -8,6 +8,7 @@
 //! - [`digest`]: the 128-bit order-independent state digest;
 //! - [`ident`]: identifier rules (valid names, identifiers as words, id parameters, id-shaped
 //!   values);
+//! - [`prm`]: the pair lines of the step-level process-reward benchmark;
 //! - [`prose`]: values and lists in English sentences;
 //! - [`rng`]: the seeded random number generator every stage draws from;
 //! - [`task`]: the task line and replay result line formats shared by every command;
@@ -38,6 +39,7 @@ pub mod canonical;
 pub mod digest;
 pub mod episode;
 pub mod ident;
+pub mod prm;
 pub mod prose;
 pub mod rng;
 pub mod suggest;
