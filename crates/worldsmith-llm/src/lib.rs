@@ -100,6 +100,16 @@ impl ChatClient {
     /// The endpoint keeps failing, answers 4xx, or answers something that is not JSON.
     pub fn complete(&self, body: &Value, deadline: Option<Instant>) -> Result<Value, LlmError> {
         let url = format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'));
+        self.post_json(&url, body, deadline)
+    }
+
+    /// Posts a JSON body to `url` with this client's key, timeouts and retries (what
+    /// [`ChatClient::complete`] does for chat completions; also for other JSON endpoints
+    /// such as a reward model's scorer), and returns the response's JSON.
+    ///
+    /// # Errors
+    /// As [`ChatClient::complete`].
+    pub fn post_json(&self, url: &str, body: &Value, deadline: Option<Instant>) -> Result<Value, LlmError> {
         let body = body.to_string();
         let past = |at: Instant| deadline.is_some_and(|d| at >= d);
         let mut last = String::new();
@@ -114,7 +124,7 @@ impl ChatClient {
             if past(Instant::now()) {
                 return Err(LlmError::Timeout);
             }
-            let mut request = self.http.post(&url).header("Content-Type", "application/json");
+            let mut request = self.http.post(url).header("Content-Type", "application/json");
             if let Some(key) = &self.config.api_key {
                 request = request.header("Authorization", &format!("Bearer {key}"));
             }

@@ -11,11 +11,13 @@
 //!   baseline) with position bias and 95% intervals;
 //! - [`search`]: reward-guided search, a PRM choosing among sampled candidate actions.
 
+pub mod eval;
 pub mod judge;
-
+pub mod layout;
 pub mod offline;
 pub mod online;
 pub mod path;
+pub mod search;
 
 use judge::{Decision, Proof, prove};
 use path::{GoldPath, points};
@@ -182,7 +184,7 @@ fn build_task(input: &TaskInput<'_>, config: &BuildConfig) -> (Vec<PairLine>, Pr
             continue;
         }
         let mut seen: BTreeMap<ErrorType, usize> = BTreeMap::new();
-        for candidate in offline::candidates(&path, &point, gold, &mut rng) {
+        for candidate in offline::candidates(&path, &decision, point.calls_before, gold, &mut rng) {
             summary.generated.add(candidate.error_type);
             let Proof::Wrong(evidence) = prove(&path, &decision, &candidate.action) else {
                 summary.harmless.add(candidate.error_type);

@@ -1,7 +1,8 @@
 //! Offline sampling: at each decision of a task's gold path, the gold next action as the
 //! chosen one, and mistakes generated from the world (not from text) as rejected ones.
 
-use crate::path::{GoldPath, Point};
+use crate::judge::Decision;
+use crate::path::GoldPath;
 use crate::{below, shuffle};
 use serde_json::{Map, Value};
 use worldsmith_core::canonical::json_eq;
@@ -26,16 +27,24 @@ pub fn call_message(step: usize, name: &str, arguments: &Value) -> Message {
     Message::calls(vec![ToolCall::new(format!("call_{step}_0"), name, arguments)])
 }
 
-/// The mistakes to try at decision `point` of the gold path, whose gold action is `gold`.
-pub fn candidates(path: &GoldPath<'_>, point: &Point, gold: &Message, rng: &mut SplitMix64) -> Vec<Candidate> {
+/// The mistakes to try at `decision` on the gold path, where the correct action is `gold`
+/// and `progress` gold calls are done.
+pub fn candidates(
+    path: &GoldPath<'_>,
+    decision: &Decision<'_>,
+    progress: usize,
+    gold: &Message,
+    rng: &mut SplitMix64,
+) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let history = &path.oracle.messages[..point.message];
+    let point = decision.point;
+    let history = decision.history;
     let mut push = |error_type: ErrorType, action: Message| {
         if action != *gold {
             out.push(Candidate { error_type, action });
         }
     };
-    let next_gold = path.oracle.calls.get(point.calls_before);
+    let next_gold = path.task.actions.get(progress);
     match gold.tool_calls.first() {
         Some(_) => {
             let Some(made) = next_gold else { return out };
@@ -58,12 +67,12 @@ pub fn candidates(path: &GoldPath<'_>, point: &Point, gold: &Message, rng: &mut 
                     push(ErrorType::InventedArgument, call_message(step, name, &invented));
                 }
             }
-            if let Some(later) = path.oracle.calls.get(point.calls_before + 1)
+            if let Some(later) = path.task.actions.get(progress + 1)
                 && !(later.name == made.name && json_eq(&later.arguments, args))
             {
                 push(ErrorType::OutOfOrder, call_message(step, &later.name, &later.arguments));
             }
-            if let Some(done) = path.oracle.calls[..point.calls_before].iter().rev().find(|c| c.ok) {
+            if let Some(done) = decision.calls.iter().rev().find(|c| c.ok) {
                 push(ErrorType::RepeatedCall, call_message(step, &done.name, &done.arguments));
             }
             if let Some(question) = redundant_question(path, history) {

@@ -43,7 +43,7 @@ struct PlannedCall {
 /// not given yet, it asks for it; before each write it asks for confirmation of that write
 /// alone, with the arguments already seen in the conversation; its last message states the
 /// answers it read in its calls' results.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Scripted {
     plan: VecDeque<PlannedCall>,
     /// The values the user asked for.

@@ -91,8 +91,17 @@ pub fn test_groups(groups: usize, test_fraction: f64) -> usize {
 /// The split of each arena, in order (see the module documentation).
 #[must_use]
 pub fn assign(arenas: &[&Arena], config: &SplitConfig) -> Vec<Split> {
-    let keys: BTreeSet<String> = arenas.iter().map(|a| group_key(a, config.by)).collect();
-    let mut order: Vec<String> = keys.into_iter().collect();
+    let keys: Vec<String> = arenas.iter().map(|a| group_key(a, config.by)).collect();
+    assign_keys(&keys, config)
+}
+
+/// The split of each item given its group's key (its task's id or its world, as
+/// `config.by` says), in order: the same rule as [`assign`] for anything grouped by task or
+/// world (arenas, PRM pairs).
+#[must_use]
+pub fn assign_keys(keys: &[String], config: &SplitConfig) -> Vec<Split> {
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    let mut order: Vec<&String> = distinct.into_iter().collect();
     let mut rng = SplitMix64::for_stream(config.seed, "split");
     for i in (1..order.len()).rev() {
         #[allow(clippy::cast_possible_truncation)]
@@ -100,12 +109,12 @@ pub fn assign(arenas: &[&Arena], config: &SplitConfig) -> Vec<Split> {
         order.swap(i, j);
     }
     let n_test = test_groups(order.len(), config.test_fraction);
-    let split_of: BTreeMap<String, Split> = order
+    let split_of: BTreeMap<&String, Split> = order
         .into_iter()
         .enumerate()
         .map(|(i, key)| (key, if i < n_test { Split::Test } else { Split::Train }))
         .collect();
-    arenas.iter().map(|a| split_of.get(&group_key(a, config.by)).copied().unwrap_or(Split::Train)).collect()
+    keys.iter().map(|k| split_of.get(k).copied().unwrap_or(Split::Train)).collect()
 }
 
 #[cfg(test)]
