@@ -254,6 +254,45 @@ pub fn grpo_svg(report: &crate::grpo::SimulateReport) -> Result<String> {
     })
 }
 
+/// Reward-guided search: success rate and mean F1 against the number of candidates.
+///
+/// # Errors
+/// The chart cannot be drawn.
+pub fn search_svg(report: &crate::prm::SearchReport) -> Result<String> {
+    let names = ["success rate".to_owned(), "mean F1".to_owned()];
+    let success: Vec<(i32, f64)> = report.rows.iter().map(|r| (r.candidates as i32, r.success_rate)).collect();
+    let f1: Vec<(i32, f64)> = report.rows.iter().map(|r| (r.candidates as i32, r.mean_f1)).collect();
+    let last = report.rows.iter().map(|r| r.candidates as i32).max().unwrap_or(0);
+    let title =
+        format!("Reward-guided search ({} guide)", if report.guide == "lookahead" { "lookahead" } else { "scorer" });
+    render(names.iter(), &title, last > 0, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0..last + 1, 0.0..1.05)
+            .context("laying out the search chart")?;
+        chart
+            .configure_mesh()
+            .x_labels(12)
+            .y_labels(6)
+            .max_light_lines(1)
+            .x_desc("candidates per turn (N)")
+            .y_desc("rate")
+            .y_label_formatter(&|y| format!("{y:.1}"))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .context("drawing the search chart's axes")?;
+        for (i, points) in [success, f1].iter().enumerate() {
+            let c = colour(i);
+            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2))).context("drawing a line")?;
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).context("drawing markers")?;
+        }
+        Ok(())
+    })
+}
+
 fn render<'n>(
     names: impl Iterator<Item = &'n String> + Clone,
     title: &str,

@@ -9,6 +9,7 @@
 //! - [`replay`]: world checks and gold-task replays, and the check report people read;
 //! - [`stages`]: `graph_files`, `materialize_files`, `rollout_file`, `verify_files`,
 //!   `export_sft_files`, `eval_files`, each returning its counts and the inputs it skipped;
+//! - [`prm`]: `prm build`, `prm eval` and `prm search` over files;
 //! - [`run`]: the main job over all stages in one directory, with resume keys and the
 //!   report;
 //! - [`tables`] and [`charts`]: the summaries and SVG charts people read;
@@ -36,6 +37,7 @@
 pub mod charts;
 pub mod grpo;
 pub mod io;
+pub mod prm;
 pub mod progress;
 pub mod replay;
 pub mod run;

@@ -96,7 +96,7 @@ pub fn rollout_file(
 
 /// Task lines (with the messages of lines that did not parse) paired with their worlds;
 /// tasks of a world that does not load, or that name none, are reported and left out.
-fn tasks_with_worlds(
+pub(crate) fn tasks_with_worlds(
     (lines, mut errors): (Vec<TaskLine>, Vec<String>),
     worlds: &mut WorldCache,
 ) -> (Vec<(World, TaskLine)>, Vec<String>) {

@@ -263,3 +263,85 @@ pub fn metrics_table(m: &Metrics) -> String {
     }
     t
 }
+
+/// The PRM pair set people read: pairs by error type (generated, proven, harmless, kept),
+/// sources and the failed episodes that gave no pair.
+#[must_use]
+pub fn prm_table(summary: &worldsmith_prm::PrmSummary) -> String {
+    use worldsmith_core::prm::ErrorType;
+    let mut s = String::new();
+    let _ = writeln!(s, "{:<22} {:>9} {:>7} {:>9} {:>6}", "error type", "generated", "proven", "harmless", "kept");
+    for t in ErrorType::ALL {
+        let _ = writeln!(
+            s,
+            "{:<22} {:>9} {:>7} {:>9} {:>6}",
+            t.name(),
+            summary.generated.get(t),
+            summary.proven.get(t),
+            summary.harmless.get(t),
+            summary.kept.get(t)
+        );
+    }
+    let sources: Vec<String> =
+        summary.by_source.iter().map(|(k, v)| format!("{v} {}", format!("{k:?}").to_lowercase())).collect();
+    let _ = writeln!(
+        s,
+        "{} pairs ({}) from {} tasks; {} capped by --per-task; {} failed episodes examined, {} without a pair{}",
+        summary.pairs,
+        sources.join(", "),
+        summary.tasks,
+        summary.capped,
+        summary.episodes_examined,
+        summary.episodes_without_pair.total(),
+        if summary.judge_disagreements > 0 {
+            format!("; {} dropped on judge disagreement", summary.judge_disagreements)
+        } else {
+            String::new()
+        }
+    );
+    s
+}
+
+/// PRM accuracies people read: one row per PRM, overall and by position shown.
+#[must_use]
+pub fn prm_eval_table(reports: &[worldsmith_prm::eval::EvalReport]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<12} {:>6} {:>9} {:>15} {:>12} {:>13} {:>10}",
+        "prm", "pairs", "accuracy", "95% interval", "chosen 1st", "chosen 2nd", "no answer"
+    );
+    for r in reports {
+        let _ = writeln!(
+            s,
+            "{:<12} {:>6} {:>9.3} {:>15} {:>12.3} {:>13.3} {:>10}",
+            r.prm,
+            r.overall.total,
+            r.overall.accuracy,
+            format!("{:.3}-{:.3}", r.overall.interval[0], r.overall.interval[1]),
+            r.chosen_first.accuracy,
+            r.chosen_second.accuracy,
+            r.unanswered
+        );
+    }
+    s
+}
+
+/// Reward-guided search people read: one row per number of candidates.
+#[must_use]
+pub fn search_table(report: &crate::prm::SearchReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:>3} {:>9} {:>8} {:>8} {:>8} {:>16} {:>15}",
+        "N", "episodes", "success", "rate", "mean F1", "turns w/ mistake", "mistakes taken"
+    );
+    for r in &report.rows {
+        let _ = writeln!(
+            s,
+            "{:>3} {:>9} {:>8} {:>8.3} {:>8.3} {:>16} {:>15}",
+            r.candidates, r.episodes, r.success, r.success_rate, r.mean_f1, r.turns_with_mistakes, r.mistakes_taken
+        );
+    }
+    s
+}

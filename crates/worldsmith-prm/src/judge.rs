@@ -13,6 +13,7 @@ use worldsmith_core::episode::{CallOutcome, Message};
 use worldsmith_core::prose::plain;
 use worldsmith_engine::manifest::Effect;
 use worldsmith_verify::answers::check_answers;
+use worldsmith_verify::made_up_identifier;
 
 /// What running an action at a decision point showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,9 @@ pub fn prove(path: &GoldPath<'_>, decision: &Decision<'_>, action: &Message) -> 
             Ok(v) => v,
         };
         let after = session.digest();
+        if let Some(id) = made_up_identifier(decision.history, &arguments) {
+            return Proof::Wrong(format!("`{name}` uses `{id}`, which nothing in the conversation gave: a guess"));
+        }
         if after != before && !path.digests.contains(&after) {
             return Proof::Wrong(format!(
                 "`{name}` changes the state away from every state of the gold path (from {before} to {after})"

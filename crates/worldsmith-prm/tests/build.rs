@@ -165,7 +165,9 @@ fn a_model_judge_is_asked_both_orders_and_its_position_bias_and_garbage_are_repo
     let report = evaluate(&sample, &prm, 3);
     assert_eq!(report.overall.total, sample.len());
     assert!(report.unanswered > 0 && report.unanswered < sample.len() / 5, "{report:?}");
-    assert!(report.chosen_first.accuracy > 0.8, "{:?}", report.chosen_first);
+    // Every answered pair with the correct action first is right, none with it second.
+    assert!(report.chosen_first.total - report.chosen_first.correct <= report.unanswered, "{report:?}");
+    assert!(report.chosen_first.accuracy > 0.6, "{:?}", report.chosen_first);
     assert_eq!(report.chosen_second.correct, 0);
     // Every request shows both actions and the tools.
     for r in server.requests() {

@@ -85,7 +85,7 @@ fn rewards(c: &mut Criterion) {
         });
     });
     group.bench_function("score_all_cores", |b| {
-        b.iter(|| black_box(worldsmith_verify::score_all(&jobs, Evidence::Replay)))
+        b.iter(|| black_box(worldsmith_verify::score_all(&jobs, Evidence::Replay)));
     });
     group.bench_function("recorded_one_core", |b| {
         b.iter(|| {

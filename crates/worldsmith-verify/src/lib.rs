@@ -33,7 +33,7 @@ pub mod answers;
 mod metrics;
 mod validity;
 
-pub use validity::Problem;
+pub use validity::{Problem, made_up_identifier};
 pub use worldsmith_core::episode::Invalid;
 
 pub use metrics::{Metrics, PolicyMetrics, Rate, WorldMetrics, mean_of, mean_rewards, metrics, pass_hat_k};

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use worldsmith_core::canonical::json_eq;
-use worldsmith_core::episode::{EndReason, Episode, Invalid};
+use worldsmith_core::episode::{EndReason, Episode, Invalid, Message};
 
 /// The longest run of identical consecutive tool calls a sane agent makes.
 const MAX_SAME_CALL_RUN: usize = 3;
@@ -71,7 +71,7 @@ fn ungrounded(episode: &Episode) -> Option<Problem> {
                     if !outcome.ok {
                         continue;
                     }
-                    if let Some(id) = identifiers(&outcome.arguments).find(|id| !seen.contains(&id.to_lowercase())) {
+                    if let Some(id) = unseen_identifier(&seen, &outcome.arguments) {
                         return Some(Problem::new(
                             Invalid::Ungrounded,
                             format!("call {call} ({}) uses `{id}`, which no earlier message gave", outcome.name),
@@ -86,6 +86,24 @@ fn ungrounded(episode: &Episode) -> Option<Problem> {
         }
     }
     None
+}
+
+/// The identifier in `arguments` that no system, user or tool message of `history` gave: the
+/// rule of `invalid: ungrounded`, for one call about to be made (a PRM's judge, a search).
+#[must_use]
+pub fn made_up_identifier<'a>(history: &[Message], arguments: &'a serde_json::Value) -> Option<&'a str> {
+    let seen: String = history
+        .iter()
+        .filter(|m| m.role != "assistant")
+        .map(|m| m.content.as_deref().unwrap_or("").to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
+    unseen_identifier(&seen, arguments)
+}
+
+/// The first identifier of `arguments` that `seen` (lower-cased conversation text) lacks.
+fn unseen_identifier<'a>(seen: &str, arguments: &'a serde_json::Value) -> Option<&'a str> {
+    identifiers(arguments).find(|id| !seen.contains(&id.to_lowercase()))
 }
 
 /// The identifier-like strings inside a value: letters and digits together, no spaces.

@@ -52,6 +52,148 @@ pub enum Command {
     Grpo(GrpoCommand),
     /// Measure policies from verdicts: pass^k, success by chain length; metrics.json and charts.
     Eval(EvalArgs),
+    /// The step-level process-reward benchmark: pairs labelled by execution, PRM evaluation
+    /// and reward-guided search.
+    #[command(subcommand)]
+    Prm(PrmCommand),
+}
+
+/// `worldsmith prm ...`
+#[derive(Debug, Subcommand)]
+pub enum PrmCommand {
+    /// Build pairs of a correct and an incorrect next action: offline (a gold prefix and a
+    /// mistake generated from the world) and online (a failed episode's first erroneous
+    /// step), every label proven by execution on a fork of the world.
+    Build(PrmBuildArgs),
+    /// Measure a PRM by forced choice between the two actions of each pair (shown in a
+    /// seeded random order): a chat model, a scorer endpoint, or a built-in baseline.
+    Eval(PrmEvalArgs),
+    /// Reward-guided search: N candidate actions per turn from the noisy policy, the best
+    /// by the PRM taken; success and F1 for each N.
+    Search(PrmSearchArgs),
+}
+
+/// Field names of `prm build`'s lines.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PrmLayoutName {
+    /// worldsmith's pair line (every field).
+    Worldsmith,
+    /// ToolPRMBench's sample fields.
+    Toolprmbench,
+    /// TRL's reward-model columns: prompt, chosen, rejected, tools.
+    Trl,
+}
+
+/// `prm build`
+#[derive(Debug, Args)]
+pub struct PrmBuildArgs {
+    /// Task lines (`synth`'s tasks.jsonl): their gold paths give offline pairs.
+    #[arg(long)]
+    pub tasks: PathBuf,
+    /// Episode files whose failed episodes give online pairs (any policy, `openai` too);
+    /// without them, a noisy rollout of the tasks is made for it.
+    #[arg(long, num_args = 1..)]
+    pub episodes: Vec<PathBuf>,
+    /// The output directory: pairs.jsonl, prm_summary.json (train.jsonl and test.jsonl with
+    /// --split-by).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seeds every choice: mistakes, the per-task cap, the noisy rollout, the split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The most offline pairs per task (0: all), chosen round-robin over error types.
+    #[arg(long, default_value_t = 8)]
+    pub per_task: usize,
+    /// Without --episodes: noisy episodes per task for online pairs.
+    #[arg(long, default_value_t = 2)]
+    pub trials: u32,
+    /// The field names of the lines written.
+    #[arg(long, value_enum, default_value = "worldsmith")]
+    pub layout: PrmLayoutName,
+    /// Also write train.jsonl and test.jsonl, keeping each task (or world) in one file.
+    #[arg(long, value_enum)]
+    pub split_by: Option<SplitByName>,
+    /// With --split-by: the fraction of tasks (or worlds) in test.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Worlds the tasks name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+    /// The noisy policy's rates (without --episodes).
+    #[command(flatten)]
+    pub noise: NoiseArgs,
+}
+
+/// The built-in PRMs of `prm eval`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PrmBaselineName {
+    /// A seeded coin.
+    Random,
+    /// A rule of thumb without execution (offered tools, grounded values, no repeats).
+    Heuristic,
+    /// Execution on a fork of the world (the upper bound; needs --tasks).
+    Lookahead,
+}
+
+/// `prm eval`
+#[derive(Debug, Args)]
+pub struct PrmEvalArgs {
+    /// Pair lines (`prm build`'s pairs.jsonl, worldsmith layout).
+    #[arg(long)]
+    pub pairs: PathBuf,
+    /// A built-in PRM instead of a model.
+    #[arg(long, value_enum, conflicts_with = "scorer")]
+    pub baseline: Option<PrmBaselineName>,
+    /// A reward model's endpoint: POST {"history", "functions", "action"} answers {"score"}.
+    #[arg(long)]
+    pub scorer: Option<String>,
+    /// The pairs' tasks (for --baseline lookahead).
+    #[arg(long)]
+    pub tasks: Option<PathBuf>,
+    /// Where to write the report (JSON); `-` writes standard output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seeds the order each pair's actions are shown in.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worlds the tasks name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+    /// The chat model judge (without --baseline or --scorer).
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}
+
+/// `prm search`
+#[derive(Debug, Args)]
+pub struct PrmSearchArgs {
+    /// Task lines to search on.
+    #[arg(long)]
+    pub tasks: PathBuf,
+    /// The numbers of candidates per turn to compare.
+    #[arg(long, num_args = 1.., value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
+    pub candidates: Vec<usize>,
+    /// The guide: `lookahead` (execution on a fork), or a scorer endpoint's URL.
+    #[arg(long, default_value = "lookahead")]
+    pub prm: String,
+    /// Episodes per task and number of candidates.
+    #[arg(long, default_value_t = 2)]
+    pub trials: u32,
+    /// The chance that a sampled candidate is a mistake.
+    #[arg(long, default_value_t = 0.5)]
+    pub mistake_rate: f64,
+    /// Seeds the sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The output directory: search.json and search.svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Worlds the tasks name that are not bundled: paths to world directories.
+    #[arg(long, num_args = 1..)]
+    pub worlds: Vec<String>,
+    /// Client settings for a scorer guide (timeouts, retries).
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 }
 
 /// `worldsmith grpo ...`

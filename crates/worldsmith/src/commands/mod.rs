@@ -4,13 +4,14 @@
 mod graph;
 mod ingest;
 mod materialize;
+mod prm;
 mod run;
 mod shell;
 mod stages;
 mod synth;
 mod world;
 
-use crate::cli::{Cli, Command, ExportCommand, GrpoCommand, WorldCommand};
+use crate::cli::{Cli, Command, ExportCommand, GrpoCommand, PrmCommand, WorldCommand};
 use clap::Parser;
 use std::process::ExitCode;
 use worldsmith_pipeline::stages::Trainer;
@@ -54,6 +55,9 @@ pub fn main() -> ExitCode {
         Command::Export(ExportCommand::Verl(args)) => stages::export_trainer(Trainer::Verl, &args),
         Command::Export(ExportCommand::Trl(args)) => stages::export_trainer(Trainer::Trl, &args),
         Command::Eval(args) => stages::eval(&args),
+        Command::Prm(PrmCommand::Build(args)) => prm::build(&args),
+        Command::Prm(PrmCommand::Eval(args)) => prm::eval(&args),
+        Command::Prm(PrmCommand::Search(args)) => prm::search(&args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

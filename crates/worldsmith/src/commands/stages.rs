@@ -24,7 +24,7 @@ use worldsmith_rollout::arena::ArenaConfig;
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig};
 
-fn print_errors(errors: &[String]) {
+pub(super) fn print_errors(errors: &[String]) {
     for e in errors.iter().take(20) {
         eprintln!("warning: {e}");
     }

@@ -1,0 +1,311 @@
+//! `prm build`, `prm eval` and `prm search` as file-to-file functions (the step-level
+//! process-reward benchmark: [`worldsmith_prm`]).
+
+use crate::io::{json_lines, pretty_json, read_jsonl, write_atomic};
+use crate::progress::Progress;
+use crate::stages::{StageReport, read_episodes, tasks_with_worlds, unique_ids};
+use crate::worlds::WorldCache;
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use worldsmith_core::episode::{Episode, Verdict};
+use worldsmith_core::prm::PairLine;
+use worldsmith_core::task::TaskLine;
+use worldsmith_engine::World;
+use worldsmith_prm::eval::{EvalReport, HeuristicPrm, LookaheadPrm, ModelPrm, Prm, RandomPrm, ScorerPrm, evaluate};
+use worldsmith_prm::layout::{Layout, Split, SplitConfig, render, split};
+use worldsmith_prm::path::GoldPath;
+use worldsmith_prm::search::{Guide, SearchConfig, SearchRow, search_all};
+use worldsmith_prm::{BuildConfig, PrmSummary, TaskInput, build};
+use worldsmith_rollout::scripted::Noise;
+use worldsmith_rollout::{Policy, RolloutConfig};
+
+/// Tasks with their worlds, their oracle episodes and whether those verified: what gold
+/// paths borrow from.
+pub struct GoldSet {
+    /// (world, task, oracle episode, verified successful), in task order.
+    pub items: Vec<(World, TaskLine, Episode, bool)>,
+}
+
+impl GoldSet {
+    /// Reads `tasks`, loads their worlds, and runs and verifies the oracle on each.
+    ///
+    /// # Errors
+    /// The task file cannot be read, or its ids repeat.
+    pub fn load(tasks: &Path, worlds: &mut WorldCache) -> Result<(GoldSet, Vec<String>)> {
+        let (lines, errors) = read_jsonl::<TaskLine>(tasks, "task")?;
+        let ids: Vec<String> = lines.iter().map(|t| worldsmith_rollout::id_text(&t.id)).collect();
+        unique_ids(ids.iter().map(String::as_str), "task")?;
+        let (pairs, errors) = tasks_with_worlds((lines, errors), worlds);
+        let (oracle, _) = worldsmith_rollout::rollout(&pairs, &RolloutConfig::default());
+        let items = pairs
+            .into_iter()
+            .zip(oracle)
+            .map(|((w, t), e)| {
+                let ok = worldsmith_verify::verify(&e, &w).success;
+                (w, t, e, ok)
+            })
+            .collect();
+        Ok((GoldSet { items }, errors))
+    }
+
+    /// The gold paths of the tasks whose oracle verified.
+    #[must_use]
+    pub fn paths(&self) -> Vec<GoldPath<'_>> {
+        self.items.iter().filter(|i| i.3).map(|(w, t, e, _)| GoldPath::new(w, t, e)).collect()
+    }
+}
+
+/// How `prm build` runs.
+#[derive(Debug, Clone)]
+pub struct PrmBuildConfig {
+    /// Seed and per-task cap.
+    pub build: BuildConfig,
+    /// Without episode files: the noisy policy whose failed episodes give online pairs.
+    pub noise: Noise,
+    /// Without episode files: noisy episodes per task.
+    pub trials: u32,
+    /// The field names of the output lines.
+    pub layout: Layout,
+    /// Also write `train.jsonl` and `test.jsonl`, split this way.
+    pub split: Option<SplitConfig>,
+}
+
+/// Builds pairs from `tasks` (and the failed episodes of `episodes`, or of a noisy rollout
+/// when none are given) and writes `out/pairs.jsonl`, `out/prm_summary.json`, and with a
+/// split `out/train.jsonl` and `out/test.jsonl`.
+///
+/// # Errors
+/// An input cannot be read, ids repeat, or an output cannot be written.
+pub fn prm_build_files(
+    tasks: &Path,
+    episodes: &[PathBuf],
+    out: &Path,
+    config: &PrmBuildConfig,
+    worlds: &mut WorldCache,
+    progress: &dyn Progress,
+) -> Result<StageReport<PrmSummary>> {
+    progress.log("prm build: the gold paths (oracle episodes, verified)");
+    let (gold, mut errors) = GoldSet::load(tasks, worlds)?;
+    let episode_lines: Vec<Episode> = if episodes.is_empty() {
+        progress.log(&format!("prm build: {} noisy episodes per task for online pairs", config.trials));
+        let pairs: Vec<(World, TaskLine)> = gold.items.iter().map(|(w, t, _, _)| (w.clone(), t.clone())).collect();
+        let rollout = RolloutConfig {
+            policy: Policy::Noisy(config.noise),
+            trials: config.trials,
+            seed: config.build.seed,
+            ..RolloutConfig::default()
+        };
+        worldsmith_rollout::rollout(&pairs, &rollout).0
+    } else {
+        let (lines, read_errors) = read_episodes(episodes)?;
+        errors.extend(read_errors);
+        unique_ids(lines.iter().map(|e| e.id.as_str()), "episode")?;
+        lines
+    };
+    // Failed episodes by (world, task id); an episode of a task not given is skipped.
+    let index: BTreeMap<(String, String), usize> = gold
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, (w, t, _, _))| ((w.name().to_owned(), worldsmith_rollout::id_text(&t.id)), i))
+        .collect();
+    let verdicts: Vec<(usize, Verdict)> = {
+        use rayon::prelude::*;
+        episode_lines
+            .par_iter()
+            .enumerate()
+            .filter_map(|(k, e)| {
+                let i = *index.get(&(e.world.clone(), worldsmith_rollout::id_text(&e.task.id)))?;
+                Some((k, worldsmith_verify::verify(e, &gold.items[i].0)))
+            })
+            .collect()
+    };
+    let mut failed: Vec<Vec<&Episode>> = vec![Vec::new(); gold.items.len()];
+    let mut judged = vec![false; episode_lines.len()];
+    for (k, verdict) in &verdicts {
+        judged[*k] = true;
+        let e = &episode_lines[*k];
+        if !verdict.success && verdict.valid {
+            let i = index[&(e.world.clone(), worldsmith_rollout::id_text(&e.task.id))];
+            failed[i].push(e);
+        }
+    }
+    for (e, _) in episode_lines.iter().zip(&judged).filter(|(_, j)| !**j) {
+        errors.push(format!("episode {}: its task is not in {}; skipped", e.id, tasks.display()));
+    }
+    let inputs: Vec<TaskInput<'_>> = gold
+        .items
+        .iter()
+        .zip(failed)
+        .map(|((world, task, oracle, ok), failed)| TaskInput { world, task, oracle, oracle_success: *ok, failed })
+        .collect();
+    progress.log(&format!("prm build: pairs of {} tasks, each label proven by execution", inputs.len()));
+    let (pairs, summary) = build(&inputs, &config.build);
+    std::fs::create_dir_all(out)?;
+    write_atomic(&out.join("pairs.jsonl"), &json_lines(&rendered(&pairs, config.layout))?)?;
+    if let Some(split_config) = &config.split {
+        let assigned = split(&pairs, split_config);
+        for which in [Split::Train, Split::Test] {
+            let part: Vec<PairLine> =
+                pairs.iter().zip(&assigned).filter(|(_, s)| **s == which).map(|(p, _)| p.clone()).collect();
+            write_atomic(&out.join(format!("{}.jsonl", which.name())), &json_lines(&rendered(&part, config.layout))?)?;
+        }
+    }
+    write_atomic(&out.join("prm_summary.json"), &pretty_json(&summary)?)?;
+    Ok(StageReport { stats: summary, errors })
+}
+
+fn rendered(pairs: &[PairLine], layout: Layout) -> Vec<serde_json::Value> {
+    pairs.iter().map(|p| render(p, layout)).collect()
+}
+
+/// The PRM `prm eval` measures.
+#[derive(Debug, Clone)]
+pub enum PrmChoice {
+    /// A seeded coin.
+    Random,
+    /// The rule of thumb ([`HeuristicPrm`]).
+    Heuristic,
+    /// Execution on a fork (needs the tasks).
+    Lookahead,
+    /// An OpenAI-compatible chat model.
+    Model(worldsmith_llm::ChatConfig),
+    /// A scorer endpoint's URL, with the client settings.
+    Scorer(String, worldsmith_llm::ChatConfig),
+}
+
+/// Evaluates a PRM on the pairs of `pairs` (worldsmith's layout) and writes the report to
+/// `out` (JSON).
+///
+/// # Errors
+/// An input cannot be read, the lookahead has no tasks, or the output cannot be written.
+pub fn prm_eval_files(
+    pairs: &Path,
+    choice: &PrmChoice,
+    tasks: Option<&Path>,
+    out: &Path,
+    seed: u64,
+    worlds: &mut WorldCache,
+) -> Result<StageReport<EvalReport>> {
+    let (lines, errors) = read_jsonl::<PairLine>(pairs, "pair")?;
+    unique_ids(lines.iter().map(|p| p.id.as_str()), "pair")?;
+    let report = match choice {
+        PrmChoice::Random => evaluate(&lines, &RandomPrm { seed }, seed),
+        PrmChoice::Heuristic => evaluate(&lines, &HeuristicPrm, seed),
+        PrmChoice::Lookahead => {
+            let Some(tasks) = tasks else { bail!("the lookahead runs the pairs' tasks: pass --tasks") };
+            let (gold, _) = GoldSet::load(tasks, worlds)?;
+            evaluate(&lines, &lookahead(&gold), seed)
+        }
+        PrmChoice::Model(config) => evaluate(&lines, &model(config), seed),
+        PrmChoice::Scorer(url, config) => evaluate(&lines, &scorer(url, config), seed),
+    };
+    write_atomic(out, &pretty_json(&report)?)?;
+    Ok(StageReport { stats: report, errors })
+}
+
+fn lookahead(gold: &GoldSet) -> LookaheadPrm<'_> {
+    LookaheadPrm {
+        paths: gold
+            .paths()
+            .into_iter()
+            .map(|p| ((p.oracle.world.clone(), worldsmith_rollout::id_text(&p.task.id)), p))
+            .collect(),
+    }
+}
+
+fn model(config: &worldsmith_llm::ChatConfig) -> ModelPrm {
+    ModelPrm { client: worldsmith_llm::ChatClient::new(config.clone()), timeout: config.request_timeout }
+}
+
+fn scorer(url: &str, config: &worldsmith_llm::ChatConfig) -> ScorerPrm {
+    ScorerPrm {
+        url: url.to_owned(),
+        client: worldsmith_llm::ChatClient::new(config.clone()),
+        timeout: config.request_timeout,
+    }
+}
+
+/// Evaluates several PRMs on the same pairs (the report's baselines).
+#[must_use]
+pub fn evaluate_all(pairs: &[PairLine], prms: &[&dyn Prm], seed: u64) -> Vec<EvalReport> {
+    prms.iter().map(|p| evaluate(pairs, *p, seed)).collect()
+}
+
+/// What `prm search` measured (`search.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchReport {
+    /// The guide (`lookahead` or the scorer's URL).
+    pub guide: String,
+    /// The chance that a sampled candidate is a mistake.
+    pub mistake_rate: f64,
+    /// Episodes per task and number of candidates.
+    pub trials: u32,
+    /// Tasks searched (those whose oracle verified).
+    pub tasks: usize,
+    /// One row per number of candidates.
+    pub rows: Vec<SearchRow>,
+}
+
+/// How `prm search` runs.
+#[derive(Debug, Clone)]
+pub struct PrmSearchConfig {
+    /// The numbers of candidates to compare.
+    pub candidates: Vec<usize>,
+    /// Episodes per task and number.
+    pub trials: u32,
+    /// The chance that a sampled candidate is a mistake.
+    pub mistake_rate: f64,
+    /// The seed.
+    pub seed: u64,
+    /// The guide: `None` for the lookahead, or a scorer URL and client settings.
+    pub scorer: Option<(String, worldsmith_llm::ChatConfig)>,
+}
+
+/// Runs reward-guided search on `tasks` for each number of candidates and writes
+/// `out/search.json`, the chart `out/search.svg` and the episodes, `out/episodes_n<N>.jsonl`.
+///
+/// # Errors
+/// The task file cannot be read, no number of candidates is given, or an output cannot be
+/// written.
+pub fn prm_search_files(
+    tasks: &Path,
+    config: &PrmSearchConfig,
+    out: &Path,
+    worlds: &mut WorldCache,
+    progress: &dyn Progress,
+) -> Result<StageReport<SearchReport>> {
+    if config.candidates.is_empty() || config.candidates.contains(&0) {
+        bail!("--candidates must list numbers of at least 1");
+    }
+    let (gold, errors) = GoldSet::load(tasks, worlds)?;
+    let paths = gold.paths();
+    let guide = match &config.scorer {
+        None => Guide::Lookahead,
+        Some((url, chat)) => Guide::Scorer(Box::new(scorer(url, chat))),
+    };
+    std::fs::create_dir_all(out)?;
+    let bar = progress.bar(config.candidates.len(), "candidate counts");
+    let mut rows = Vec::new();
+    for &n in &config.candidates {
+        let search =
+            SearchConfig { candidates: n, mistake_rate: config.mistake_rate, seed: config.seed, max_steps: 30 };
+        let (row, episodes) = search_all(&paths, &guide, &search, config.trials);
+        write_atomic(&out.join(format!("episodes_n{n}.jsonl")), &json_lines(&episodes)?)?;
+        rows.push(row);
+        bar.inc(1);
+    }
+    bar.finish();
+    let report = SearchReport {
+        guide: config.scorer.as_ref().map_or_else(|| "lookahead".to_owned(), |(u, _)| u.clone()),
+        mistake_rate: config.mistake_rate,
+        trials: config.trials,
+        tasks: paths.len(),
+        rows,
+    };
+    write_atomic(&out.join("search.json"), &pretty_json(&report)?)?;
+    write_atomic(&out.join("search.svg"), crate::charts::search_svg(&report)?.as_bytes())?;
+    Ok(StageReport { stats: report, errors })
+}
