@@ -87,7 +87,22 @@ pub fn prm_build_files(
     progress: &dyn Progress,
 ) -> Result<StageReport<PrmSummary>> {
     progress.log("prm build: the gold paths (oracle episodes, verified)");
-    let (gold, mut errors) = GoldSet::load(tasks, worlds)?;
+    let (gold, errors) = GoldSet::load(tasks, worlds)?;
+    let mut report = build_with(&gold, tasks, episodes, out, config, progress)?;
+    report.errors.splice(0..0, errors);
+    Ok(report)
+}
+
+/// [`prm_build_files`] on gold paths already loaded.
+fn build_with(
+    gold: &GoldSet,
+    tasks: &Path,
+    episodes: &[PathBuf],
+    out: &Path,
+    config: &PrmBuildConfig,
+    progress: &dyn Progress,
+) -> Result<StageReport<PrmSummary>> {
+    let mut errors = Vec::new();
     let episode_lines: Vec<Episode> = if episodes.is_empty() {
         progress.log(&format!("prm build: {} noisy episodes per task for online pairs", config.trials));
         let pairs: Vec<(World, TaskLine)> = gold.items.iter().map(|(w, t, _, _)| (w.clone(), t.clone())).collect();
@@ -281,6 +296,19 @@ pub fn prm_search_files(
         bail!("--candidates must list numbers of at least 1");
     }
     let (gold, errors) = GoldSet::load(tasks, worlds)?;
+    let mut report = search_with(&gold, config, out, progress)?;
+    report.errors.splice(0..0, errors);
+    Ok(report)
+}
+
+/// [`prm_search_files`] on gold paths already loaded.
+fn search_with(
+    gold: &GoldSet,
+    config: &PrmSearchConfig,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<StageReport<SearchReport>> {
+    let errors = Vec::new();
     let paths = gold.paths();
     let guide = match &config.scorer {
         None => Guide::Lookahead,
@@ -308,4 +336,56 @@ pub fn prm_search_files(
     write_atomic(&out.join("search.json"), &pretty_json(&report)?)?;
     write_atomic(&out.join("search.svg"), crate::charts::search_svg(&report)?.as_bytes())?;
     Ok(StageReport { stats: report, errors })
+}
+
+/// What the main job's PRM stage found (the main job writes it to `prm/prm_run.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrmRunSummary {
+    /// The pair set.
+    pub build: PrmSummary,
+    /// The built-in PRMs on it: random, heuristic, lookahead.
+    pub eval: Vec<EvalReport>,
+    /// Lookahead-guided search for N = 1, 2, 4, 8.
+    pub search: SearchReport,
+}
+
+/// The main job's PRM stage: pairs from `tasks` and the failed episodes of `episodes`
+/// (`out/pairs.jsonl`), the three baselines on them (`out/eval.json`), and lookahead-guided
+/// search with 1, 2, 4 and 8 candidates (`out/search.json`, `out/search.svg`), the gold
+/// paths loaded once.
+///
+/// # Errors
+/// An input cannot be read or an output cannot be written.
+pub fn prm_run_files(
+    tasks: &Path,
+    episodes: &[PathBuf],
+    out: &Path,
+    seed: u64,
+    worlds: &mut WorldCache,
+    progress: &dyn Progress,
+) -> Result<StageReport<PrmRunSummary>> {
+    let (gold, mut errors) = GoldSet::load(tasks, worlds)?;
+    let config = PrmBuildConfig {
+        build: BuildConfig { seed, per_task: 8 },
+        noise: Noise::default(),
+        trials: 2,
+        layout: Layout::Worldsmith,
+        split: None,
+    };
+    let built = build_with(&gold, tasks, episodes, out, &config, progress)?;
+    errors.extend(built.errors);
+    let (pairs, read_errors) = read_jsonl::<PairLine>(&out.join("pairs.jsonl"), "pair")?;
+    errors.extend(read_errors);
+    progress.log("prm eval: random, heuristic and lookahead baselines");
+    let lookahead = lookahead(&gold);
+    let prms: [&dyn Prm; 3] = [&RandomPrm { seed }, &HeuristicPrm, &lookahead];
+    let eval = evaluate_all(&pairs, &prms, seed);
+    write_atomic(&out.join("eval.json"), &pretty_json(&eval)?)?;
+    progress.log("prm search: lookahead-guided, 1, 2, 4 and 8 candidates per turn");
+    let search_config =
+        PrmSearchConfig { candidates: vec![1, 2, 4, 8], trials: 1, mistake_rate: 0.5, seed, scorer: None };
+    let searched = search_with(&gold, &search_config, out, progress)?;
+    errors.extend(searched.errors);
+    let summary = PrmRunSummary { build: built.stats, eval, search: searched.stats };
+    Ok(StageReport { stats: summary, errors })
 }

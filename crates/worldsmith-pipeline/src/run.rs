@@ -72,6 +72,8 @@ struct Summary {
     arenas: worldsmith_rollout::arena::ArenaStats,
     /// ASTRA's batch filling simulated on the arenas with the noisy policy.
     grpo: crate::grpo::SimulateReport,
+    /// The step-level PRM benchmark: pairs, baselines, guided search.
+    prm: crate::prm::PrmRunSummary,
 }
 
 /// The tool pool's part of `summary.json`.
@@ -406,9 +408,38 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         },
     )?;
 
+    // Stage 9: the step-level PRM benchmark: pairs from the tasks' gold paths and the noisy
+    // episodes' failures, the built-in PRMs on them, and lookahead-guided search.
+    let prm_dir = out.join("prm");
+    let prm_files = [prm_dir.join("pairs.jsonl"), prm_dir.join("eval.json"), prm_dir.join("search.svg")];
+    let prm_outputs: Vec<&Path> = prm_files.iter().map(PathBuf::as_path).collect();
+    let noisy_episodes = &episode_files[1..];
+    let mut prm_inputs: Vec<&Path> = vec![&tasks_path];
+    prm_inputs.extend(noisy_episodes.iter().map(PathBuf::as_path));
+    let prm_summary: crate::prm::PrmRunSummary = resume.stage(
+        "prm",
+        &format!("seed={}", args.seed),
+        &prm_inputs,
+        &prm_outputs,
+        &prm_dir.join("prm_run.json"),
+        || {
+            progress.log("prm: step-level pairs labelled by execution, baselines, guided search");
+            Ok(keep_errors(
+                crate::prm::prm_run_files(&tasks_path, noisy_episodes, &prm_dir, args.seed, &mut cache, progress)?,
+                &mut stage_errors,
+            ))
+        },
+    )?;
+
     // The oracle follows the gold calls: every one of its episodes must be kept.
     let oracle = metrics.policies.get("oracle");
     let oracle_ok = oracle.is_some_and(|p| p.success.ok == p.episodes) && synthesized.tasks.len() == replayed_passed;
+    // The execution lookahead must re-prove every PRM label from the pair line alone.
+    let prm_ok = prm_summary.eval.iter().filter(|e| e.prm == "lookahead").all(|e| e.overall.correct == e.overall.total);
+    if !prm_ok {
+        stage_errors
+            .push("prm: the execution lookahead does not re-prove every pair's label (prm/eval.json)".to_owned());
+    }
     let passed = summaries.iter().all(|s| s.loaded && s.check_passed && s.tasks_failed == 0)
         && replayed_passed == synthesized.tasks.len()
         && oracle_ok
@@ -447,6 +478,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         eval,
         arenas: arena_stats,
         grpo: grpo_report,
+        prm: prm_summary,
     };
     write_atomic(&out.join("summary.json"), &pretty_json(&summary)?)?;
 
@@ -520,12 +552,20 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         summary.grpo.batch,
         tables::grpo_table(&summary.grpo)
     );
+    let _ = writeln!(
+        report,
+        "## Step-level process rewards\n\nPairs of a correct and an incorrect next action, every label proven by execution on a fork of the world (`prm/pairs.jsonl`):\n\n```\n{}```\n\nForced choice between the two actions, shown in a seeded random order (`prm/eval.json`):\n\n```\n{}```\n\nReward-guided search: N candidate actions per turn, each a mistake with probability {}, the best by the execution lookahead taken (`prm/search.json`):\n\n```\n{}```\n\n![reward-guided search](prm/search.svg)\n",
+        tables::prm_table(&summary.prm.build),
+        tables::prm_eval_table(&summary.prm.eval),
+        summary.prm.search.mistake_rate,
+        tables::search_table(&summary.prm.search)
+    );
     for e in &stage_errors {
         let _ = writeln!(report, "- {e}");
     }
     report.push_str("\n# Worlds in detail\n\n");
     report.push_str(&details);
-    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts), `arenas/` (RL arenas), `grpo/` (the batch-filling simulation and its chart).\n");
+    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts), `arenas/` (RL arenas), `grpo/` (the batch-filling simulation and its chart), `prm/` (step-level pairs, PRM baselines, guided search).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
     for f in &world_failures {
         progress.log(&format!("world {f}"));

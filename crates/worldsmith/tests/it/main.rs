@@ -8,6 +8,7 @@ mod cli;
 mod guide;
 mod hardening;
 mod llm;
+mod prm;
 mod semantics;
 mod stages;
 mod tau_retail;
