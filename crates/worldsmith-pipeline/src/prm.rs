@@ -70,6 +70,9 @@ pub struct PrmBuildConfig {
     pub layout: Layout,
     /// Also write `train.jsonl` and `test.jsonl`, split this way.
     pub split: Option<SplitConfig>,
+    /// Model judges (judges 3..k): chat endpoints asked to pick the correct action of every
+    /// pair; pairs any of them disagrees with are dropped.
+    pub judges: Vec<worldsmith_llm::ChatConfig>,
 }
 
 /// Builds pairs from `tasks` (and the failed episodes of `episodes`, or of a noisy rollout
@@ -157,7 +160,12 @@ fn build_with(
         .map(|((world, task, oracle, ok), failed)| TaskInput { world, task, oracle, oracle_success: *ok, failed })
         .collect();
     progress.log(&format!("prm build: pairs of {} tasks, each label proven by execution", inputs.len()));
-    let (pairs, summary) = build(&inputs, &config.build);
+    let (pairs, mut summary) = build(&inputs, &config.build);
+    let judges: Vec<ModelPrm> = config.judges.iter().map(model).collect();
+    if !judges.is_empty() {
+        progress.log(&format!("prm build: {} model judge(s) cross-check {} pairs", judges.len(), pairs.len()));
+    }
+    let pairs = worldsmith_prm::cross_check(pairs, &judges, config.build.seed, &mut summary);
     std::fs::create_dir_all(out)?;
     write_atomic(&out.join("pairs.jsonl"), &json_lines(&rendered(&pairs, config.layout))?)?;
     if let Some(split_config) = &config.split {
@@ -371,6 +379,7 @@ pub fn prm_run_files(
         trials: 2,
         layout: Layout::Worldsmith,
         split: None,
+        judges: Vec::new(),
     };
     let built = build_with(&gold, tasks, episodes, out, &config, progress)?;
     errors.extend(built.errors);

@@ -87,6 +87,8 @@ pub struct PrmSummary {
     pub episodes_without_pair: Tally<online::NoPair>,
     /// Pairs on which a judge disagreed (dropped).
     pub judge_disagreements: usize,
+    /// Model judges' answers that named neither action (not applied to their pair).
+    pub judge_unanswered: usize,
     /// Judge agreement: for every pair a judge saw, how often it preferred the chosen action.
     pub agreement: BTreeMap<Judge, [usize; 2]>,
 }
@@ -105,6 +107,83 @@ pub struct TaskInput<'a> {
     pub failed: Vec<&'a Episode>,
 }
 
+/// Asks each model judge (judges 3..k: [`eval::ModelPrm`]s, the actions in a seeded random
+/// order) about every pair, records its verdict, and keeps only the pairs no judge
+/// disagrees with. A judge that gives no usable answer on a pair is counted
+/// (`judge_unanswered`) and not applied to it, so a flaky endpoint cannot thin the set.
+pub fn cross_check(
+    pairs: Vec<PairLine>,
+    judges: &[eval::ModelPrm],
+    seed: u64,
+    summary: &mut PrmSummary,
+) -> Vec<PairLine> {
+    if judges.is_empty() {
+        return pairs;
+    }
+    let checked: Vec<(PairLine, usize)> = pairs
+        .into_par_iter()
+        .map(|mut pair| {
+            let mut unanswered = 0;
+            for judge in judges {
+                let mut rng = SplitMix64::for_stream(seed, &format!("judge/{}", pair.id));
+                let chosen_first = rng.below(2) == 0;
+                let actions = if chosen_first {
+                    [&pair.action_chosen, &pair.action_rejected]
+                } else {
+                    [&pair.action_rejected, &pair.action_chosen]
+                };
+                let picked = eval::Prm::pick(judge, &eval::Shown { pair: &pair, actions });
+                let agrees = match picked {
+                    Ok(eval::Pick::First) => chosen_first,
+                    Ok(eval::Pick::Second) => !chosen_first,
+                    Ok(eval::Pick::Neither) | Err(_) => {
+                        unanswered += 1;
+                        continue;
+                    }
+                };
+                pair.judges.push(JudgeVerdict {
+                    judge: Judge::Model,
+                    model: Some(judge.client.config().model.clone()),
+                    agrees,
+                    evidence: format!(
+                        "picked the {} action, shown {}",
+                        if agrees { "chosen" } else { "rejected" },
+                        if chosen_first == agrees { "first" } else { "second" }
+                    ),
+                });
+            }
+            (pair, unanswered)
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for (pair, unanswered) in checked {
+        summary.judge_unanswered += unanswered;
+        for j in pair.judges.iter().filter(|j| j.judge == Judge::Model) {
+            let e = summary.agreement.entry(Judge::Model).or_default();
+            e[0] += usize::from(j.agrees);
+            e[1] += 1;
+        }
+        if pair.judges.iter().all(|j| j.agrees) {
+            kept.push(pair);
+        } else {
+            summary.judge_disagreements += 1;
+        }
+    }
+    recount(&kept, summary);
+    kept
+}
+
+/// The counts of kept pairs, by source and error type.
+fn recount(pairs: &[PairLine], summary: &mut PrmSummary) {
+    summary.pairs = pairs.len();
+    summary.by_source = BTreeMap::new();
+    summary.kept = Tally::default();
+    for p in pairs {
+        *summary.by_source.entry(p.source).or_default() += 1;
+        summary.kept.add(p.error_type);
+    }
+}
+
 /// Builds the pairs of every task, in input order (parallel, deterministic).
 #[must_use]
 pub fn build(inputs: &[TaskInput<'_>], config: &BuildConfig) -> (Vec<PairLine>, PrmSummary) {
@@ -115,13 +194,7 @@ pub fn build(inputs: &[TaskInput<'_>], config: &BuildConfig) -> (Vec<PairLine>, 
         pairs.extend(p);
         merge(&mut summary, s);
     }
-    summary.pairs = pairs.len();
-    summary.by_source = BTreeMap::new();
-    summary.kept = Tally::default();
-    for p in &pairs {
-        *summary.by_source.entry(p.source).or_default() += 1;
-        summary.kept.add(p.error_type);
-    }
+    recount(&pairs, &mut summary);
     (pairs, summary)
 }
 
@@ -137,6 +210,7 @@ fn merge(into: &mut PrmSummary, from: PrmSummary) {
     into.episodes_examined += from.episodes_examined;
     into.episodes_without_pair.merge(&from.episodes_without_pair);
     into.judge_disagreements += from.judge_disagreements;
+    into.judge_unanswered += from.judge_unanswered;
     for (k, [a, n]) in from.agreement {
         let e = into.agreement.entry(k).or_default();
         e[0] += a;

@@ -222,3 +222,37 @@ fn layouts_name_the_fields_their_readers_expect_and_splits_keep_groups_whole() {
     assert!(worlds.values().all(|s| s.len() == 1), "{worlds:?}");
     assert!(by_world.contains(&Split::Test) && by_world.contains(&Split::Train));
 }
+
+#[test]
+fn model_judges_drop_the_pairs_they_disagree_with_and_silence_drops_nothing() {
+    use worldsmith_llm::testing::{TestServer, completion};
+    use worldsmith_prm::cross_check;
+    use worldsmith_prm::eval::ModelPrm;
+    let (pairs, summary) = built();
+    let sample: Vec<PairLine> = pairs.iter().step_by(pairs.len() / 30).cloned().collect();
+    let judge = |server: &TestServer, model: &str| {
+        let mut config = worldsmith_llm::ChatConfig::new(server.base_url(), model);
+        config.retries = 0;
+        ModelPrm { client: worldsmith_llm::ChatClient::new(config), timeout: std::time::Duration::from_secs(10) }
+    };
+    // A judge that always picks A agrees exactly when the chosen action was shown first.
+    let always_a =
+        TestServer::start(|_, _| (200, completion(serde_json::json!({"role": "assistant", "content": "A"}))));
+    let mut s = summary.clone();
+    let kept = cross_check(sample.clone(), &[judge(&always_a, "always-a")], 5, &mut s);
+    assert!(!kept.is_empty() && kept.len() < sample.len(), "{} of {}", kept.len(), sample.len());
+    assert_eq!(s.judge_disagreements - summary.judge_disagreements, sample.len() - kept.len());
+    assert_eq!(s.pairs, kept.len());
+    let [agreed, seen] = s.agreement[&Judge::Model];
+    assert_eq!((agreed, seen), (kept.len(), sample.len()));
+    for p in &kept {
+        let verdict = p.judges.iter().find(|j| j.judge == Judge::Model).unwrap();
+        assert!(verdict.agrees && verdict.model.as_deref() == Some("always-a"));
+    }
+    // A judge that never names an action is not applied: nothing dropped, all counted.
+    let mute = TestServer::start(|_, _| (200, completion(serde_json::json!({"role": "assistant", "content": "hmm"}))));
+    let mut s = summary.clone();
+    let kept = cross_check(sample.clone(), &[judge(&mute, "mute")], 5, &mut s);
+    assert_eq!(kept.len(), sample.len());
+    assert_eq!(s.judge_unanswered, sample.len());
+}

@@ -122,6 +122,13 @@ pub struct PrmBuildArgs {
     /// The noisy policy's rates (without --episodes).
     #[command(flatten)]
     pub noise: NoiseArgs,
+    /// Model judges: each pair is also shown to these models (at the endpoint below, actions
+    /// in a seeded random order) and dropped when one picks the rejected action.
+    #[arg(long = "judge-model", num_args = 1..)]
+    pub judge_models: Vec<String>,
+    /// The endpoint of the model judges.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 }
 
 /// The built-in PRMs of `prm eval`.
@@ -396,7 +403,7 @@ pub struct RolloutArgs {
 }
 
 /// An OpenAI-compatible chat endpoint, for the optional LLM steps.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EndpointArgs {
     /// The model name (default: $OPENAI_MODEL). The API key comes from $OPENAI_API_KEY.
     #[arg(long, env = "OPENAI_MODEL")]

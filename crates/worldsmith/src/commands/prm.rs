@@ -19,8 +19,14 @@ pub fn build(args: &PrmBuildArgs) -> Result<Outcome> {
             bail!("{name} must be between 0 and 1, not {rate}");
         }
     }
+    let mut judges = Vec::new();
+    for name in &args.judge_models {
+        let endpoint = crate::cli::EndpointArgs { model: Some(name.clone()), ..args.endpoint.clone() };
+        judges.push(chat_config(&endpoint, "a model judge")?);
+    }
     let mut worlds = WorldCache::with_worlds(&args.worlds)?;
     let config = PrmBuildConfig {
+        judges,
         build: BuildConfig { seed: args.seed, per_task: args.per_task },
         noise: Noise { mistake_rate: args.noise.mistake_rate, recovery_rate: args.noise.recovery_rate },
         trials: args.trials,
