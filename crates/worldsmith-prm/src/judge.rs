@@ -51,8 +51,8 @@ pub fn prove(path: &GoldPath<'_>, decision: &Decision<'_>, action: &Message) -> 
     // Several calls in one turn run one after another; the first that is wrong decides.
     let mut session = decision.point.session.fork();
     let mut calls = decision.calls.to_vec();
-    let progress = path.progress(&calls);
     for call in &action.tool_calls {
+        let progress = path.progress(&calls);
         let arguments: Value = match serde_json::from_str(&call.function.arguments) {
             Ok(v) => v,
             Err(e) => return Proof::Wrong(format!("the arguments of `{}` are not JSON: {e}", call.function.name)),
@@ -67,11 +67,6 @@ pub fn prove(path: &GoldPath<'_>, decision: &Decision<'_>, action: &Message) -> 
         if let Some(id) = made_up_identifier(decision.history, &arguments) {
             return Proof::Wrong(format!("`{name}` uses `{id}`, which nothing in the conversation gave: a guess"));
         }
-        if after != before && !path.digests.contains(&after) {
-            return Proof::Wrong(format!(
-                "`{name}` changes the state away from every state of the gold path (from {before} to {after})"
-            ));
-        }
         if let Some(k) = calls.iter().position(|c| c.ok && c.name == name && json_eq(&c.arguments, &arguments)) {
             return Proof::Wrong(format!("`{name}` repeats call {} with the same arguments", k + 1));
         }
@@ -84,12 +79,46 @@ pub fn prove(path: &GoldPath<'_>, decision: &Decision<'_>, action: &Message) -> 
                 "`{name}` changes records without the user's confirmation, which the world's rules require"
             ));
         }
-        // A step of the gold path gives values the rest of the task needs; a call in its
-        // place that gives none of them leaves the task stuck.
-        if after == before && progress < path.task.actions.len() {
-            let needed = path.needed(progress);
-            if let Some(missing) = needed.iter().find(|v| !contains_scalar(&result, v)) {
-                return Proof::Wrong(format!("`{name}` does not give {}, which the task needs next", plain(missing)));
+        // A gold call still to make, taken now: the next one is the gold step; a later one is
+        // wrong only when the rest of the gold path can no longer reach the expected state
+        // from here (independent steps may come in any order).
+        let pending = path.task.actions[progress.min(path.task.actions.len())..]
+            .iter()
+            .position(|a| a.name == name && json_eq(&a.arguments, &arguments))
+            .map(|k| progress + k);
+        match pending {
+            Some(j) if j > progress => {
+                let mut rest = session.fork();
+                let completes = path.task.actions[progress..]
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| progress + k != j)
+                    .all(|(_, a)| rest.execute(&a.name, &a.arguments).is_ok())
+                    && rest.digest() == path.final_digest;
+                if !completes {
+                    return Proof::Wrong(format!(
+                        "`{name}` comes too early: after it, the rest of the gold path no longer reaches the expected state"
+                    ));
+                }
+            }
+            Some(_) => {}
+            None => {
+                if after != before && !path.digests.contains(&after) {
+                    return Proof::Wrong(format!(
+                        "`{name}` changes the state away from every state of the gold path (from {before} to {after})"
+                    ));
+                }
+                // A step of the gold path gives values the rest of the task needs; a call
+                // in its place that gives none of them leaves the task stuck.
+                if after == before && progress < path.task.actions.len() {
+                    let needed = path.needed(progress);
+                    if let Some(missing) = needed.iter().find(|v| !contains_scalar(&result, v)) {
+                        return Proof::Wrong(format!(
+                            "`{name}` does not give {}, which the task needs next",
+                            plain(missing)
+                        ));
+                    }
+                }
             }
         }
         calls.push(CallOutcome { name: name.to_owned(), arguments, ok: true, value: result, wrote: after != before });
