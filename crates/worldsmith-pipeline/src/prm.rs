@@ -1,25 +1,27 @@
 //! `prm build`, `prm eval` and `prm search` as file-to-file functions (the step-level
 //! process-reward benchmark: [`worldsmith_prm`]).
 
-use crate::io::{json_lines, pretty_json, read_jsonl, write_atomic};
+use crate::io::{json_lines, pretty_json, read_jsonl, write_atomic, write_atomic_with};
 use crate::progress::Progress;
 use crate::stages::{StageReport, read_episodes, tasks_with_worlds, unique_ids};
 use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use worldsmith_core::episode::{Episode, Verdict};
+use worldsmith_core::episode::Episode;
 use worldsmith_core::prm::PairLine;
 use worldsmith_core::task::TaskLine;
 use worldsmith_engine::World;
 use worldsmith_prm::eval::{EvalReport, HeuristicPrm, LookaheadPrm, ModelPrm, Prm, RandomPrm, ScorerPrm, evaluate};
-use worldsmith_prm::layout::{Layout, Split, SplitConfig, render, split};
+use worldsmith_prm::layout::{Layout, Split, SplitBy, SplitConfig, render, split_key};
 use worldsmith_prm::path::GoldPath;
 use worldsmith_prm::search::{Guide, SearchConfig, SearchRow, search_all};
 use worldsmith_prm::{BuildConfig, PrmSummary, TaskInput, build};
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig};
+use worldsmith_trainer::split::assign_keys;
 
 /// Tasks with their worlds, their oracle episodes and whether those verified: what gold
 /// paths borrow from.
@@ -75,9 +77,15 @@ pub struct PrmBuildConfig {
     pub judges: Vec<worldsmith_llm::ChatConfig>,
 }
 
+/// Tasks built at once: pairs, episodes and gold paths of one chunk are held in memory,
+/// written, and dropped (a generated world's pair carries its tools: tens of kilobytes).
+const CHUNK: usize = 128;
+
 /// Builds pairs from `tasks` (and the failed episodes of `episodes`, or of a noisy rollout
 /// when none are given) and writes `out/pairs.jsonl`, `out/prm_summary.json`, and with a
-/// split `out/train.jsonl` and `out/test.jsonl`.
+/// split `out/train.jsonl` and `out/test.jsonl`. Tasks are processed in chunks (oracle,
+/// noisy episodes, pairs), so memory stays bounded however many tasks there are; the bytes
+/// do not depend on the chunk size.
 ///
 /// # Errors
 /// An input cannot be read, ids repeat, or an output cannot be written.
@@ -89,99 +97,137 @@ pub fn prm_build_files(
     worlds: &mut WorldCache,
     progress: &dyn Progress,
 ) -> Result<StageReport<PrmSummary>> {
-    progress.log("prm build: the gold paths (oracle episodes, verified)");
-    let (gold, errors) = GoldSet::load(tasks, worlds)?;
-    let mut report = build_with(&gold, tasks, episodes, out, config, progress)?;
-    report.errors.splice(0..0, errors);
-    Ok(report)
-}
-
-/// [`prm_build_files`] on gold paths already loaded.
-fn build_with(
-    gold: &GoldSet,
-    tasks: &Path,
-    episodes: &[PathBuf],
-    out: &Path,
-    config: &PrmBuildConfig,
-    progress: &dyn Progress,
-) -> Result<StageReport<PrmSummary>> {
-    let mut errors = Vec::new();
-    let episode_lines: Vec<Episode> = if episodes.is_empty() {
-        progress.log(&format!("prm build: {} noisy episodes per task for online pairs", config.trials));
-        let pairs: Vec<(World, TaskLine)> = gold.items.iter().map(|(w, t, _, _)| (w.clone(), t.clone())).collect();
-        let rollout = RolloutConfig {
-            policy: Policy::Noisy(config.noise),
-            trials: config.trials,
-            seed: config.build.seed,
-            ..RolloutConfig::default()
-        };
-        worldsmith_rollout::rollout(&pairs, &rollout).0
+    let (lines, errors) = read_jsonl::<TaskLine>(tasks, "task")?;
+    let ids: Vec<String> = lines.iter().map(|t| worldsmith_rollout::id_text(&t.id)).collect();
+    unique_ids(ids.iter().map(String::as_str), "task")?;
+    let (pairs, mut errors) = tasks_with_worlds((lines, errors), worlds);
+    let key = |w: &World, t: &TaskLine| (w.name().to_owned(), worldsmith_rollout::id_text(&t.id));
+    // Episodes given: grouped by their task; those of tasks not given are reported.
+    let given: Vec<Episode> = if episodes.is_empty() {
+        Vec::new()
     } else {
         let (lines, read_errors) = read_episodes(episodes)?;
         errors.extend(read_errors);
         unique_ids(lines.iter().map(|e| e.id.as_str()), "episode")?;
         lines
     };
-    // Failed episodes by (world, task id); an episode of a task not given is skipped.
-    let index: BTreeMap<(String, String), usize> = gold
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, (w, t, _, _))| ((w.name().to_owned(), worldsmith_rollout::id_text(&t.id)), i))
-        .collect();
-    let verdicts: Vec<(usize, Verdict)> = {
-        use rayon::prelude::*;
-        episode_lines
-            .par_iter()
-            .enumerate()
-            .filter_map(|(k, e)| {
-                let i = *index.get(&(e.world.clone(), worldsmith_rollout::id_text(&e.task.id)))?;
-                Some((k, worldsmith_verify::verify(e, &gold.items[i].0)))
-            })
-            .collect()
-    };
-    let mut failed: Vec<Vec<&Episode>> = vec![Vec::new(); gold.items.len()];
-    let mut judged = vec![false; episode_lines.len()];
-    for (k, verdict) in &verdicts {
-        judged[*k] = true;
-        let e = &episode_lines[*k];
-        if !verdict.success && verdict.valid {
-            let i = index[&(e.world.clone(), worldsmith_rollout::id_text(&e.task.id))];
-            failed[i].push(e);
+    let mut of_task: BTreeMap<(String, String), Vec<&Episode>> =
+        pairs.iter().map(|(w, t)| (key(w, t), Vec::new())).collect();
+    for e in &given {
+        match of_task.get_mut(&(e.world.clone(), worldsmith_rollout::id_text(&e.task.id))) {
+            Some(list) => list.push(e),
+            None => errors.push(format!("episode {}: its task is not in {}; skipped", e.id, tasks.display())),
         }
     }
-    for (e, _) in episode_lines.iter().zip(&judged).filter(|(_, j)| !**j) {
-        errors.push(format!("episode {}: its task is not in {}; skipped", e.id, tasks.display()));
-    }
-    let inputs: Vec<TaskInput<'_>> = gold
-        .items
-        .iter()
-        .zip(failed)
-        .map(|((world, task, oracle, ok), failed)| TaskInput { world, task, oracle, oracle_success: *ok, failed })
-        .collect();
-    progress.log(&format!("prm build: pairs of {} tasks, each label proven by execution", inputs.len()));
-    let (pairs, mut summary) = build(&inputs, &config.build);
+    // The split is decided by the tasks' keys before any pair exists.
+    let split_of: Option<BTreeMap<String, Split>> = config.split.as_ref().map(|c| {
+        let keys: Vec<String> = pairs.iter().map(|(w, t)| split_key(w.name(), &key(w, t).1, c.by)).collect();
+        keys.iter().cloned().zip(assign_keys(&keys, c)).collect()
+    });
+    let by = config.split.as_ref().map_or(SplitBy::Task, |c| c.by);
     let judges: Vec<ModelPrm> = config.judges.iter().map(model).collect();
-    if !judges.is_empty() {
-        progress.log(&format!("prm build: {} model judge(s) cross-check {} pairs", judges.len(), pairs.len()));
-    }
-    let pairs = worldsmith_prm::cross_check(pairs, &judges, config.build.seed, &mut summary);
     std::fs::create_dir_all(out)?;
-    write_atomic(&out.join("pairs.jsonl"), &json_lines(&rendered(&pairs, config.layout))?)?;
-    if let Some(split_config) = &config.split {
-        let assigned = split(&pairs, split_config);
-        for which in [Split::Train, Split::Test] {
-            let part: Vec<PairLine> =
-                pairs.iter().zip(&assigned).filter(|(_, s)| **s == which).map(|(p, _)| p.clone()).collect();
-            write_atomic(&out.join(format!("{}.jsonl", which.name())), &json_lines(&rendered(&part, config.layout))?)?;
+    progress.log(&format!("prm build: pairs of {} tasks, each label proven by execution", pairs.len()));
+    let bar = progress.bar(pairs.len(), "tasks");
+    let mut summary = PrmSummary::default();
+    let mut emit = |chunk: &[(World, TaskLine)], sinks: &mut [&mut dyn Write]| -> Result<()> {
+        let part = chunk_pairs(chunk, &of_task, episodes.is_empty(), config, &judges)?;
+        for pair in &part.0 {
+            let line = line_of(pair, config.layout)?;
+            sinks[0].write_all(&line)?;
+            if let Some(split_of) = &split_of {
+                let which = split_of.get(&split_key(&pair.world, &pair.task, by)).copied();
+                let sink = if which == Some(Split::Test) { 2 } else { 1 };
+                sinks[sink].write_all(&line)?;
+            }
         }
+        summary.merge(part.1);
+        bar.inc(chunk.len() as u64);
+        Ok(())
+    };
+    let pairs_path = out.join("pairs.jsonl");
+    if split_of.is_some() {
+        write_atomic_with(&pairs_path, |all| {
+            write_atomic_with(&out.join("train.jsonl"), |train| {
+                write_atomic_with(&out.join("test.jsonl"), |test| {
+                    pairs.chunks(CHUNK).try_for_each(|chunk| emit(chunk, &mut [&mut *all, &mut *train, &mut *test]))
+                })
+            })
+        })?;
+    } else {
+        write_atomic_with(&pairs_path, |all| pairs.chunks(CHUNK).try_for_each(|chunk| emit(chunk, &mut [all])))?;
     }
+    bar.finish();
     write_atomic(&out.join("prm_summary.json"), &pretty_json(&summary)?)?;
     Ok(StageReport { stats: summary, errors })
 }
 
-fn rendered(pairs: &[PairLine], layout: Layout) -> Vec<serde_json::Value> {
-    pairs.iter().map(|p| render(p, layout)).collect()
+/// One pair as a JSON line in `layout`.
+fn line_of(pair: &PairLine, layout: Layout) -> Result<Vec<u8>> {
+    let mut line = match layout {
+        Layout::Worldsmith => serde_json::to_vec(pair)?,
+        other => serde_json::to_vec(&render(pair, other))?,
+    };
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// The pairs of one chunk of tasks: their oracle episodes (verified), their failed episodes
+/// (given, or rolled out with the noisy policy), the pairs and the model judges' check.
+fn chunk_pairs(
+    chunk: &[(World, TaskLine)],
+    of_task: &BTreeMap<(String, String), Vec<&Episode>>,
+    roll_noisy: bool,
+    config: &PrmBuildConfig,
+    judges: &[ModelPrm],
+) -> Result<(Vec<PairLine>, PrmSummary)> {
+    use rayon::prelude::*;
+    let (oracle, _) = worldsmith_rollout::rollout(chunk, &RolloutConfig::default());
+    let noisy: Vec<Episode> = if roll_noisy {
+        let rollout = RolloutConfig {
+            policy: Policy::Noisy(config.noise),
+            trials: config.trials,
+            seed: config.build.seed,
+            ..RolloutConfig::default()
+        };
+        worldsmith_rollout::rollout(chunk, &rollout).0
+    } else {
+        Vec::new()
+    };
+    let mut candidates: Vec<(usize, &Episode)> = Vec::new();
+    for (i, (w, t)) in chunk.iter().enumerate() {
+        let given = &of_task[&(w.name().to_owned(), worldsmith_rollout::id_text(&t.id))];
+        candidates.extend(given.iter().map(|e| (i, *e)));
+    }
+    candidates.extend(noisy.iter().map(|e| {
+        let i = chunk.iter().position(|(_, t)| t.id == e.task.id).unwrap_or(0);
+        (i, e)
+    }));
+    let success: Vec<bool> =
+        oracle.par_iter().zip(chunk).map(|(e, (w, _))| worldsmith_verify::verify(e, w).success).collect();
+    let failed: Vec<bool> = candidates
+        .par_iter()
+        .map(|(i, e)| {
+            let v = worldsmith_verify::verify(e, &chunk[*i].0);
+            v.valid && !v.success
+        })
+        .collect();
+    let inputs: Vec<TaskInput<'_>> = chunk
+        .iter()
+        .zip(&oracle)
+        .zip(&success)
+        .enumerate()
+        .map(|(i, (((world, task), oracle), ok))| TaskInput {
+            world,
+            task,
+            oracle,
+            oracle_success: *ok,
+            failed: candidates.iter().zip(&failed).filter(|((j, _), f)| *j == i && **f).map(|((_, e), _)| *e).collect(),
+        })
+        .collect();
+    let (pairs, mut summary) = build(&inputs, &config.build);
+    let pairs = worldsmith_prm::cross_check(pairs, judges, config.build.seed, &mut summary);
+    Ok((pairs, summary))
 }
 
 /// The PRM `prm eval` measures.
@@ -372,7 +418,6 @@ pub fn prm_run_files(
     worlds: &mut WorldCache,
     progress: &dyn Progress,
 ) -> Result<StageReport<PrmRunSummary>> {
-    let (gold, mut errors) = GoldSet::load(tasks, worlds)?;
     let config = PrmBuildConfig {
         build: BuildConfig { seed, per_task: 8 },
         noise: Noise::default(),
@@ -381,7 +426,8 @@ pub fn prm_run_files(
         split: None,
         judges: Vec::new(),
     };
-    let built = build_with(&gold, tasks, episodes, out, &config, progress)?;
+    let built = prm_build_files(tasks, episodes, out, &config, worlds, progress)?;
+    let (gold, mut errors) = GoldSet::load(tasks, worlds)?;
     errors.extend(built.errors);
     let (pairs, read_errors) = read_jsonl::<PairLine>(&out.join("pairs.jsonl"), "pair")?;
     errors.extend(read_errors);

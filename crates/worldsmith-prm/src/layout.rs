@@ -68,16 +68,19 @@ fn template_ready(message: &Message) -> Message {
     m
 }
 
+/// The group a pair of `task` in `world` belongs to when splitting `by` task or world.
+#[must_use]
+pub fn split_key(world: &str, task: &str, by: SplitBy) -> String {
+    match by {
+        SplitBy::Task => format!("{world}\u{1f}{task}"),
+        SplitBy::World => world.to_owned(),
+    }
+}
+
 /// The split of each pair, grouped by its task or world (seeded; the rule of
 /// [`worldsmith_trainer::split::assign_keys`]).
 #[must_use]
 pub fn split(pairs: &[PairLine], config: &SplitConfig) -> Vec<Split> {
-    let keys: Vec<String> = pairs
-        .iter()
-        .map(|p| match config.by {
-            SplitBy::Task => format!("{}\u{1f}{}", p.world, p.task),
-            SplitBy::World => p.world.clone(),
-        })
-        .collect();
+    let keys: Vec<String> = pairs.iter().map(|p| split_key(&p.world, &p.task, config.by)).collect();
     worldsmith_trainer::split::assign_keys(&keys, config)
 }

@@ -198,7 +198,19 @@ pub fn build(inputs: &[TaskInput<'_>], config: &BuildConfig) -> (Vec<PairLine>, 
     (pairs, summary)
 }
 
+impl PrmSummary {
+    /// Adds the counts of another part of the same pair set (built in chunks).
+    pub fn merge(&mut self, other: PrmSummary) {
+        merge(self, other);
+    }
+}
+
 fn merge(into: &mut PrmSummary, from: PrmSummary) {
+    into.pairs += from.pairs;
+    for (k, v) in from.by_source {
+        *into.by_source.entry(k).or_default() += v;
+    }
+    into.kept.merge(&from.kept);
     into.tasks += from.tasks;
     for (k, v) in from.tasks_skipped {
         *into.tasks_skipped.entry(k).or_default() += v;
