@@ -31,6 +31,11 @@ pub struct Manifest {
     /// Whether a person wrote the world or a stage generated it.
     #[serde(default)]
     pub origin: Origin,
+    /// What people call the world (`Meridian Air`, `the Jumpseller API`): the name its
+    /// agents' system prompts use. Empty when not given (then [`crate::World::title`]
+    /// derives one from `name`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
     /// What the world is, for people and for task scenarios.
     #[serde(default)]
     pub description: String,
@@ -352,6 +357,7 @@ mod tests {
             name: "pets".into(),
             version: "1".into(),
             origin: Origin::Generated,
+            title: String::new(),
             description: String::new(),
             collections: IndexMap::from([("pets".to_owned(), collection)]),
             data: DataDecl { dir: Some("data".into()), ..DataDecl::default() },
