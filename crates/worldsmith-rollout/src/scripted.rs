@@ -305,7 +305,7 @@ fn state_answer(answer: &Answer, rng: &mut SplitMix64) -> String {
         (Value::Array(items), AnswerKind::List) => join(&items.iter().map(render).collect::<Vec<_>>()),
         (Value::Number(n), AnswerKind::Money) => money(n.as_f64().unwrap_or(0.0)),
         (Value::Bool(b), _) => (if *b { "yes" } else { "no" }).to_owned(),
-        (v, _) => render(v),
+        (v, _) => render(v).trim_end_matches('.').to_owned(),
     };
     let subject = answer.subject.as_deref().filter(|s| !s.is_empty());
     let pick = |rng: &mut SplitMix64, options: Vec<String>| options[rng.below(options.len() as u64) as usize].clone();
@@ -350,8 +350,8 @@ fn state_answer(answer: &Answer, rng: &mut SplitMix64) -> String {
             }
         }
         (Some(label), kind) => {
-            let is =
-                if label.ends_with('s') && !label.ends_with("ss") && !label.ends_with("us") { "are" } else { "is" };
+            let many = label.ends_with('s') && !label.ends_with("ss") && !label.ends_with("us");
+            let is = if many && !matches!(kind, AnswerKind::Number | AnswerKind::Money) { "are" } else { "is" };
             match subject {
                 Some(s) => {
                     let mut options = vec![
@@ -385,7 +385,7 @@ fn describe_call(action: &Action, seen: &str) -> String {
         .map(|m| {
             m.iter()
                 .filter(|(_, v)| said(seen, v))
-                .map(|(k, v)| format!("{} {}", k.replace('_', " "), spoken_value(v)))
+                .map(|(k, v)| format!("{} {}", crate::user::spoken(k), spoken_value(v)))
                 .collect()
         })
         .unwrap_or_default();
@@ -393,10 +393,16 @@ fn describe_call(action: &Action, seen: &str) -> String {
     if args.is_empty() { name } else { format!("{name} with {}", join(&args)) }
 }
 
-/// A value as said in a sentence: strings bare, lists joined with "and".
+/// A value as said in a sentence: strings bare, lists joined with "and", objects as their
+/// fields in words (`(product id P-1, quantity 2)`).
 fn spoken_value(value: &Value) -> String {
     match value {
         Value::Array(items) => join(&items.iter().map(spoken_value).collect::<Vec<_>>()),
+        Value::Object(map) => {
+            let parts: Vec<String> =
+                map.iter().map(|(k, v)| format!("{} {}", crate::user::spoken(k), spoken_value(v))).collect();
+            format!("({})", parts.join(", "))
+        }
         other => render(other),
     }
 }
@@ -496,7 +502,7 @@ mod tests {
         assert!(seen.len() >= 3, "{seen:?}");
         let mut flag = Answer::infer(json!(false), Some("refundable".to_owned()));
         flag.subject = Some("reservation R-1".to_owned());
-        assert!(state_answer(&flag, rng).contains("reservation R-1 is not refundable"));
+        assert!(state_answer(&flag, rng).to_lowercase().contains("reservation r-1 is not refundable"));
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub(crate) fn sample(
     let mut options = vec![first];
     let mut repeated = None;
     let mut written: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut noop = None;
+    let mut tried: Vec<usize> = Vec::new();
     loop {
         // The next call: the first option, in random order, whose grounded call is new.
         rng.shuffle(&mut options);
@@ -107,7 +109,22 @@ pub(crate) fn sample(
                     // something (no second call setting what is already set).
                     let fields = written_fields(&before, session.state());
                     if fields.is_empty() {
-                        return Err(Reject::new(Rejection::NoChange, format!("{name} {arguments} changes nothing")));
+                        // Not a step of the task: the walk tries another way on.
+                        noop = Some(format!("{name} {arguments} changes nothing"));
+                        // Undone, so that nothing of it (a record's place in its
+                        // collection) shows in later results.
+                        session.set_state(before);
+                        options.retain(|&o| o != current);
+                        tried.push(current);
+                        if options.is_empty() && steps.is_empty() && tried.len() < 8 {
+                            // Another start, when the first one could only do nothing.
+                            let left: Vec<usize> = starts.iter().copied().filter(|s| !tried.contains(s)).collect();
+                            options.extend(rng.pick(&left).copied());
+                        }
+                        if options.is_empty() {
+                            break;
+                        }
+                        continue;
                     }
                     for field in fields {
                         if !written.insert(field.clone()) {
@@ -155,6 +172,9 @@ pub(crate) fn sample(
     if steps.len() < min {
         if let Some(call) = repeated {
             return Err(Reject::new(Rejection::RepeatedCall, call));
+        }
+        if let Some(call) = noop {
+            return Err(Reject::new(Rejection::NoChange, call));
         }
         let names: Vec<&str> = steps.iter().map(|s| tools[s.tool].name.as_str()).collect();
         return Err(Reject::new(
