@@ -38,6 +38,7 @@ pub mod canonical;
 pub mod digest;
 pub mod episode;
 pub mod ident;
+pub mod intent;
 pub mod prose;
 pub mod rng;
 pub mod suggest;

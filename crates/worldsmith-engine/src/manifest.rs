@@ -286,6 +286,20 @@ impl Op {
     pub fn writes(&self) -> bool {
         matches!(self, Op::Create { .. } | Op::Update { .. } | Op::Delete { .. })
     }
+
+    /// What the operation does, as the rules of a tool's intent know it
+    /// ([`worldsmith_core::intent::tool_intent`]).
+    #[must_use]
+    pub fn kind(&self) -> worldsmith_core::intent::OpKind {
+        use worldsmith_core::intent::OpKind;
+        match self {
+            Op::Get { .. } => OpKind::Get,
+            Op::List { .. } | Op::Search { .. } => OpKind::List,
+            Op::Create { .. } => OpKind::Create,
+            Op::Update { .. } => OpKind::Update,
+            Op::Delete { .. } => OpKind::Delete,
+        }
+    }
 }
 
 /// One filter of a search.

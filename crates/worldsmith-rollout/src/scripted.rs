@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use worldsmith_core::canonical::contains_scalar;
 use worldsmith_core::ident::looks_like_id;
+use worldsmith_core::intent::tool_intent;
 use worldsmith_core::prose::{and_list as join, plain as render};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_core::task::{Action, Answer, AnswerKind, TaskLine};
@@ -33,6 +34,8 @@ struct PlannedCall {
     action: Action,
     /// Writes need the user's confirmation first.
     write: bool,
+    /// What the call does, in words ("cancel the order").
+    does: String,
     /// A deliberate mistake of the `noisy` policy (its made-up arguments are the mistake).
     mistake: bool,
 }
@@ -54,7 +57,7 @@ pub struct Scripted {
     asked: Vec<String>,
     confirmed: bool,
     done: bool,
-    /// Chooses among phrasings (seeded by the task, and for `noisy` by the trial).
+    /// Chooses among phrasings (a stream of the task id, the same for both policies).
     words: SplitMix64,
 }
 
@@ -104,7 +107,8 @@ impl Scripted {
                 }
             }
         }
-        let words = SplitMix64::for_stream(rng.next_u64(), &format!("words/{}", task_id(task)));
+        // The oracle's phrasings: a noisy episode without mistakes is the oracle's.
+        let words = SplitMix64::for_stream(0, &format!("words/{}", task_id(task)));
         Scripted::with_plan(world, task, plan, words)
     }
 
@@ -113,7 +117,8 @@ impl Scripted {
             .into_iter()
             .map(|(action, mistake)| {
                 let write = world.tool(&action.name).is_some_and(|t| t.effect() == Effect::Write);
-                PlannedCall { action, write, mistake }
+                let does = what_it_does(world, &action.name);
+                PlannedCall { action, write, does, mistake }
             })
             .collect();
         let facts = task
@@ -169,7 +174,7 @@ impl Agent for Scripted {
                 self.confirmed = true;
                 return Ok(Turn::Text(format!(
                     "Next I will {}. Shall I go ahead? (yes/no)",
-                    describe_call(&step.action, &seen)
+                    describe_call(&step.action, &step.does, &seen)
                 )));
             }
             let step = self.plan.pop_front().expect("a step");
@@ -376,9 +381,21 @@ fn capitalized(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// What a tool does, in words ([`worldsmith_core::intent`]): "cancel the order", "delete
+/// an existing promotion", never the tool's machine name when that does not read as
+/// English.
+fn what_it_does(world: &World, name: &str) -> String {
+    let Some(tool) = world.tool(name) else { return name.replace(['_', '-'], " ") };
+    let op = world.manifest().tools.iter().find(|d| d.name == name).and_then(|d| d.op.as_ref());
+    let write = tool.effect() == Effect::Write;
+    let intent = tool_intent(name, tool.description(), op.map(|o| (o.kind(), o.collection())), write);
+    let object = intent.object_phrase();
+    if object.is_empty() { intent.verb } else { format!("{} {object}", intent.verb) }
+}
+
 /// One call in words, with the arguments already seen in the conversation:
-/// "cancel order with order id ORD-1 and reason ordered by mistake".
-fn describe_call(action: &Action, seen: &str) -> String {
+/// "cancel the order with order id ORD-1 and reason ordered by mistake".
+fn describe_call(action: &Action, does: &str, seen: &str) -> String {
     let args: Vec<String> = action
         .arguments
         .as_object()
@@ -389,8 +406,7 @@ fn describe_call(action: &Action, seen: &str) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    let name = action.name.replace(['_', '-'], " ");
-    if args.is_empty() { name } else { format!("{name} with {}", join(&args)) }
+    if args.is_empty() { does.to_owned() } else { format!("{does} with {}", join(&args)) }
 }
 
 /// A value as said in a sentence: strings bare, lists joined with "and", objects as their
@@ -463,12 +479,13 @@ mod tests {
             name: "cancel_order".to_owned(),
             arguments: json!({"order_id": "ORD-1", "reason": "no longer needed"}),
         };
-        assert_eq!(describe_call(&a, "order ord-1 please"), "cancel order with order id ORD-1");
+        let does = "cancel the order";
+        assert_eq!(describe_call(&a, does, "order ord-1 please"), "cancel the order with order id ORD-1");
         assert_eq!(
-            describe_call(&a, "order ord-1, no longer needed"),
-            "cancel order with order id ORD-1 and reason no longer needed"
+            describe_call(&a, does, "order ord-1, no longer needed"),
+            "cancel the order with order id ORD-1 and reason no longer needed"
         );
-        assert_eq!(describe_call(&a, ""), "cancel order");
+        assert_eq!(describe_call(&a, does, ""), "cancel the order");
     }
 
     #[test]

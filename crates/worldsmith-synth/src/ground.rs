@@ -24,12 +24,12 @@
 //! chain has not seen (so the write changes something), then at results.
 
 use crate::graph::{JsonType, ToolGraph, schema_types};
-use crate::intent::{Intent, param_noun, tool_intent};
 use crate::rng::Rng;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::ident::{is_id_list_name, is_id_name};
+use worldsmith_core::intent::{Intent, param_noun, tool_intent};
 use worldsmith_engine::manifest::Effect;
 use worldsmith_engine::{State, World};
 
@@ -207,7 +207,7 @@ impl<'w> Context<'w> {
                 let op = decl.and_then(|d| d.op.as_ref());
                 let collection = op.map(worldsmith_engine::manifest::Op::collection);
                 let write = t.effect() == Effect::Write;
-                let intent = tool_intent(t.name(), t.description(), op, write);
+                let intent = tool_intent(t.name(), t.description(), op.map(|o| (o.kind(), o.collection())), write);
                 let required_names: BTreeSet<String> =
                     crate::graph::required_inputs(params).into_iter().map(|(n, _)| n).collect();
                 let filters: Vec<Param> = if write {

@@ -66,16 +66,15 @@ pub mod graph;
 mod chain;
 mod distract;
 mod ground;
-mod intent;
 pub mod paraphrase;
 mod rng;
 mod text;
 
 pub use distract::{FAR, NEAR};
 pub use graph::{EdgeSource, ToolGraph, data_flow_edges};
-pub use intent::placeholder_tokens;
 pub use paraphrase::{ParaphraseStats, paraphrase};
 pub use text::PERSONAS;
+pub use worldsmith_core::intent::placeholder_tokens;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -169,9 +168,6 @@ pub enum Rejection {
     /// A write changed a field of a record that an earlier write of the chain had changed
     /// (the same phone number changed again, a dispute opened and then withdrawn).
     RepeatedWrite,
-    /// The goal still reads as a machine's (identifiers, HTTP method words, repeated words;
-    /// see [`placeholder_tokens`]).
-    Placeholder,
 }
 
 impl Rejection {
@@ -190,7 +186,6 @@ impl Rejection {
             Rejection::NoAnswer => "no_answer",
             Rejection::ReplayMismatch => "replay_mismatch",
             Rejection::RepeatedWrite => "repeated_write",
-            Rejection::Placeholder => "placeholder",
         }
     }
 }

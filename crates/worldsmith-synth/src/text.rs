@@ -4,7 +4,7 @@
 //! Every value the user must give is described by where it came from: a fact they know
 //! (`order ORD-00236`), or a path through earlier results (`the order placed on 2026-11-20
 //! of the customer with email ada@mail.test`), so an agent can find it with the tools.
-//! Writes become requests, phrased from what the tool does ([`crate::intent`]: "I want to
+//! Writes become requests, phrased from what the tool does ([`worldsmith_core::intent`]: "I want to
 //! cancel order ORD-00236 with reason \"ordered by mistake\"."); reads whose results no
 //! later call uses become questions about fields named as English ("What is the credit
 //! limit of account ACC-0001?", "Is reservation F94EW4 refundable?"), whose answers are
@@ -16,12 +16,12 @@
 //! so the agent must ask for it and the scripted user gives it when asked.
 
 use crate::ground::{Context, Selector, Source, Step, id_like};
-use crate::intent::{BoolForm, bool_form, field_label};
 use crate::rng::Rng;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::ident::{looks_like_id, phrase, singular};
+use worldsmith_core::intent::{BoolForm, bool_form, field_label};
 use worldsmith_core::task::{Answer, AnswerKind, Hop, Persona, Scenario};
 
 /// The simulated users' manners ([`Persona::description`] of each).
@@ -450,7 +450,7 @@ pub(crate) fn question(
                 .iter()
                 .map(|&k| subject_answer(candidates[k].value.clone(), &candidates[k].label, &said))
                 .collect();
-            let plural = picked.len() > 1 || names.iter().any(|n| crate::intent::plural(n));
+            let plural = picked.len() > 1 || names.iter().any(|n| worldsmith_core::intent::plural(n));
             Some((ask(&join(&names), plural, &subject, rng), answers))
         }
         Value::Array(items) if !items.is_empty() => {
@@ -756,11 +756,18 @@ fn sentences(
     const ALSO: &[&str] = &["Also: ", "Also, ", "And ", "One more thing: "];
     let (openers, closing) = request_openers(persona);
     let mut sentences: Vec<String> = Vec::new();
+    let mut said: Vec<String> = Vec::new();
     let mut answers = Vec::new();
     let mut requests = 0;
     for (i, step) in steps.iter().enumerate() {
         if ctx.tools[step.tool].write {
             let r = request(ctx, steps, i, facts);
+            // Two writes that read the same ("create a store for merchant M. Then create a
+            // store for merchant M.") make no task a person would ask for.
+            if said.contains(&r) {
+                return None;
+            }
+            said.push(r.clone());
             let sentence = if sentences.is_empty() {
                 let (open, close) = *rng.pick(openers).unwrap_or(&openers[0]);
                 if open.is_empty() { format!("{}{close}", capitalized(&r)) } else { format!("{open}{r}{close}") }

@@ -10,6 +10,7 @@ mod hardening;
 mod llm;
 mod semantics;
 mod stages;
+mod tasks;
 mod tau_retail;
 mod trainer;
 mod trust;

@@ -1,4 +1,5 @@
 //! How tools, parameters and fields read in English, and how to tell a goal that does not.
+//! Synthesis writes goals with it; the scripted agents describe calls with it.
 //!
 //! A tool's **intent** is a verb and an object ("cancel" "order", "delete" "an existing
 //! promotion"), taken from the first source that reads as English: the tool's name when its
@@ -13,8 +14,22 @@
 //! (`fundingBalanceAccountId`, `id_json`), HTTP method words used as nouns ("Suppliers
 //! Post"), repeated words ("follows follow"); values, which are data, are masked first.
 
-use worldsmith_core::ident::{phrase, singular};
-use worldsmith_engine::manifest::Op;
+use crate::ident::{phrase, singular};
+
+/// What a declarative operation does, for a tool's intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Reads one record.
+    Get,
+    /// Lists or searches records.
+    List,
+    /// Creates a record.
+    Create,
+    /// Updates a record.
+    Update,
+    /// Deletes a record.
+    Delete,
+}
 
 /// Verbs a tool name or summary may start with (base forms).
 const VERBS: &[&str] = &[
@@ -150,7 +165,7 @@ const DETERMINERS: &[&str] =
 
 /// What a tool does, as a verb and its object (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Intent {
+pub struct Intent {
     /// The verb, lower case, base form: `cancel`.
     pub verb: String,
     /// The object, as words (may start with its own article): `order`, `an existing promotion`.
@@ -160,41 +175,49 @@ pub(crate) struct Intent {
 impl Intent {
     /// The object with an article when it has none: `the order`, `a new block`,
     /// `the orders`.
-    pub(crate) fn object_phrase(&self) -> String {
-        if self.object.is_empty() {
+    #[must_use]
+    pub fn object_phrase(&self) -> String {
+        let object = match self.object.split_once(' ') {
+            Some((first, rest)) if first == self.verb => rest,
+            _ => self.object.as_str(),
+        };
+        if object.is_empty() {
             return String::new();
         }
-        let first = self.object.split(' ').next().unwrap_or("");
+        let first = object.split(' ').next().unwrap_or("");
         if DETERMINERS.contains(&first) {
-            return self.object.clone();
+            return object.to_owned();
         }
-        if CREATING.contains(&self.verb.as_str()) && !plural(&self.object) {
-            let article = if self.object.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-            format!("{article} {}", self.object)
+        if CREATING.contains(&self.verb.as_str()) && !plural(object) {
+            let article = if object.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            format!("{article} {object}")
         } else {
-            format!("the {}", self.object)
+            format!("the {object}")
         }
     }
 
     /// The object without a leading article (`an existing promotion` -> `existing
-    /// promotion`).
-    pub(crate) fn bare_object(&self) -> String {
+    /// promotion`), nor the verb said again (`update` `update group` -> `group`).
+    #[must_use]
+    pub fn bare_object(&self) -> String {
         let mut words: Vec<&str> = self.object.split(' ').filter(|w| !w.is_empty()).collect();
-        while words.len() > 1 && matches!(words[0], "a" | "an" | "the" | "one") {
+        while words.len() > 1 && (matches!(words[0], "a" | "an" | "the" | "one") || words[0] == self.verb) {
             words.remove(0);
         }
         words.join(" ")
     }
 }
 
-/// The intent of a tool (see the module documentation).
-pub(crate) fn tool_intent(name: &str, description: &str, op: Option<&Op>, write: bool) -> Intent {
+/// The intent of a tool (see the module documentation): `op` is its declarative operation
+/// and that operation's collection, when it has one.
+#[must_use]
+pub fn tool_intent(name: &str, description: &str, op: Option<(OpKind, &str)>, write: bool) -> Intent {
     let named = from_name(name);
     if named.is_some() {
         return named.unwrap_or_else(|| unreachable!());
     }
     let described = || from_description(description, write);
-    let operated = || op.and_then(from_op);
+    let operated = || op.and_then(|(kind, collection)| from_op(kind, collection));
     let found = if write { described().or_else(operated) } else { operated().or_else(described) };
     found.unwrap_or_else(|| from_method_words(name, write))
 }
@@ -280,18 +303,18 @@ fn base_verb(word: &str, write: bool) -> Option<String> {
 }
 
 /// From a declarative operation: `get` on `promotions` -> (get, promotion).
-fn from_op(op: &Op) -> Option<Intent> {
-    let collection = phrase(op.collection());
+fn from_op(op: OpKind, collection: &str) -> Option<Intent> {
+    let collection = phrase(collection);
     if collection.is_empty() || collection.split(' ').any(|w| JUNK.contains(&w.to_lowercase().as_str())) {
         return None;
     }
     let one = singular_phrase(&collection);
     let (verb, object) = match op {
-        Op::Get { .. } => ("get", one),
-        Op::List { .. } | Op::Search { .. } => ("list", collection),
-        Op::Create { .. } => ("create", format!("new {one}")),
-        Op::Update { .. } => ("update", one),
-        Op::Delete { .. } => ("delete", one),
+        OpKind::Get => ("get", one),
+        OpKind::List => ("list", collection),
+        OpKind::Create => ("create", format!("new {one}")),
+        OpKind::Update => ("update", one),
+        OpKind::Delete => ("delete", one),
     };
     Some(Intent { verb: verb.to_owned(), object })
 }
@@ -341,13 +364,15 @@ fn repeats(words: &[&str]) -> bool {
 }
 
 /// Whether a phrase names several things (its last word is a plural).
-pub(crate) fn plural(object: &str) -> bool {
+#[must_use]
+pub fn plural(object: &str) -> bool {
     let last = object.rsplit(' ').next().unwrap_or("");
     singular(last) != last
 }
 
 /// A phrase with its last word in the singular: `price margins` -> `price margin`.
-pub(crate) fn singular_phrase(text: &str) -> String {
+#[must_use]
+pub fn singular_phrase(text: &str) -> String {
     match text.rsplit_once(' ') {
         Some((head, last)) => format!("{head} {}", singular(last)),
         None => singular(text),
@@ -357,7 +382,8 @@ pub(crate) fn singular_phrase(text: &str) -> String {
 /// The thing an id parameter names, as words: `payment_method_id` -> `payment method`,
 /// `contentSubmissionID` -> `content submission`, `item_ids` -> `items`; a bare `id` names
 /// the collection's record (`promotion`), else `record`.
-pub(crate) fn param_noun(name: &str, collection: Option<&str>) -> String {
+#[must_use]
+pub fn param_noun(name: &str, collection: Option<&str>) -> String {
     let stripped = [("_ids", true), ("Ids", true), ("IDs", true), ("_id", false), ("Id", false), ("ID", false)]
         .iter()
         .find_map(|(suffix, many)| name.strip_suffix(suffix).map(|s| (s, *many)));
@@ -388,7 +414,8 @@ fn acronyms(text: &str) -> String {
 /// limit`, `placed_on` -> `placed date`, `booked_at` -> `booked time`, `is_refundable` ->
 /// `refundable`; a key that is data, not a field name (`{"Fleece Jacket": 3}`), is
 /// `entry "Fleece Jacket"`.
-pub(crate) fn field_label(field: &str) -> String {
+#[must_use]
+pub fn field_label(field: &str) -> String {
     let identifier = !field.is_empty()
         && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
         && field.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
@@ -411,7 +438,7 @@ pub(crate) fn field_label(field: &str) -> String {
 
 /// How a yes/no question about a boolean field reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BoolForm {
+pub enum BoolForm {
     /// "Is the reservation refundable?" (an adjective or participle).
     Is,
     /// "Does the account have overdraft protection?" (`has_x`).
@@ -421,7 +448,8 @@ pub(crate) enum BoolForm {
 }
 
 /// The form of a boolean field's question.
-pub(crate) fn bool_form(field: &str) -> BoolForm {
+#[must_use]
+pub fn bool_form(field: &str) -> BoolForm {
     if field.starts_with("has_") || (field.starts_with("has") && field[3..].starts_with(char::is_uppercase)) {
         return BoolForm::Has;
     }
@@ -555,6 +583,8 @@ mod tests {
         assert_eq!(bool_form("roaming"), BoolForm::On);
         assert_eq!(Intent { verb: "create".into(), object: "order".into() }.object_phrase(), "an order");
         assert_eq!(Intent { verb: "list".into(), object: "orders".into() }.object_phrase(), "the orders");
+        let again = Intent { verb: "update".into(), object: "update group".into() };
+        assert_eq!((again.object_phrase(), again.bare_object()), ("the group".into(), "group".into()));
     }
 
     #[test]
