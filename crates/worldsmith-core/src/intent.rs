@@ -144,6 +144,45 @@ const VERBS: &[&str] = &[
     "void",
     "waive",
     "withdraw",
+    "sell",
+    "buy",
+    "purchase",
+    "reserve",
+    "rent",
+    "order",
+    "ship",
+    "rate",
+    "review",
+    "follow",
+    "unfollow",
+    "like",
+    "unlike",
+    "star",
+    "unstar",
+    "tag",
+    "untag",
+    "vote",
+    "reply",
+    "comment",
+    "join",
+    "leave",
+    "pin",
+    "unpin",
+    "print",
+    "scan",
+    "convert",
+    "translate",
+    "merge",
+    "split",
+    "deploy",
+    "restart",
+    "reboot",
+    "rotate",
+    "refresh",
+    "deposit",
+    "donate",
+    "fund",
+    "exchange",
 ];
 
 /// Words that make a name or summary read as a machine's, not a person's.
@@ -226,7 +265,7 @@ pub fn tool_intent(name: &str, description: &str, op: Option<(OpKind, &str)>, wr
 fn from_name(name: &str) -> Option<Intent> {
     let p = phrase(name);
     let words: Vec<&str> = p.split(' ').collect();
-    if !(2..=5).contains(&words.len()) || !VERBS.contains(&words[0]) {
+    if !(1..=5).contains(&words.len()) || !VERBS.contains(&words[0]) {
         return None;
     }
     let rest = &words[1..];
@@ -547,6 +586,7 @@ mod tests {
             ("cancel".into(), "order".into())
         );
         assert_eq!(intent("createBlock", "Create a new Block", true), ("create".into(), "block".into()));
+        assert_eq!(intent("sell", "Sell units of an active item.", true), ("sell".into(), String::new()));
         assert_eq!(
             intent("delete_promotions_id_json", "Delete an existing Promotion", true),
             ("delete".into(), "an existing promotion".into())
