@@ -279,7 +279,7 @@ fn from_name(name: &str) -> Option<Intent> {
 }
 
 /// The first clause of a summary: "Delete an existing Promotion." -> (delete, an existing
-/// promotion); "Retrieves a TransportInfobip resource." -> (retrieve, a transport infobip).
+/// promotion); "Retrieves a `TransportInfobip` resource." -> (retrieve, a transport infobip).
 fn from_description(description: &str, write: bool) -> Option<Intent> {
     let first = description.trim().split(['\n', '(', ':', ';', ',']).next()?.split(". ").next()?.trim();
     let first = first.trim_end_matches('.').split(" - ").next()?.trim();

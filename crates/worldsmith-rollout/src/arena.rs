@@ -140,7 +140,7 @@ fn needs_user(scenario: &Scenario, gold: &[Action]) -> bool {
     let withheld: Vec<&Value> = scenario.withheld.iter().filter_map(|n| scenario.known_facts.get(n)).collect();
     gold.iter().filter_map(|a| a.arguments.as_object()).flat_map(|m| m.values()).any(|value| {
         let same = |fact: &&Value| worldsmith_core::canonical::json_eq(fact, value);
-        withheld.iter().any(|f| same(f)) || scenario.known_facts.values().any(|fact| same(&fact) && !stated(fact))
+        withheld.iter().any(&same) || scenario.known_facts.values().any(|fact| same(&fact) && !stated(fact))
     })
 }
 

@@ -435,7 +435,7 @@ pub(crate) fn question(
             let first = &candidates[order[0]];
             if let Some(form) = first.form {
                 facts.asked.push((first.label.clone(), first.value.clone()));
-                let answer = subject_answer(first.value.clone(), &first.label, &said);
+                let answer = subject_answer(first.value.clone(), &first.label, said.as_ref());
                 return Some((yes_no(form, &first.label, &subject), vec![answer]));
             }
             let others: Vec<usize> = order[1..].iter().copied().filter(|&k| candidates[k].form.is_none()).collect();
@@ -448,7 +448,7 @@ pub(crate) fn question(
             let names: Vec<String> = picked.iter().map(|&k| candidates[k].label.clone()).collect();
             let answers = picked
                 .iter()
-                .map(|&k| subject_answer(candidates[k].value.clone(), &candidates[k].label, &said))
+                .map(|&k| subject_answer(candidates[k].value.clone(), &candidates[k].label, said.as_ref()))
                 .collect();
             let plural = picked.len() > 1 || names.iter().any(|n| worldsmith_core::intent::plural(n));
             Some((ask(&join(&names), plural, &subject, rng), answers))
@@ -558,9 +558,9 @@ fn safe_subject(subject: &str, facts: &Facts) -> Option<String> {
 }
 
 /// An answer about a field of `subject`.
-fn subject_answer(value: Value, label: &str, subject: &Option<String>) -> Answer {
+fn subject_answer(value: Value, label: &str, subject: Option<&String>) -> Answer {
     let mut answer = Answer::infer(value, Some(label.to_owned()));
-    answer.subject = subject.clone();
+    answer.subject = subject.cloned();
     answer
 }
 
