@@ -89,6 +89,9 @@ impl Scripted {
                     args.retain(|_, v| !needs.iter().any(|n| uses(v, n)));
                     plan.push((Action { name: action.name.clone(), arguments: Value::Object(args) }, true));
                 }
+                // No other mistake here: it would show the fact before the user gave it.
+                plan.push((action.clone(), false));
+                continue;
             }
             if rng.unit() >= noise.mistake_rate {
                 plan.push((action.clone(), false));
@@ -220,7 +223,15 @@ fn said(seen: &str, value: &Value) -> bool {
     match value {
         Value::Array(items) => items.iter().all(|v| said(seen, v)),
         Value::Object(map) => map.values().all(|v| said(seen, v)),
-        v => seen.contains(&render(v).to_lowercase()),
+        v => {
+            // As a whole token: `CUS-0118` is not said by a made-up `CUS-0118-X`.
+            let needle = render(v).to_lowercase();
+            let part = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            !needle.is_empty()
+                && seen.match_indices(&needle).any(|(at, _)| {
+                    !part(seen[..at].chars().next_back()) && !part(seen[at + needle.len()..].chars().next())
+                })
+        }
     }
 }
 
@@ -486,6 +497,8 @@ mod tests {
             "cancel the order with order id ORD-1 and reason no longer needed"
         );
         assert_eq!(describe_call(&a, does, ""), "cancel the order");
+        assert!(!said("customers `cus-0118-x` not found", &json!("CUS-0118")));
+        assert!(said("my customer id is cus-0118.", &json!("CUS-0118")));
     }
 
     #[test]

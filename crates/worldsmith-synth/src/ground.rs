@@ -223,7 +223,7 @@ impl<'w> Context<'w> {
                                 && !NOT_FILTERS.contains(&name.to_lowercase().as_str())
                                 && matches!(
                                     schema.get("type").and_then(Value::as_str),
-                                    Some("string" | "integer" | "number" | "boolean")
+                                    Some("string" | "integer" | "number")
                                 )
                                 && schema.get("format").is_none_or(|f| f != "date-time")
                         })

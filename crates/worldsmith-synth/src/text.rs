@@ -405,7 +405,7 @@ pub(crate) fn question(
             for (f, v) in fields {
                 if scalar(v) && !given(v) && !id_like(f) && still(&[f], v) {
                     let form = v.is_boolean().then(|| bool_form(f));
-                    candidates.push(Field { label: field_label(f), value: v.clone(), form });
+                    candidates.push(Field { label: dated_label(f, v), value: v.clone(), form });
                 } else if let Value::Object(inner) = v {
                     for (g, x) in inner {
                         if scalar(x) && !x.is_boolean() && !given(x) && !id_like(g) && still(&[f, g], x) {
@@ -555,6 +555,17 @@ fn safe_subject(subject: &str, facts: &Facts) -> Option<String> {
         !w.chars().any(|c| c.is_ascii_digit()) || known.contains(&w.to_lowercase())
     });
     safe.then(|| subject.to_owned())
+}
+
+/// A field's label, with `date` after a bare participle that holds a date (`created` ->
+/// `created date`, so a question never asks for "the created of" something).
+fn dated_label(field: &str, value: &Value) -> String {
+    let label = field_label(field);
+    let dated = value.as_str().is_some_and(|s| {
+        let b = s.as_bytes();
+        b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-'
+    });
+    if dated && !label.contains(' ') && label.ends_with("ed") { format!("{label} date") } else { label }
 }
 
 /// An answer about a field of `subject`.
@@ -823,6 +834,8 @@ mod tests {
         assert_eq!(uncapitalized("ID of it"), "ID of it");
         assert_eq!(uncapitalized("I need it."), "I need it.");
         assert_eq!(yes_no(BoolForm::Is, "refundable", "reservation R-1"), "Is reservation R-1 refundable?");
+        assert_eq!(dated_label("created", &json!("2026-01-02T10:00:00Z")), "created date");
+        assert_eq!(dated_label("created", &json!("alice")), "created");
         assert_eq!(yes_no(BoolForm::On, "roaming", "line L-1"), "Is roaming on for line L-1?");
     }
 
