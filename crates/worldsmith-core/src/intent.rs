@@ -199,8 +199,10 @@ const CREATING: &[&str] = &[
 ];
 
 /// Words that start an object that needs no article of ours.
-const DETERMINERS: &[&str] =
-    &["a", "an", "the", "all", "one", "some", "every", "each", "my", "your", "its", "their", "this", "these", "new"];
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "all", "one", "some", "every", "each", "my", "your", "its", "their", "this", "these", "new",
+    "or", "and",
+];
 
 /// What a tool does, as a verb and its object (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,10 +404,12 @@ fn repeats(words: &[&str]) -> bool {
     words.windows(2).any(|w| singular(&w[0].to_lowercase()) == singular(&w[1].to_lowercase()))
 }
 
-/// Whether a phrase names several things (its last word is a plural).
+/// Whether a phrase names several things: its head (the last word before any "of") is a
+/// plural (`fees`, not `label of the balances`).
 #[must_use]
 pub fn plural(object: &str) -> bool {
-    let last = object.rsplit(' ').next().unwrap_or("");
+    let head = object.split(" of ").next().unwrap_or(object);
+    let last = head.rsplit(' ').next().unwrap_or("");
     singular(last) != last
 }
 
@@ -623,6 +627,9 @@ mod tests {
         assert_eq!(bool_form("roaming"), BoolForm::On);
         assert_eq!(Intent { verb: "create".into(), object: "order".into() }.object_phrase(), "an order");
         assert_eq!(Intent { verb: "list".into(), object: "orders".into() }.object_phrase(), "the orders");
+        assert!(plural("change fees") && !plural("label of the balances") && !plural("status"));
+        let either = Intent { verb: "refund".into(), object: "or cancel a payment".into() };
+        assert_eq!(either.object_phrase(), "or cancel a payment");
         let again = Intent { verb: "update".into(), object: "update group".into() };
         assert_eq!((again.object_phrase(), again.bare_object()), ("the group".into(), "group".into()));
     }

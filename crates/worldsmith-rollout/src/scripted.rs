@@ -366,7 +366,7 @@ fn state_answer(answer: &Answer, rng: &mut SplitMix64) -> String {
             }
         }
         (Some(label), kind) => {
-            let many = label.ends_with('s') && !label.ends_with("ss") && !label.ends_with("us");
+            let many = worldsmith_core::intent::plural(label);
             let is = if many && !matches!(kind, AnswerKind::Number | AnswerKind::Money) { "are" } else { "is" };
             match subject {
                 Some(s) => {
