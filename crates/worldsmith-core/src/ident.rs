@@ -42,6 +42,47 @@ pub fn words(identifier: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// An identifier as the words a sentence uses for it: `credit_limit` -> `credit limit`,
+/// `creditLimit` -> `credit limit`, `contentSubmissionID` -> `content submission ID`,
+/// `getTSIGKey` -> `get TSIG key`, `BillingAddress4` -> `billing address4`,
+/// `address.city` -> `address city`. Words are lower case but for acronyms (two or more
+/// capitals), which stay as they are; `Id`/`id` reads `ID` only inside an acronym run.
+#[must_use]
+pub fn phrase(identifier: &str) -> String {
+    let chars: Vec<char> = identifier.chars().collect();
+    let mut tokens: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if let Some(&prev) = current.chars().last().as_ref() {
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            let boundary = (prev.is_lowercase() && c.is_uppercase())
+                || (prev.is_uppercase() && c.is_uppercase() && next_lower)
+                || (prev.is_ascii_digit() && c.is_uppercase());
+            if boundary {
+                tokens.push(std::mem::take(&mut current));
+            }
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+        .into_iter()
+        .map(|t| {
+            let upper = t.chars().filter(|c| c.is_uppercase()).count();
+            if upper >= 2 && t.chars().all(|c| c.is_uppercase() || c.is_ascii_digit()) { t } else { t.to_lowercase() }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether a parameter or field name denotes one record's id: `id`, `order_id`, `orderId`.
 #[must_use]
 pub fn is_id_name(name: &str) -> bool {
@@ -102,6 +143,14 @@ mod tests {
         assert_eq!(words("zipCode"), "zip code");
         assert_eq!(words("placed_on"), "placed on");
         assert_eq!(words("order2Id"), "order2 id");
+        assert_eq!(phrase("credit_limit"), "credit limit");
+        assert_eq!(phrase("creditLimit"), "credit limit");
+        assert_eq!(phrase("contentSubmissionID"), "content submission ID");
+        assert_eq!(phrase("getTSIGKey"), "get TSIG key");
+        assert_eq!(phrase("BillingAddress4"), "billing address4");
+        assert_eq!(phrase("address.city"), "address city");
+        assert_eq!(phrase("api_transport-infobip_id"), "api transport infobip id");
+        assert_eq!(phrase("last4"), "last4");
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod canonical;
 pub mod digest;
 pub mod episode;
 pub mod ident;
+pub mod intent;
 pub mod prm;
 pub mod prose;
 pub mod rng;

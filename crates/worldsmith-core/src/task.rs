@@ -42,9 +42,58 @@ pub struct Scenario {
     /// Facts the user knows and gives when asked (names, ids, emails), by name.
     #[serde(default)]
     pub known_facts: BTreeMap<String, Value>,
-    /// A short description of the user's manner.
+    /// A short description of the user's manner (one of [`Persona::description`] for
+    /// synthesized tasks, which the scripted user speaks in; any text otherwise).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub persona: String,
+    /// Names of known facts the goal withholds: the agent must ask the user for them
+    /// (absent when the goal states every fact it needs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
+}
+
+/// The manners of synthesized users. Each changes what the scripted user says, not only
+/// how a model playing the user is told to behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Persona {
+    /// Polite and patient: greetings, "please" and thanks.
+    Polite,
+    /// In a hurry: the fewest words.
+    Terse,
+    /// Double-checks: asks to be told exactly.
+    Careful,
+    /// Chatty and unsure: explains why they are writing.
+    Chatty,
+    /// Frustrated after an earlier attempt, but cooperative.
+    Frustrated,
+    /// Formal and concise.
+    Formal,
+}
+
+impl Persona {
+    /// Every persona, in a fixed order.
+    pub const ALL: [Persona; 6] =
+        [Persona::Polite, Persona::Terse, Persona::Careful, Persona::Chatty, Persona::Frustrated, Persona::Formal];
+
+    /// The description a task's scenario carries (and a model playing the user is given).
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            Persona::Polite => "Polite and patient; answers questions briefly and precisely.",
+            Persona::Terse => "In a hurry; gives only what is asked and wants it done quickly.",
+            Persona::Careful => "Detail-oriented; double-checks every number before agreeing.",
+            Persona::Chatty => "Unsure of the process and chatty; needs steps explained.",
+            Persona::Frustrated => "Frustrated after an earlier failed attempt, but cooperative.",
+            Persona::Formal => "Formal and concise; expects a clear confirmation at the end.",
+        }
+    }
+
+    /// The persona a scenario's description names, if it is one of [`Persona::ALL`].
+    #[must_use]
+    pub fn of(description: &str) -> Option<Persona> {
+        Persona::ALL.into_iter().find(|p| p.description() == description.trim())
+    }
 }
 
 /// A task's kind, as synthesis decides it from the calls of its chain.
@@ -238,6 +287,11 @@ pub struct Answer {
     /// For a list: the kind of its members.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<AnswerKind>,
+    /// What the value belongs to, as a sentence names it (`account ACC-0001`), so a reply
+    /// can say "The credit limit of account ACC-0001 is 5000.00."; absent when the
+    /// question names no single thing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// Words in a label that make a number an amount of money.
@@ -261,7 +315,7 @@ impl Answer {
             }
             _ => None,
         };
-        Answer { value, kind, label, item }
+        Answer { value, kind, label, item, subject: None }
     }
 
     /// The values this answer expects: its value, or a list's members.
@@ -335,6 +389,8 @@ impl<'de> Deserialize<'de> for Answer {
             label: Option<String>,
             #[serde(default)]
             item: Option<AnswerKind>,
+            #[serde(default)]
+            subject: Option<String>,
         }
         let value = Value::deserialize(deserializer)?;
         if let Value::Object(map) = &value
@@ -342,7 +398,7 @@ impl<'de> Deserialize<'de> for Answer {
             && map.contains_key("kind")
             && let Ok(t) = serde_json::from_value::<Typed>(value.clone())
         {
-            let mut answer = Answer { value: t.value, kind: t.kind, label: t.label, item: t.item };
+            let mut answer = Answer { value: t.value, kind: t.kind, label: t.label, item: t.item, subject: t.subject };
             if answer.kind == AnswerKind::List && answer.item.is_none() {
                 answer.item = Answer::infer(answer.value.clone(), answer.label.clone()).item;
             }

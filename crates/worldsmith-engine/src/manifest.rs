@@ -31,6 +31,11 @@ pub struct Manifest {
     /// Whether a person wrote the world or a stage generated it.
     #[serde(default)]
     pub origin: Origin,
+    /// What people call the world (`Meridian Air`, `the Jumpseller API`): the name its
+    /// agents' system prompts use. Empty when not given (then [`crate::World::title`]
+    /// derives one from `name`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
     /// What the world is, for people and for task scenarios.
     #[serde(default)]
     pub description: String,
@@ -281,6 +286,20 @@ impl Op {
     pub fn writes(&self) -> bool {
         matches!(self, Op::Create { .. } | Op::Update { .. } | Op::Delete { .. })
     }
+
+    /// What the operation does, as the rules of a tool's intent know it
+    /// ([`worldsmith_core::intent::tool_intent`]).
+    #[must_use]
+    pub fn kind(&self) -> worldsmith_core::intent::OpKind {
+        use worldsmith_core::intent::OpKind;
+        match self {
+            Op::Get { .. } => OpKind::Get,
+            Op::List { .. } | Op::Search { .. } => OpKind::List,
+            Op::Create { .. } => OpKind::Create,
+            Op::Update { .. } => OpKind::Update,
+            Op::Delete { .. } => OpKind::Delete,
+        }
+    }
 }
 
 /// One filter of a search.
@@ -352,6 +371,7 @@ mod tests {
             name: "pets".into(),
             version: "1".into(),
             origin: Origin::Generated,
+            title: String::new(),
             description: String::new(),
             collections: IndexMap::from([("pets".to_owned(), collection)]),
             data: DataDecl { dir: Some("data".into()), ..DataDecl::default() },

@@ -448,6 +448,28 @@ impl World {
         &self.0.manifest.name
     }
 
+    /// What people call the world: the manifest's `title`, else its name in words
+    /// (`tau-retail` -> `Tau Retail`). Never a path or the loader's label, so what an agent
+    /// is told does not depend on where the world lies.
+    #[must_use]
+    pub fn title(&self) -> String {
+        let title = self.0.manifest.title.trim();
+        if !title.is_empty() {
+            return title.to_owned();
+        }
+        self.0
+            .manifest
+            .name
+            .split(['-', '_'])
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Where the world was loaded from (a directory or `bundled:<name>`).
     #[must_use]
     pub fn label(&self) -> &str {

@@ -392,18 +392,21 @@ impl Draft<'_> {
             .filter(|(a, b)| names.contains(a) && names.contains(b))
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
             .collect();
-        let collection_names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
+        let collection_names: Vec<String> =
+            collections.iter().map(|c| worldsmith_core::ident::phrase(&c.name)).collect();
+        let title = title(planned.iter().map(|p| &tools[p.tool]));
         let manifest = Manifest {
             format: FORMAT,
             name: name.to_owned(),
             version: "1".to_owned(),
             origin: Origin::Generated,
             description: format!(
-                "A world generated from the `{}` domain ({} tools): {}.",
-                domain.name,
+                "{} ({} operations) on {}.",
+                capitalized(&title),
                 planned.len(),
-                collection_names.join(", ")
+                worldsmith_core::prose::and_list(&collection_names)
             ),
+            title,
             collections: decls,
             data: DataDecl { dir: Some("data".to_owned()), ..DataDecl::default() },
             tools: tool_decls,
@@ -412,6 +415,55 @@ impl Draft<'_> {
         };
         (manifest, scripts)
     }
+}
+
+/// What people call a generated world: its tools' API by provider (and service), the most
+/// common first, at most two: `the Jumpseller API`, `the Adyen Account Service and Stripe
+/// APIs`. Never a path or a domain id, so the agent's prompt does not depend on them.
+fn title<'a>(tools: impl Iterator<Item = &'a ToolSpec>) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tools {
+        let provider = provider_name(&t.provenance.provider);
+        let name = match t.provenance.service.as_deref().filter(|s| !s.is_empty()) {
+            Some(service) => format!("{provider} {}", title_case(&worldsmith_core::ident::phrase(service))),
+            None => provider,
+        };
+        if !name.trim().is_empty() {
+            *counts.entry(name).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(String, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let names: Vec<String> = ranked.into_iter().take(2).map(|(n, _)| n).collect();
+    match names.as_slice() {
+        [] => "the API".to_owned(),
+        [one] => format!("the {one} API"),
+        _ => format!("the {} APIs", worldsmith_core::prose::and_list(&names)),
+    }
+}
+
+/// A provider as people name it: `jumpseller.com` -> `Jumpseller`, `api.video` -> `Video`,
+/// `1password.local` -> `1password`.
+fn provider_name(provider: &str) -> String {
+    const HOST_WORDS: &[&str] =
+        &["com", "net", "org", "io", "local", "api", "www", "co", "dev", "app", "appspot", "googleapis", "cloud"];
+    let words: Vec<String> = provider
+        .split(['.', '-', '_', ' ', ':'])
+        .filter(|w| !w.is_empty() && !HOST_WORDS.contains(&w.to_lowercase().as_str()) && w.len() > 1)
+        .map(title_case)
+        .collect();
+    if words.is_empty() { title_case(provider) } else { words.join(" ") }
+}
+
+/// Each word with a capital first letter.
+fn title_case(text: &str) -> String {
+    text.split(' ').map(capitalized).collect::<Vec<_>>().join(" ")
+}
+
+/// The text with a capital first letter.
+fn capitalized(text: &str) -> String {
+    let mut c = text.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// The manifest's declaration of an inferred collection.

@@ -42,6 +42,18 @@ pub fn synth_table(stats: &SynthStats) -> String {
     if stats.worlds.iter().any(|w| w.edge_source == Some(worldsmith_synth::EdgeSource::DataFlow)) {
         let _ = writeln!(s, "(* data-flow edges computed from the tools: the world declares none)");
     }
+    let t = &stats.text;
+    if t.goals > 0 {
+        let _ = writeln!(
+            s,
+            "goals: {} with a placeholder ({:.1}%), {} withholding a fact ({:.1}%), {} distinct openings",
+            t.placeholder_goals,
+            100.0 * t.placeholder_share,
+            t.withheld_goals,
+            100.0 * t.withheld_share,
+            t.distinct_openings
+        );
+    }
     if !stats.rejected.is_empty() {
         let mut reasons = stats.rejected.named();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

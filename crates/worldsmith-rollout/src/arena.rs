@@ -131,12 +131,16 @@ fn finish(world: &World, mut arena: Arena) -> Arena {
 }
 
 /// Whether a gold call needs a fact the user knows but the first message does not state
-/// (every scalar of a stated fact appears in the message).
+/// (every scalar of a stated fact appears in the message), or a fact the scenario says the
+/// goal withholds (`withheld`; so a withheld value that happens to appear in the message
+/// for another reason still counts).
 fn needs_user(scenario: &Scenario, gold: &[Action]) -> bool {
     let opening = scenario.goal.to_lowercase();
     let stated = |fact: &Value| scalars(fact).iter().all(|s| opening.contains(&plain(s).to_lowercase()));
+    let withheld: Vec<&Value> = scenario.withheld.iter().filter_map(|n| scenario.known_facts.get(n)).collect();
     gold.iter().filter_map(|a| a.arguments.as_object()).flat_map(|m| m.values()).any(|value| {
-        scenario.known_facts.values().any(|fact| worldsmith_core::canonical::json_eq(fact, value) && !stated(fact))
+        let same = |fact: &&Value| worldsmith_core::canonical::json_eq(fact, value);
+        withheld.iter().any(&same) || scenario.known_facts.values().any(|fact| same(&fact) && !stated(fact))
     })
 }
 

@@ -317,13 +317,15 @@ pub fn offered_tools(world: &World, task: &TaskLine) -> Vec<FunctionTool> {
     tools
 }
 
-/// The system prompt of an episode in `world`.
+/// The system prompt of an episode in `world`: the world named by its title
+/// ([`World::title`]), never by the path or label it was loaded under, so the same world
+/// gives the same prompt wherever it lies.
 #[must_use]
 pub fn system_prompt(world: &World) -> String {
     let description = &world.manifest().description;
     format!(
         "You are the assistant of {}. {}\n\nHelp the user with the tools provided. Look up what you need with the tools, ask the user for any detail you are missing, ask for confirmation (yes/no) before any change, and state the values the user asked for in your final answer.",
-        world.label(),
+        world.title(),
         description.trim()
     )
 }

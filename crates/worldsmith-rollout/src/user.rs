@@ -5,7 +5,7 @@
 use crate::agent::AgentError;
 use serde_json::{Value, json};
 use std::time::Instant;
-use worldsmith_core::task::Scenario;
+use worldsmith_core::task::{Persona, Scenario};
 use worldsmith_llm::{ChatClient, ChatConfig, LlmError};
 
 /// The marker an LLM user ends the conversation with.
@@ -33,12 +33,76 @@ pub const CLOSING: &str = "Thank you, that is everything I needed.";
 /// How many replies a user gives without the agent acting before giving up.
 const PATIENCE: u32 = 4;
 
-/// A scripted user that answers from a scenario.
+/// A scripted user that answers from a scenario, in the words of its persona (when the
+/// scenario's persona is one of [`Persona::ALL`]; plain words otherwise).
 #[derive(Debug, Clone)]
 pub struct ScriptedUser<'a> {
     scenario: &'a Scenario,
+    persona: Option<Persona>,
     /// Replies since the agent last called a tool.
     idle_replies: u32,
+}
+
+/// What a user says to confirm an action.
+fn confirmation(persona: Option<Persona>) -> &'static str {
+    match persona {
+        None => "Yes, please go ahead.",
+        Some(Persona::Polite) => "Yes, please go ahead. Thank you.",
+        Some(Persona::Terse) => "Yes.",
+        Some(Persona::Careful) => "Yes, that is correct. Please go ahead.",
+        Some(Persona::Chatty) => "Yes, that sounds right to me, go ahead!",
+        Some(Persona::Frustrated) => "Yes. Please just go ahead.",
+        Some(Persona::Formal) => "I confirm. Please proceed.",
+    }
+}
+
+/// What a user ends the conversation with.
+fn closing(persona: Option<Persona>) -> &'static str {
+    match persona {
+        None => CLOSING,
+        Some(Persona::Polite) => "Thank you so much, that is everything I needed.",
+        Some(Persona::Terse) => "Thanks, that's all.",
+        Some(Persona::Careful) => "Thank you, that is all I needed to know.",
+        Some(Persona::Chatty) => "Wonderful, thank you so much! That's everything I needed today.",
+        Some(Persona::Frustrated) => "Finally. Thanks, that's all.",
+        Some(Persona::Formal) => "Thank you. That will be all.",
+    }
+}
+
+/// What a user says when asked for something they do not know.
+fn nothing_more(persona: Option<Persona>) -> &'static str {
+    match persona {
+        None | Some(Persona::Polite | Persona::Careful) => "I'm afraid I don't have any more details than that.",
+        Some(Persona::Terse) => "That's all I have.",
+        Some(Persona::Chatty) => "Hmm, I don't think I have anything more than what I told you, sorry!",
+        Some(Persona::Frustrated) => "I already told you everything I have.",
+        Some(Persona::Formal) => "I regret that I have no further details.",
+    }
+}
+
+/// The facts a user gives when asked, in their words: `name` is spoken, `value` plain.
+fn giving(persona: Option<Persona>, facts: &[(String, String)], all: bool) -> String {
+    let mine: Vec<String> = facts.iter().map(|(n, v)| format!("my {n} is {v}")).collect();
+    let the: Vec<String> = facts.iter().map(|(n, v)| format!("{n} is {v}")).collect();
+    let list = |parts: &[String]| worldsmith_core::prose::and_list(parts);
+    match persona {
+        None if all && facts.len() > 1 => format!("Here is what I know: {}.", the.join("; ")),
+        None => format!("Sure: the {}.", the.join("; the ")),
+        Some(Persona::Terse) => {
+            format!("{}.", facts.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>().join(", "))
+        }
+        Some(Persona::Polite) => format!("Of course: {}.", list(&mine)),
+        Some(Persona::Careful) => format!("Let me check... {}. I double-checked it.", capital(&list(&mine))),
+        Some(Persona::Chatty) => format!("Oh, sure! Let me see... {}.", list(&mine)),
+        Some(Persona::Frustrated) => format!("{}.", capital(&list(&mine))),
+        Some(Persona::Formal) => format!("Certainly. {}.", capital(&list(&mine))),
+    }
+}
+
+/// The text with a capital first letter.
+fn capital(text: &str) -> String {
+    let mut c = text.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// The user's answer to one agent message.
@@ -54,7 +118,7 @@ impl<'a> ScriptedUser<'a> {
     /// A user who wants `scenario`.
     #[must_use]
     pub fn new(scenario: &'a Scenario) -> ScriptedUser<'a> {
-        ScriptedUser { scenario, idle_replies: 0 }
+        ScriptedUser { scenario, persona: Persona::of(&scenario.persona), idle_replies: 0 }
     }
 
     /// The user's first message: the goal.
@@ -71,10 +135,10 @@ impl<'a> ScriptedUser<'a> {
         }
         let lower = agent_text.to_lowercase();
         if asks_confirmation(&lower) {
-            return Reply { text: "Yes, please go ahead.".to_owned(), stop: false };
+            return Reply { text: confirmation(self.persona).to_owned(), stop: false };
         }
         if only_offers_more_help(&lower) {
-            return Reply { text: CLOSING.to_owned(), stop: true };
+            return Reply { text: closing(self.persona).to_owned(), stop: true };
         }
         if lower.contains('?') {
             let asked: Vec<(&String, &Value)> =
@@ -82,18 +146,14 @@ impl<'a> ScriptedUser<'a> {
             let facts: Vec<(&String, &Value)> =
                 if asked.is_empty() { self.scenario.known_facts.iter().collect() } else { asked };
             if facts.is_empty() {
-                return Reply { text: "I'm afraid I don't have any more details than that.".to_owned(), stop: false };
+                return Reply { text: nothing_more(self.persona).to_owned(), stop: false };
             }
-            let listed: Vec<String> =
-                facts.iter().map(|(name, value)| format!("{} is {}", spoken(name), render(value))).collect();
-            let text = if facts.len() == self.scenario.known_facts.len() && facts.len() > 1 {
-                format!("Here is what I know: {}.", listed.join("; "))
-            } else {
-                format!("Sure: the {}.", listed.join("; the "))
-            };
-            return Reply { text, stop: false };
+            let listed: Vec<(String, String)> =
+                facts.iter().map(|(name, value)| (spoken(name), render(value))).collect();
+            let all = facts.len() == self.scenario.known_facts.len();
+            return Reply { text: giving(self.persona, &listed, all), stop: false };
         }
-        Reply { text: CLOSING.to_owned(), stop: true }
+        Reply { text: closing(self.persona).to_owned(), stop: true }
     }
 }
 
@@ -212,9 +272,9 @@ fn mentions(lower: &str, name: &str) -> bool {
     lower.contains(&spoken) || spoken.split(' ').next_back().is_some_and(|w| w.len() > 2 && lower.contains(w))
 }
 
-/// A fact name as a person says it.
-fn spoken(name: &str) -> String {
-    name.replace('_', " ")
+/// A fact name as a person says it: `customer_id` -> `customer id`, `skuId` -> `sku id`.
+pub(crate) fn spoken(name: &str) -> String {
+    worldsmith_core::ident::phrase(name).to_lowercase()
 }
 
 /// A JSON value as a person says it: strings without quotes.
@@ -232,6 +292,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             persona: String::new(),
+            withheld: Vec::new(),
         }
     }
 
@@ -270,6 +331,22 @@ mod tests {
         let mut user = ScriptedUser::new(&s);
         assert!(!user.reply("I will cancel ORD-1. Shall I go ahead? (yes/no)").stop);
         assert!(user.reply("Done: the order is cancelled.").stop);
+    }
+
+    #[test]
+    fn personas_change_the_words_not_the_facts() {
+        let mut texts = std::collections::BTreeSet::new();
+        for persona in Persona::ALL {
+            let s = Scenario { persona: persona.description().to_owned(), ..scenario() };
+            let mut user = ScriptedUser::new(&s);
+            let reply = user.reply("Could you tell me your customer ID?");
+            assert!(reply.text.contains("C-1") && !reply.text.contains("a@b.test"), "{persona:?}: {}", reply.text);
+            assert!(!user.reply("Shall I go ahead? (yes/no)").stop);
+            let end = user.reply("Done: the order is cancelled.");
+            assert!(end.stop);
+            texts.insert((reply.text, end.text));
+        }
+        assert_eq!(texts.len(), Persona::ALL.len());
     }
 
     #[test]

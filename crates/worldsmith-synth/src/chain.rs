@@ -11,9 +11,10 @@ use crate::ground::{Context, Source, Step};
 use crate::rng::Rng;
 use crate::{Rejection, SynthConfig, TaskKind};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::task::CallResult;
-use worldsmith_engine::Session;
+use worldsmith_engine::{Session, State};
 
 /// Why one attempt produced no task, with details for the summary's examples.
 #[derive(Debug, Clone)]
@@ -63,17 +64,25 @@ pub(crate) fn sample(
     let mut results = Vec::new();
     let mut options = vec![first];
     let mut repeated = None;
+    let mut written: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut noop = None;
+    let mut tried: Vec<usize> = Vec::new();
     loop {
         // The next call: the first option, in random order, whose grounded call is new.
         rng.shuffle(&mut options);
         let mut chosen = None;
         for &t in &options {
             let name = &tools[t].name;
+            let filters = target != TaskKind::MultiHop || steps.is_empty();
             let (args, sources) = ctx
-                .ground(t, &steps, session.state(), rng)
+                .ground(t, &steps, session.state(), filters, rng)
                 .map_err(|param| Reject::new(Rejection::UngroundedArgument, format!("{name}: `{param}`")))?;
             if steps.iter().any(|s| s.tool == t && s.args == args) {
                 repeated = Some(format!("{name} {}", serde_json::Value::Object(args)));
+                continue;
+            }
+            // A write tool twice at most: five deletes in a row make a list, not a task.
+            if tools[t].write && steps.iter().filter(|s| s.tool == t).count() >= 2 {
                 continue;
             }
             chosen = Some((t, args, sources));
@@ -82,6 +91,7 @@ pub(crate) fn sample(
         let Some((current, args, sources)) = chosen else { break };
         let name = &tools[current].name;
         let arguments = serde_json::Value::Object(args.clone());
+        let before = session.state().clone();
         match session.execute(name, &arguments) {
             Ok(output) => {
                 let empty = match &output {
@@ -93,8 +103,41 @@ pub(crate) fn sample(
                 if empty && !tools[current].write {
                     return Err(Reject::new(Rejection::EmptyResult, format!("{name} {arguments}: {output}")));
                 }
+                if tools[current].write {
+                    // A chain writes each field of a record once: no phone number changed
+                    // twice, no dispute opened and then withdrawn; and every write changes
+                    // something (no second call setting what is already set).
+                    let fields = written_fields(&before, session.state());
+                    if fields.is_empty() {
+                        // Not a step of the task: the walk tries another way on.
+                        noop = Some(format!("{name} {arguments} changes nothing"));
+                        // Undone, so that nothing of it (a record's place in its
+                        // collection) shows in later results.
+                        session.set_state(before);
+                        options.retain(|&o| o != current);
+                        tried.push(current);
+                        if options.is_empty() && steps.is_empty() && tried.len() < 8 {
+                            // Another start, when the first one could only do nothing.
+                            let left: Vec<usize> = starts.iter().copied().filter(|s| !tried.contains(s)).collect();
+                            options.extend(rng.pick(&left).copied());
+                        }
+                        if options.is_empty() {
+                            break;
+                        }
+                        continue;
+                    }
+                    for field in fields {
+                        if !written.insert(field.clone()) {
+                            let (c, k, f) = field;
+                            return Err(Reject::new(
+                                Rejection::RepeatedWrite,
+                                format!("{name} {arguments} writes {c}/{k}.{f} again"),
+                            ));
+                        }
+                    }
+                }
                 results.push(CallResult { ok: true, value: output.clone() });
-                steps.push(Step { tool: current, args, sources, output });
+                steps.push(Step { tool: current, args, sources, output, after: None });
             }
             Err(e) => {
                 let reason = if e.is_defect() { Rejection::ToolDefect } else { Rejection::CallRefused };
@@ -130,13 +173,57 @@ pub(crate) fn sample(
         if let Some(call) = repeated {
             return Err(Reject::new(Rejection::RepeatedCall, call));
         }
+        if let Some(call) = noop {
+            return Err(Reject::new(Rejection::NoChange, call));
+        }
         let names: Vec<&str> = steps.iter().map(|s| tools[s.tool].name.as_str()).collect();
         return Err(Reject::new(
             Rejection::DeadEnd,
             format!("{} ends after {} call(s)", names.join(" -> "), steps.len()),
         ));
     }
+    // A read followed by a write may no longer tell the truth: what it would say now is
+    // kept beside it, so a question asks only about what the writes left as it was.
+    for i in 0..steps.len() {
+        let later_write = steps[i + 1..].iter().any(|s| tools[s.tool].write);
+        if tools[steps[i].tool].write || !later_write {
+            continue;
+        }
+        let arguments = Value::Object(steps[i].args.clone());
+        let now = session.fork().execute(&tools[steps[i].tool].name, &arguments).unwrap_or(Value::Null);
+        steps[i].after = Some(now);
+    }
     Ok(Executed { steps, results, session })
+}
+
+/// The (collection, key, field) triples that differ between two states: every field of a
+/// record created or deleted, the changed fields of one updated.
+fn written_fields(before: &State, after: &State) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (collection, records) in before.diff(after) {
+        for (key, now) in records {
+            let old = before.get(&collection, &key).map(|r| (**r).clone());
+            let fields: Vec<String> =
+                match (old.as_ref().and_then(Value::as_object), now.as_ref().and_then(Value::as_object)) {
+                    (Some(o), Some(n)) => o
+                        .keys()
+                        .chain(n.keys())
+                        .filter(|f| match (o.get(*f), n.get(*f)) {
+                            (Some(a), Some(b)) => !json_eq(a, b),
+                            _ => true,
+                        })
+                        .cloned()
+                        .collect(),
+                    (Some(m), None) | (None, Some(m)) => m.keys().cloned().collect(),
+                    (None, None) => vec![String::new()],
+                };
+            let mut fields = fields;
+            fields.sort();
+            fields.dedup();
+            out.extend(fields.into_iter().map(|f| (collection.clone(), key.clone(), f)));
+        }
+    }
+    out
 }
 
 /// The kind of an executed chain: `write` if any call writes; `multi_hop` if every call

@@ -29,12 +29,15 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::ident::{is_id_list_name, is_id_name};
+use worldsmith_core::intent::{Intent, param_noun, tool_intent};
 use worldsmith_engine::manifest::Effect;
 use worldsmith_engine::{State, World};
 
-/// One required parameter of a tool.
+/// One required parameter (or optional filter) of a tool.
 pub(crate) struct Param {
     pub name: String,
+    /// What the parameter names, as words (`payment method`, `promotion` for a bare `id`).
+    pub noun: String,
     schema: Value,
     validator: Option<jsonschema::Validator>,
     choices: Vec<Value>,
@@ -47,7 +50,63 @@ pub(crate) struct ToolInfo {
     pub name: String,
     pub write: bool,
     pub required: Vec<Param>,
+    /// Optional scalar arguments of a read that narrow its result (`status`, `category`),
+    /// which a call may set to a value from the state instead of listing everything.
+    pub filters: Vec<Param>,
+    /// What it does, in words.
+    pub intent: Intent,
 }
+
+impl ToolInfo {
+    /// The parameter called `name`, required or filter.
+    pub(crate) fn param(&self, name: &str) -> Option<&Param> {
+        self.required.iter().chain(&self.filters).find(|p| p.name == name)
+    }
+}
+
+/// Optional arguments that page, sort or shape a result rather than pick records.
+const NOT_FILTERS: &[&str] = &[
+    "limit",
+    "offset",
+    "page",
+    "per_page",
+    "perpage",
+    "pagesize",
+    "page_size",
+    "cursor",
+    "sort",
+    "sort_by",
+    "sortby",
+    "order",
+    "order_by",
+    "orderby",
+    "fields",
+    "expand",
+    "include",
+    "format",
+    "q",
+    "query",
+    "search",
+    "since",
+    "until",
+    "before",
+    "after",
+    "start",
+    "end",
+    "from",
+    "to",
+    "max",
+    "min",
+    "count",
+    "skip",
+    "top",
+    "direction",
+    "lang",
+    "locale",
+    "version",
+    "callback",
+    "pretty",
+];
 
 /// Where a grounded argument came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +142,9 @@ pub(crate) struct Step {
     pub args: Map<String, Value>,
     pub sources: BTreeMap<String, Source>,
     pub output: Value,
+    /// For a read that a later write of the chain follows: what it returns after the
+    /// chain (`None` otherwise).
+    pub after: Option<Value>,
 }
 
 /// A world prepared for synthesis: tools, graph and where each name lives in the state.
@@ -141,6 +203,40 @@ impl<'w> Context<'w> {
             .iter()
             .map(|t| {
                 let params = t.parameters();
+                let decl = manifest.tools.iter().find(|d| d.name == t.name());
+                let op = decl.and_then(|d| d.op.as_ref());
+                let collection = op.map(worldsmith_engine::manifest::Op::collection);
+                let write = t.effect() == Effect::Write;
+                let intent = tool_intent(t.name(), t.description(), op.map(|o| (o.kind(), o.collection())), write);
+                let required_names: BTreeSet<String> =
+                    crate::graph::required_inputs(params).into_iter().map(|(n, _)| n).collect();
+                let filters: Vec<Param> = if write {
+                    Vec::new()
+                } else {
+                    params
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flatten()
+                        .filter(|(name, schema)| {
+                            !required_names.contains(*name)
+                                && !NOT_FILTERS.contains(&name.to_lowercase().as_str())
+                                && matches!(
+                                    schema.get("type").and_then(Value::as_str),
+                                    Some("string" | "integer" | "number")
+                                )
+                                && schema.get("format").is_none_or(|f| f != "date-time")
+                        })
+                        .map(|(name, schema)| Param {
+                            noun: param_noun(name, collection),
+                            validator: jsonschema::validator_for(schema).ok(),
+                            name: name.clone(),
+                            schema: schema.clone(),
+                            choices: Vec::new(),
+                            reference: false,
+                        })
+                        .collect()
+                };
                 let required = crate::graph::required_inputs(params)
                     .into_iter()
                     .map(|(name, types)| {
@@ -161,10 +257,17 @@ impl<'w> Context<'w> {
                             || fk_targets.contains_key(&name)
                             || is_id_name(&name)
                             || is_id_list_name(&name);
-                        Param { validator: jsonschema::validator_for(&schema).ok(), name, schema, choices, reference }
+                        Param {
+                            validator: jsonschema::validator_for(&schema).ok(),
+                            noun: param_noun(&name, collection),
+                            name,
+                            schema,
+                            choices,
+                            reference,
+                        }
                     })
                     .collect();
-                ToolInfo { name: t.name().to_owned(), write: t.effect() == Effect::Write, required }
+                ToolInfo { name: t.name().to_owned(), write, required, filters, intent }
             })
             .collect();
         Context { world, tools, graph: ToolGraph::of(world), key_collections, fk_targets, field_names, collections }
@@ -172,7 +275,14 @@ impl<'w> Context<'w> {
 
     /// Grounds every required argument of `tool` after `steps` in `state`. Returns the
     /// arguments and their sources, or the name of a parameter nothing supplies.
-    pub(crate) fn ground(&self, tool: usize, steps: &[Step], state: &State, rng: &mut Rng) -> Result<Grounded, String> {
+    pub(crate) fn ground(
+        &self,
+        tool: usize,
+        steps: &[Step],
+        state: &State,
+        filters: bool,
+        rng: &mut Rng,
+    ) -> Result<Grounded, String> {
         let info = &self.tools[tool];
         let mut args = Map::new();
         let mut sources = BTreeMap::new();
@@ -189,10 +299,8 @@ impl<'w> Context<'w> {
             collect_strings(&Value::Object(s.args.clone()), 2, &mut far);
             collect_strings(&s.output, 2, &mut far);
         }
-        let changing = matches!(
-            crate::text::words(&info.name).split(' ').next().unwrap_or(""),
-            "update" | "change" | "set" | "modify" | "rename" | "edit" | "replace"
-        );
+        let changing =
+            matches!(info.intent.verb.as_str(), "update" | "change" | "set" | "modify" | "rename" | "edit" | "replace");
         for p in &info.required {
             collect_strings(&Value::Object(args.clone()), 2, &mut near);
             near.retain(|s| self.is_key(state, s));
@@ -218,6 +326,26 @@ impl<'w> Context<'w> {
             records.extend(record);
             args.insert(p.name.clone(), value);
             sources.insert(p.name.clone(), source);
+        }
+        // A read that can narrow its result by a fact the user knows does so (rather than
+        // listing everything): always when it has no required argument, else some of the
+        // time.
+        let chance = if info.required.is_empty() { 0.85 } else { 0.35 };
+        if filters && !info.filters.is_empty() && rng.chance(chance) {
+            collect_strings(&Value::Object(args.clone()), 2, &mut near);
+            near.retain(|s| self.is_key(state, s));
+            far.retain(|s| self.is_key(state, s));
+            let anchors = [&near, &far];
+            let mut order: Vec<usize> = (0..info.filters.len()).collect();
+            rng.shuffle(&mut order);
+            for k in order {
+                let p = &info.filters[k];
+                if let Some((value, source, _)) = self.search_state(p, state, &anchors, &records, &[], rng) {
+                    args.insert(p.name.clone(), value);
+                    sources.insert(p.name.clone(), source);
+                    break;
+                }
+            }
         }
         Ok((args, sources))
     }

@@ -74,6 +74,7 @@ pub use distract::{FAR, NEAR};
 pub use graph::{EdgeSource, ToolGraph, data_flow_edges};
 pub use paraphrase::{ParaphraseStats, paraphrase};
 pub use text::PERSONAS;
+pub use worldsmith_core::intent::placeholder_tokens;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -164,6 +165,9 @@ pub enum Rejection {
     NoAnswer,
     /// Replaying the task did not reproduce its results and final state.
     ReplayMismatch,
+    /// A write changed a field of a record that an earlier write of the chain had changed
+    /// (the same phone number changed again, a dispute opened and then withdrawn).
+    RepeatedWrite,
 }
 
 impl Rejection {
@@ -181,6 +185,7 @@ impl Rejection {
             Rejection::NoChange => "no_change",
             Rejection::NoAnswer => "no_answer",
             Rejection::ReplayMismatch => "replay_mismatch",
+            Rejection::RepeatedWrite => "repeated_write",
         }
     }
 }
@@ -208,6 +213,100 @@ pub struct WorldStats {
     pub surplus: usize,
     /// The first few rejections per reason, for people.
     pub examples: BTreeMap<String, Vec<String>>,
+    /// How the kept tasks' goals read.
+    pub text: TextStats,
+}
+
+/// How goals read: placeholders, withheld facts and phrasing variety, over kept tasks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TextStats {
+    /// Goals counted.
+    pub goals: usize,
+    /// Goals with a word no person writes ([`placeholder_tokens`]: identifiers, HTTP
+    /// method words, repeated words), values masked.
+    pub placeholder_goals: usize,
+    /// `placeholder_goals / goals` (0 without goals).
+    pub placeholder_share: f64,
+    /// Goals that withhold a fact the agent must ask for.
+    pub withheld_goals: usize,
+    /// `withheld_goals / goals`.
+    pub withheld_share: f64,
+    /// Distinct goal openings (the first three words), a measure of phrasing variety.
+    pub distinct_openings: usize,
+    /// Kept goals per persona.
+    pub personas: BTreeMap<String, usize>,
+    /// The first few goals with placeholders, with the words found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placeholder_examples: Vec<String>,
+}
+
+impl TextStats {
+    /// Counts one kept task's goal.
+    fn add(&mut self, task: &TaskLine) {
+        let Some(scenario) = &task.scenario else { return };
+        self.goals += 1;
+        let found = placeholder_tokens(&scenario.goal, &task_values(task));
+        if !found.is_empty() {
+            self.placeholder_goals += 1;
+            if self.placeholder_examples.len() < EXAMPLES {
+                self.placeholder_examples.push(format!("{} [{}]", scenario.goal, found.join(", ")));
+            }
+        }
+        self.withheld_goals += usize::from(!scenario.withheld.is_empty());
+        *self.personas.entry(scenario.persona.clone()).or_default() += 1;
+    }
+
+    /// Sums another world's counts into these (openings are recounted by `finish`).
+    fn merge(&mut self, other: &TextStats) {
+        self.goals += other.goals;
+        self.placeholder_goals += other.placeholder_goals;
+        self.withheld_goals += other.withheld_goals;
+        for (p, n) in &other.personas {
+            *self.personas.entry(p.clone()).or_default() += n;
+        }
+        for e in &other.placeholder_examples {
+            if self.placeholder_examples.len() < EXAMPLES {
+                self.placeholder_examples.push(e.clone());
+            }
+        }
+    }
+
+    /// The shares and the openings of `tasks`.
+    fn finish(&mut self, tasks: &[TaskLine]) {
+        let share = |n: usize, d: usize| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        self.placeholder_share = share(self.placeholder_goals, self.goals);
+        self.withheld_share = share(self.withheld_goals, self.goals);
+        let openings: BTreeSet<String> = tasks
+            .iter()
+            .filter_map(|t| t.scenario.as_ref())
+            .map(|s| s.goal.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .collect();
+        self.distinct_openings = openings.len();
+    }
+}
+
+/// Every value a task's goal may state, as a sentence writes it: the gold calls' argument
+/// scalars, the known facts and the answers (the words [`placeholder_tokens`] masks).
+fn task_values(task: &TaskLine) -> Vec<String> {
+    fn scalars(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| scalars(i, out)),
+            Value::Object(m) => m.values().for_each(|i| scalars(i, out)),
+            Value::String(s) => out.push(s.clone()),
+            other => out.push(other.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    for a in &task.actions {
+        scalars(&a.arguments, &mut out);
+    }
+    if let Some(s) = &task.scenario {
+        s.known_facts.values().for_each(|v| scalars(v, &mut out));
+    }
+    for a in &task.answers {
+        scalars(&a.value, &mut out);
+    }
+    out
 }
 
 /// What happened, per world and in total.
@@ -225,6 +324,8 @@ pub struct SynthStats {
     pub rejected: Tally<Rejection>,
     /// Per world, in input order.
     pub worlds: Vec<WorldStats>,
+    /// How the kept tasks' goals read, over all worlds.
+    pub text: TextStats,
     /// What the optional LLM paraphrase did (absent when it did not run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paraphrase: Option<ParaphraseStats>,
@@ -261,11 +362,13 @@ pub fn synthesize(worlds: &[World], config: &SynthConfig) -> SynthOutput {
             }
         }
         stats.accepted += world_stats.accepted;
+        stats.text.merge(&world_stats.text);
         stats.kinds.merge(&world_stats.kinds);
         stats.rejected.merge(&world_stats.rejected);
         stats.worlds.push(world_stats);
         tasks.extend(world_tasks);
     }
+    stats.text.finish(&tasks);
     SynthOutput { tasks, stats }
 }
 
@@ -324,6 +427,7 @@ fn synthesize_world(world: &World, config: &SynthConfig) -> (Vec<TaskLine>, Vec<
                     stats.accepted += 1;
                     stats.kinds.add(weights[c].0);
                     *stats.lengths.entry(task.actions.len()).or_default() += 1;
+                    stats.text.add(&task);
                     tasks.push(task);
                     names_per_task.push(names);
                 }
@@ -347,6 +451,7 @@ fn synthesize_world(world: &World, config: &SynthConfig) -> (Vec<TaskLine>, Vec<
             }
         }
     }
+    stats.text.finish(&tasks);
     (tasks, names_per_task, stats)
 }
 

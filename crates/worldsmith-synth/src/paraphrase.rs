@@ -120,6 +120,7 @@ mod tests {
                 .into_iter()
                 .collect(),
             persona: "In a hurry.".to_owned(),
+            withheld: Vec::new(),
         }
     }
 

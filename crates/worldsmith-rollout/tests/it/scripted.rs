@@ -45,7 +45,8 @@ fn the_oracle_reaches_every_expected_state_and_states_every_answer() {
         for a in t.answers.iter().flat_map(|a| a.members()) {
             let text = worldsmith_rollout::user::render(a);
             let money = a.as_f64().map(|f| format!("{f:.2}")).unwrap_or_default();
-            assert!(said.contains(&text) || said.contains(&money), "{}: {a} not stated in {said}", e.id);
+            let plain = said.replace(',', "");
+            assert!(said.contains(&text) || plain.contains(&money), "{}: {a} not stated in {said}", e.id);
         }
         // Writes are confirmed before they happen.
         if e.calls.iter().any(|c| c.wrote) {

@@ -146,6 +146,11 @@ fn an_llm_user_plays_the_scenario_and_ends_with_the_stop_marker() {
             system.split("Your goal: ").nth(1).unwrap().split('\n').next().unwrap().to_owned()
         } else if last.contains("Shall I go ahead") {
             "Yes, go ahead.".to_owned()
+        } else if last.contains('?') {
+            // The agent asks for a fact the goal withholds: give what the scenario knows.
+            let known =
+                system.split("(give it only when asked):\n").nth(1).unwrap().split("\nYour manner").next().unwrap();
+            known.lines().map(|l| l.trim_start_matches("- ").replace(": ", " is ")).collect::<Vec<_>>().join("; ")
         } else {
             "Great, thanks! ###STOP###".to_owned()
         };

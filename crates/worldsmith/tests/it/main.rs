@@ -11,6 +11,7 @@ mod llm;
 mod prm;
 mod semantics;
 mod stages;
+mod tasks;
 mod tau_retail;
 mod trainer;
 mod trust;

