@@ -71,7 +71,8 @@ pub(crate) enum Templates {
 }
 
 /// The named special tokens `transformers` passes to a template.
-const SPECIAL_NAMES: [&str; 7] = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+const SPECIAL_NAMES: [&str; 7] =
+    ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
 pub(crate) fn read(dir: &Path) -> Result<Files, LoadError> {
     let mut files = BTreeMap::new();
@@ -101,7 +102,8 @@ pub(crate) fn read(dir: &Path) -> Result<Files, LoadError> {
         .map_err(|e| LoadError::Invalid { path: config_path.clone(), message: e.to_string() })?;
     let (templates, template_path) = if let Some(jinja) = jinja {
         let path = dir.join("chat_template.jinja");
-        let text = String::from_utf8(jinja).map_err(|e| LoadError::Invalid { path: path.clone(), message: e.to_string() })?;
+        let text =
+            String::from_utf8(jinja).map_err(|e| LoadError::Invalid { path: path.clone(), message: e.to_string() })?;
         (Templates::One(text), path)
     } else {
         let templates = match config.get("chat_template") {

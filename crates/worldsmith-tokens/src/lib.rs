@@ -415,7 +415,12 @@ impl ChatTokenizer {
         if with_tools { &self.tool_template } else { &self.default_template }
     }
 
-    fn render_messages(&self, tools: &Value, messages: &[Value], add_generation_prompt: bool) -> Result<String, EncodeError> {
+    fn render_messages(
+        &self,
+        tools: &Value,
+        messages: &[Value],
+        add_generation_prompt: bool,
+    ) -> Result<String, EncodeError> {
         let mut context: BTreeMap<&str, Value> = BTreeMap::from([
             ("messages", Value::from(messages.to_vec())),
             ("tools", tools.clone()),
@@ -438,8 +443,7 @@ impl ChatTokenizer {
 
     /// The tools as template values, each with its cached JSON text.
     fn tools_value(&self, tools: &[serde_json::Value]) -> Result<Value, EncodeError> {
-        let key: [u8; 32] =
-            blake3::hash(serde_json::to_string(tools).unwrap_or_default().as_bytes()).into();
+        let key: [u8; 32] = blake3::hash(serde_json::to_string(tools).unwrap_or_default().as_bytes()).into();
         if let Some(v) = self.tools.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(v.clone());
         }
@@ -467,7 +471,9 @@ impl ChatTokenizer {
             serde_json::json!({"role": "tool", "tool_call_id": "call_0", "content": "{\"id\": 7, \"status\": \"open\"}"}),
             serde_json::json!({"role": "assistant", "content": "Order 7 is open."}),
         ];
-        let tools = [serde_json::json!({"type": "function", "function": {"name": "get_order", "description": "An order by id.", "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}}})];
+        let tools = [
+            serde_json::json!({"type": "function", "function": {"name": "get_order", "description": "An order by id.", "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}}}),
+        ];
         let trained = [false, false, true, false, true];
         let conversation = Conversation { messages: &messages, tools: &tools, trained: &trained };
         for form in [ToolCallContent::Empty, ToolCallContent::Null] {

@@ -254,10 +254,9 @@ pub(crate) fn locate(
             continue;
         }
         let own = pieces_of(&|m| m == i);
-        let (Some(first), Some(last)) = (
-            own.iter().map(|&k| found[k].open_start).min(),
-            own.iter().map(|&k| found[k].close_end).max(),
-        ) else {
+        let (Some(first), Some(last)) =
+            (own.iter().map(|&k| found[k].open_start).min(), own.iter().map(|&k| found[k].close_end).max())
+        else {
             return Err(EncodeError::Empty(i));
         };
         let before = pieces_of(&|m| m < i);

@@ -105,7 +105,9 @@ pub(crate) fn to_value(json: &serde_json::Value) -> Value {
         serde_json::Value::String(s) => Value::from(s.as_str()),
         serde_json::Value::Array(items) => Value::from(items.iter().map(to_value).collect::<Vec<_>>()),
         serde_json::Value::Object(map) => Value::from(
-            map.iter().map(|(k, v)| (Value::from(k.as_str()), to_value(v))).collect::<indexmap::IndexMap<Value, Value>>(),
+            map.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), to_value(v)))
+                .collect::<indexmap::IndexMap<Value, Value>>(),
         ),
     }
 }
@@ -424,8 +426,20 @@ pub(crate) fn python_float_repr(f: f64) -> String {
     }
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 /// C's `strftime` (the directives Python documents, in the C locale) of a Unix time in UTC.
@@ -539,20 +553,34 @@ mod tests {
     fn tojson_is_json_dumps_without_html_escaping_in_key_order() {
         let context = json!({"x": {"b": "<a href='x'>&</a>", "a": [1, 2.0, 1e-5, null, true], "é": "naïve \u{1} \"q\"\n", "n": {}}});
         let out = render("{{ x | tojson }}", &context).unwrap();
-        assert_eq!(out, r#"{"b": "<a href='x'>&</a>", "a": [1, 2.0, 1e-05, null, true], "é": "naïve \u0001 \"q\"\n", "n": {}}"#);
+        assert_eq!(
+            out,
+            r#"{"b": "<a href='x'>&</a>", "a": [1, 2.0, 1e-05, null, true], "é": "naïve \u0001 \"q\"\n", "n": {}}"#
+        );
         let out = render("{{ x.a | tojson(indent=2) }}|{{ x.n | tojson(indent=2) }}", &context).unwrap();
         assert_eq!(out, "[\n  1,\n  2.0,\n  1e-05,\n  null,\n  true\n]|{}");
-        let out = render("{{ x | tojson(ensure_ascii=true, sort_keys=true, separators=(',', ':')) }}", &context).unwrap();
-        assert_eq!(out, r#"{"a":[1,2.0,1e-05,null,true],"b":"<a href='x'>&</a>","n":{},"\u00e9":"na\u00efve \u0001 \"q\"\n"}"#);
+        let out =
+            render("{{ x | tojson(ensure_ascii=true, sort_keys=true, separators=(',', ':')) }}", &context).unwrap();
+        assert_eq!(
+            out,
+            r#"{"a":[1,2.0,1e-05,null,true],"b":"<a href='x'>&</a>","n":{},"\u00e9":"na\u00efve \u0001 \"q\"\n"}"#
+        );
     }
 
     #[test]
     fn cached_json_renders_as_the_value_and_serializes_once() {
         let tool = json!({"type": "function", "function": {"name": "f", "parameters": {"x": 1.5}}});
         let cached = Value::from_object(CachedJson::new(to_value(&tool)).unwrap());
-        let template = ChatTemplate::new("{{ t | tojson }}|{{ t.function.name }}|{{ t is mapping }}|{% for k in t %}{{ k }},{% endfor %}", 0).unwrap();
+        let template = ChatTemplate::new(
+            "{{ t | tojson }}|{{ t.function.name }}|{{ t is mapping }}|{% for k in t %}{{ k }},{% endfor %}",
+            0,
+        )
+        .unwrap();
         let out = template.render(&Value::from(std::collections::BTreeMap::from([("t".to_owned(), cached)]))).unwrap();
-        assert_eq!(out, r#"{"type": "function", "function": {"name": "f", "parameters": {"x": 1.5}}}|f|True|type,function,"#);
+        assert_eq!(
+            out,
+            r#"{"type": "function", "function": {"name": "f", "parameters": {"x": 1.5}}}|f|True|type,function,"#
+        );
     }
 
     #[test]
@@ -587,7 +615,11 @@ mod tests {
 
     #[test]
     fn json_numbers_keep_pythons_types() {
-        let out = render("{{ x | tojson }}", &serde_json::from_str::<serde_json::Value>(r#"{"x": [3, 3.0, 1e2, -7, 18446744073709551615]}"#).unwrap()).unwrap();
+        let out = render(
+            "{{ x | tojson }}",
+            &serde_json::from_str::<serde_json::Value>(r#"{"x": [3, 3.0, 1e2, -7, 18446744073709551615]}"#).unwrap(),
+        )
+        .unwrap();
         assert_eq!(out, "[3, 3.0, 100.0, -7, 18446744073709551615]");
     }
 }
