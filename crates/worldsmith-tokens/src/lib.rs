@@ -30,8 +30,8 @@
 //!
 //! Every render serializes the tools (the bulk of an agent prompt) from a cached text, and
 //! the text before the first non-system message (system prompt and tools) is tokenized once
-//! per distinct text: it ends at an added token, where tokenization splits exactly (the
-//! first conversation with a new prefix checks the split against a full tokenization).
+//! per distinct text: it ends at an added token, where tokenization splits exactly (see
+//! `prefix_of`; the tests check the split on every line of the default run).
 //!
 //! ```no_run
 //! use worldsmith_tokens::{ChatTokenizer, Conversation, Options};
@@ -188,6 +188,13 @@ pub struct ChatTokenizer {
     tools: Mutex<HashMap<[u8; 32], Value>>,
 }
 
+/// The most shared prefixes (and tool lists) kept; the caches are emptied when full, so
+/// memory stays bounded when every conversation has its own system prompt.
+const CACHE_ENTRIES: usize = 256;
+
+/// Token ids and their byte offsets.
+type Tokens = (Vec<u32>, Vec<(usize, usize)>);
+
 /// A tokenized shared prefix: the text up to `len` bytes and its tokens.
 #[derive(Debug)]
 struct Prefix {
@@ -234,7 +241,7 @@ impl ChatTokenizer {
         let mut split_ids = std::collections::HashSet::new();
         let mut added = Vec::new();
         for (id, token) in tokenizer.get_added_tokens_decoder() {
-            if !token.rstrip && !token.single_word {
+            if !token.rstrip && !token.single_word && !token.normalized {
                 split_ids.insert(id);
             }
             added.push(token.content);
@@ -347,8 +354,8 @@ impl ChatTokenizer {
 
     /// Tokenizes `text`, reusing the tokens of its first `shared_end` bytes' longest prefix
     /// that ends at an added token.
-    fn tokenize(&self, text: &str, shared_end: usize) -> Result<(Vec<u32>, Vec<(usize, usize)>), EncodeError> {
-        let full = |text: &str| -> Result<(Vec<u32>, Vec<(usize, usize)>), EncodeError> {
+    fn tokenize(&self, text: &str, shared_end: usize) -> Result<Tokens, EncodeError> {
+        let full = |text: &str| -> Result<Tokens, EncodeError> {
             let encoding = self.tokenizer.encode(text, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
             Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
         };
@@ -357,12 +364,16 @@ impl ChatTokenizer {
         }
         let key: [u8; 32] = blake3::hash(&text.as_bytes()[..shared_end]).into();
         let cached = self.prefixes.lock().unwrap_or_else(PoisonError::into_inner).get(&key).map(Arc::clone);
-        let prefix = if let Some(prefix) = cached {
-            prefix
-        } else {
-            let prefix = Arc::new(self.new_prefix(text, shared_end)?);
-            self.prefixes.lock().unwrap_or_else(PoisonError::into_inner).insert(key, Arc::clone(&prefix));
-            prefix
+        let Some(prefix) = cached else {
+            // A new prefix: tokenize the whole text once, and keep the tokens of its prefix.
+            let (ids, offsets) = full(text)?;
+            let prefix = Arc::new(self.prefix_of(text, shared_end, &ids, &offsets));
+            let mut prefixes = self.prefixes.lock().unwrap_or_else(PoisonError::into_inner);
+            if prefixes.len() >= CACHE_ENTRIES {
+                prefixes.clear();
+            }
+            prefixes.insert(key, prefix);
+            return Ok((ids, offsets));
         };
         if prefix.len == 0 {
             return full(text);
@@ -377,37 +388,30 @@ impl ChatTokenizer {
         Ok((ids, offsets))
     }
 
-    /// Finds where the first `shared_end` bytes of `text` can be split: after the last added
-    /// token there that does not strip the whitespace after it, and that no longer added
-    /// token could extend. Checked once against the full tokenization of `text`; a prefix
-    /// that fails the check has length 0 (never split).
-    fn new_prefix(&self, text: &str, shared_end: usize) -> Result<Prefix, EncodeError> {
-        let encoding =
-            self.tokenizer.encode(&text[..shared_end], false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-        let ids = encoding.get_ids();
-        let offsets = encoding.get_offsets();
+    /// The reusable prefix of a tokenized text: its tokens through the last added token that
+    /// ends within the first `shared_end` bytes. Added tokens are split out of a text before
+    /// anything else, and what lies between them is normalized, pre-tokenized and modelled on
+    /// its own, so any text with the same prefix tokenizes to these tokens followed by its
+    /// rest's, provided the token neither strips the whitespace after it, nor depends on
+    /// the next character (`single_word`), nor is matched on normalized text, and no longer
+    /// added token could start before the split and run past it. Otherwise the prefix has
+    /// length 0 (never split).
+    fn prefix_of(&self, text: &str, shared_end: usize, ids: &[u32], offsets: &[(usize, usize)]) -> Prefix {
         let none = Prefix { len: 0, ids: Vec::new(), offsets: Vec::new() };
-        let Some(last) = (0..ids.len()).rev().find(|&i| self.split_ids.contains(&ids[i])) else {
-            return Ok(none);
+        let Some(last) = (0..ids.len()).rev().find(|&i| offsets[i].1 <= shared_end && self.split_ids.contains(&ids[i]))
+        else {
+            return none;
         };
         let len = offsets[last].1;
-        // No added token may start before the split and run past it.
         let head = &text[..len];
         let extendable = self.added.iter().any(|token| {
             (1..token.len()).any(|k| token.is_char_boundary(k) && head.ends_with(&token[..k]))
                 && !head.ends_with(token.as_str())
         });
         if extendable {
-            return Ok(none);
+            return none;
         }
-        let prefix = Prefix { len, ids: ids[..=last].to_vec(), offsets: offsets[..=last].to_vec() };
-        let whole = self.tokenizer.encode(text, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-        let rest = self.tokenizer.encode(&text[len..], false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-        let split_ids: Vec<u32> = prefix.ids.iter().chain(rest.get_ids()).copied().collect();
-        if split_ids != whole.get_ids() {
-            return Ok(none);
-        }
-        Ok(prefix)
+        Prefix { len, ids: ids[..=last].to_vec(), offsets: offsets[..=last].to_vec() }
     }
 
     /// The template for a conversation with or without tools.
@@ -458,7 +462,11 @@ impl ChatTokenizer {
             }
         }
         let value = Value::from(items);
-        self.tools.lock().unwrap_or_else(PoisonError::into_inner).insert(key, value.clone());
+        let mut cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, value.clone());
         Ok(value)
     }
 

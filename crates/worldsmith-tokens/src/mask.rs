@@ -28,6 +28,9 @@ fn marker(kind: char, k: usize) -> String {
     s
 }
 
+/// Renders messages (with or without the generation prompt).
+pub(crate) type Render<'a> = dyn Fn(&[Value], bool) -> Result<String, EncodeError> + 'a;
+
 /// A message text that must appear in the rendering.
 #[derive(Debug, Clone)]
 pub(crate) struct Piece {
@@ -95,12 +98,12 @@ pub(crate) fn prepare(
         }
         plain.retain(|key, value| !value.is_null() || (null_content && key == "content"));
         let mut marked = plain.clone();
-        if let Some(serde_json::Value::String(content)) = plain.get("content") {
-            if !content.is_empty() {
-                let text = content.clone();
-                let wrapped = wrap(&mut prepared.pieces, i, Part::Content, &text)?;
-                marked.insert("content".to_owned(), serde_json::Value::String(wrapped));
-            }
+        if let Some(serde_json::Value::String(content)) = plain.get("content")
+            && !content.is_empty()
+        {
+            let text = content.clone();
+            let wrapped = wrap(&mut prepared.pieces, i, Part::Content, &text)?;
+            marked.insert("content".to_owned(), serde_json::Value::String(wrapped));
         }
         if let Some(serde_json::Value::Array(calls)) = marked.get_mut("tool_calls") {
             for (c, call) in calls.iter_mut().enumerate() {
@@ -108,12 +111,12 @@ pub(crate) fn prepare(
                     continue;
                 };
                 for (key, part) in [("name", Part::ToolName(c)), ("arguments", Part::ToolArguments(c))] {
-                    if let Some(serde_json::Value::String(text)) = function.get(key) {
-                        if !text.is_empty() {
-                            let text = text.clone();
-                            let wrapped = wrap(&mut prepared.pieces, i, part, &text)?;
-                            function.insert(key.to_owned(), serde_json::Value::String(wrapped));
-                        }
+                    if let Some(serde_json::Value::String(text)) = function.get(key)
+                        && !text.is_empty()
+                    {
+                        let text = text.clone();
+                        let wrapped = wrap(&mut prepared.pieces, i, part, &text)?;
+                        function.insert(key.to_owned(), serde_json::Value::String(wrapped));
                     }
                 }
             }
@@ -153,26 +156,33 @@ struct Found {
 }
 
 impl Scan {
-    fn new(marked: &str) -> Result<Scan, EncodeError> {
-        let mut plain = String::with_capacity(marked.len());
+    /// Parses the markers of `marked`; with `plain`, also the text without them.
+    fn new(marked: &str, plain: bool) -> Result<Scan, EncodeError> {
+        let bytes = marked.as_bytes();
+        let mut text = String::with_capacity(if plain { marked.len() } else { 0 });
         let mut markers = Vec::new();
-        let mut chars = marked.char_indices().peekable();
-        while let Some((at, c)) = chars.next() {
-            if !is_marker(c) {
-                plain.push(c);
+        let mut copied = 0;
+        let mut at = 0;
+        // Every marker character is U+E000..U+E01F: the bytes EE 80 80..9F.
+        while let Some(found) = bytes[at..].iter().position(|&b| b == 0xEE) {
+            let start = at + found;
+            at = start + 1;
+            if bytes.get(start + 1) != Some(&0x80) || !bytes.get(start + 2).is_some_and(|b| (0x80..=0x9F).contains(b)) {
                 continue;
             }
+            let c = marked[start..].chars().next().unwrap_or(END);
             if c != OPEN && c != CLOSE {
                 return Err(EncodeError::Untraceable);
             }
             let mut k = 0usize;
             let mut digits = 0;
+            let mut end = start + c.len_utf8();
             loop {
-                let Some((end_at, d)) = chars.next() else {
+                let Some(d) = marked[end..].chars().next() else {
                     return Err(EncodeError::Untraceable);
                 };
+                end += d.len_utf8();
                 if d == END && digits > 0 {
-                    markers.push((c == OPEN, k, at, end_at + d.len_utf8()));
                     break;
                 }
                 let digit = u32::from(d).wrapping_sub(DIGIT0);
@@ -182,8 +192,17 @@ impl Scan {
                 k = k.checked_mul(16).and_then(|k| k.checked_add(digit as usize)).ok_or(EncodeError::Untraceable)?;
                 digits += 1;
             }
+            markers.push((c == OPEN, k, start, end));
+            if plain {
+                text.push_str(&marked[copied..start]);
+            }
+            copied = end;
+            at = end;
         }
-        Ok(Scan { plain, markers })
+        if plain {
+            text.push_str(&marked[copied..]);
+        }
+        Ok(Scan { plain: text, markers })
     }
 
     /// The first rendering of piece `k`.
@@ -220,11 +239,11 @@ pub(crate) fn locate(
     prepared: &Prepared,
     trained: &[bool],
     eos: Option<&str>,
-    render: &dyn Fn(&[Value], bool) -> Result<String, EncodeError>,
+    render: &Render<'_>,
 ) -> Result<Located, EncodeError> {
     let plain_text = render(&prepared.plain, false)?;
     let marked_text = render(&prepared.marked, false)?;
-    let full = Scan::new(&marked_text)?;
+    let full = Scan::new(&marked_text, true)?;
     let mut found = Vec::with_capacity(prepared.pieces.len());
     for (k, piece) in prepared.pieces.iter().enumerate() {
         let lost = EncodeError::Lost { message: piece.message, part: piece.part };
@@ -272,7 +291,7 @@ pub(crate) fn locate(
         }
         // The prompt a generation of this turn starts from.
         let prompt = render(&prepared.marked[..i], true)?;
-        let prompt_scan = Scan::new(&prompt)?;
+        let prompt_scan = Scan::new(&prompt, false)?;
         let mut prompt_prev = 0;
         for &k in &before {
             prompt_prev = prompt_prev.max(prompt_scan.find(k).ok_or(EncodeError::Untraceable)?.close_end);
@@ -284,7 +303,7 @@ pub(crate) fn locate(
         let start = prev + common_prefix(gap, tail);
         // The conversation ending with this turn: what closes it.
         let closing = render(&prepared.marked[..=i], false)?;
-        let closing_scan = Scan::new(&closing)?;
+        let closing_scan = Scan::new(&closing, false)?;
         let mut closing_last = 0;
         for &k in &own {
             closing_last = closing_last.max(closing_scan.find(k).ok_or(EncodeError::Untraceable)?.close_end);
@@ -312,13 +331,14 @@ mod tests {
     #[test]
     fn markers_round_trip_and_locate_pieces() {
         let text = format!("a{}bc{}d{}e{}", marker(OPEN, 0), marker(CLOSE, 0), marker(OPEN, 17), marker(CLOSE, 17));
-        let scan = Scan::new(&text).unwrap();
+        let scan = Scan::new(&text, true).unwrap();
         assert_eq!(scan.plain, "abcde");
         let at = scan.find(17).unwrap();
         assert_eq!(&text[at.open_end..at.close_start], "e");
         assert_eq!(scan.plain_pos(at.open_end), 4);
         assert!(scan.find(3).is_none());
-        assert!(Scan::new("x\u{E000}").is_err());
+        assert!(Scan::new("x\u{E000}", true).is_err());
+        assert!(Scan::new("x\u{E001}", true).is_err());
     }
 
     #[test]

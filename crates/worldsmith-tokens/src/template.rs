@@ -207,17 +207,17 @@ fn tojson(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
             options.item_separator = ",".to_owned();
         }
     }
-    if let Some(separators) = kwargs.get::<Option<Value>>("separators")? {
-        if !separators.is_none() {
-            let parts: Vec<Value> = separators.try_iter()?.collect();
-            match parts.as_slice() {
-                [item, key] if item.as_str().is_some() && key.as_str().is_some() => {
-                    options.item_separator = item.as_str().unwrap_or_default().to_owned();
-                    options.key_separator = key.as_str().unwrap_or_default().to_owned();
-                }
-                _ => {
-                    return Err(Error::new(ErrorKind::InvalidOperation, "tojson: separators must be two strings"));
-                }
+    if let Some(separators) = kwargs.get::<Option<Value>>("separators")?
+        && !separators.is_none()
+    {
+        let parts: Vec<Value> = separators.try_iter()?.collect();
+        match parts.as_slice() {
+            [item, key] if item.as_str().is_some() && key.as_str().is_some() => {
+                options.item_separator = item.as_str().unwrap_or_default().to_owned();
+                options.key_separator = key.as_str().unwrap_or_default().to_owned();
+            }
+            _ => {
+                return Err(Error::new(ErrorKind::InvalidOperation, "tojson: separators must be two strings"));
             }
         }
     }

@@ -90,9 +90,9 @@ fn a_directory_without_a_template_or_with_broken_files_is_refused() {
 #[test]
 fn a_template_that_fails_to_render_is_an_error_per_conversation() {
     let dir = dir_with(Some("{% for m in messages %}{{ m.content | no_such_filter }}{% endfor %}"));
-    let result = load(dir.path()).and_then(|t| {
+    let result = load(dir.path()).map(|t| {
         let messages = hi_hello();
-        Ok(t.encode(&Conversation { messages: &messages, tools: &[], trained: &[false, true] }))
+        t.encode(&Conversation { messages: &messages, tools: &[], trained: &[false, true] })
     });
     match result {
         Ok(Err(EncodeError::Render(message))) => assert!(message.contains("no_such_filter"), "{message}"),

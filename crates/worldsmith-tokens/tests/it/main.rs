@@ -11,13 +11,13 @@ use worldsmith_tokens::{ChatTokenizer, Options};
 
 /// The SFT lines the tests encode: one per bundled world from the default run, with and
 /// without weight-0 assistant messages.
-pub fn lines() -> Vec<serde_json::Value> {
+fn lines() -> Vec<serde_json::Value> {
     include_str!("data/sft.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// A fetched tokenizer directory, or `None` (with a message) when it is not there; under CI
 /// it must be.
-pub fn real(name: &str) -> Option<ChatTokenizer> {
+fn real(name: &str) -> Option<ChatTokenizer> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/tokenizers").join(name);
     if !dir.join("tokenizer.json").exists() {
         assert!(
@@ -32,7 +32,7 @@ pub fn real(name: &str) -> Option<ChatTokenizer> {
 }
 
 /// The messages, tools and trained flags of an SFT line.
-pub fn parts(line: &serde_json::Value) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, Vec<bool>) {
+fn parts(line: &serde_json::Value) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, Vec<bool>) {
     let messages = line["messages"].as_array().unwrap().clone();
     let tools = line["tools"].as_array().unwrap().clone();
     let trained = messages.iter().map(|m| m.get("weight").and_then(serde_json::Value::as_u64) == Some(1)).collect();

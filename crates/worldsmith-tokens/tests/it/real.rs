@@ -150,3 +150,21 @@ fn llama3_1_package_template_drops_tool_calls_and_such_lines_are_refused() {
     let regions = trained_regions(&tokenizer, &encoded.input_ids, &encoded.assistant_masks);
     assert_eq!(regions, ["Hello!<|eot_id|>"]);
 }
+
+#[test]
+fn encodings_are_the_same_on_any_thread_count_and_with_a_cold_or_warm_cache() {
+    use rayon::prelude::*;
+    let Some(tokenizer) = real("qwen3") else { return };
+    let lines: Vec<_> = lines().iter().map(parts).collect();
+    let encode_all = |tokenizer: &ChatTokenizer| -> Vec<_> {
+        lines
+            .par_iter()
+            .map(|(messages, tools, trained)| tokenizer.encode(&Conversation { messages, tools, trained }).unwrap())
+            .collect()
+    };
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| encode_all(&tokenizer));
+    let fresh = real("qwen3").unwrap();
+    let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(|| encode_all(&fresh));
+    assert_eq!(one, four);
+    assert_eq!(one, encode_all(&tokenizer));
+}
