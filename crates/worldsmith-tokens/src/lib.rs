@@ -307,16 +307,21 @@ impl ChatTokenizer {
         let located = self.locate(&prepared, conversation.trained)?;
         let (input_ids, offsets) = self.tokenize(&located.text, located.shared_end)?;
         let mut assistant_masks = vec![0u8; input_ids.len()];
+        // Spans and tokens are both in text order: one pass over the tokens.
+        let mut t = 0;
         for span in &located.spans {
-            for &at in &[span.start, span.end] {
-                if offsets.iter().any(|&(s, e)| s < at && at < e) {
-                    return Err(EncodeError::Straddle { message: span.message, at });
+            while t < offsets.len() && offsets[t].0 < span.start {
+                if offsets[t].1 > span.start {
+                    return Err(EncodeError::Straddle { message: span.message, at: span.start });
                 }
+                t += 1;
             }
-            for (mask, &(s, _)) in assistant_masks.iter_mut().zip(&offsets) {
-                if span.start <= s && s < span.end {
-                    *mask = 1;
+            while t < offsets.len() && offsets[t].0 < span.end {
+                if offsets[t].1 > span.end {
+                    return Err(EncodeError::Straddle { message: span.message, at: span.end });
                 }
+                assistant_masks[t] = 1;
+                t += 1;
             }
         }
         Ok(Encoded { input_ids, assistant_masks })

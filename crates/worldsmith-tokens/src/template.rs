@@ -133,7 +133,8 @@ fn number(n: &serde_json::Number) -> Value {
 #[derive(Debug)]
 pub(crate) struct CachedJson {
     value: Value,
-    json: String,
+    /// The `tojson` text, a string value (cloning it shares the text).
+    json: Value,
 }
 
 impl CachedJson {
@@ -141,7 +142,7 @@ impl CachedJson {
     pub(crate) fn new(value: Value) -> Result<CachedJson, Error> {
         let mut json = String::new();
         dumps(&value, &Dumps::default(), 0, &mut json)?;
-        Ok(CachedJson { value, json })
+        Ok(CachedJson { value, json: Value::from(json) })
     }
 }
 
@@ -232,7 +233,7 @@ fn tojson(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
             && options.item_separator == ", "
             && options.key_separator == ": "
         {
-            return Ok(Value::from(cached.json.as_str()));
+            return Ok(cached.json.clone());
         }
         let mut out = String::new();
         dumps(&cached.value, &options, 0, &mut out)?;
