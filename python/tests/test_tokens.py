@@ -205,3 +205,14 @@ def test_parquet_loads_with_datasets_and_pyarrow(worldsmith: Path, run_dir: Path
         assert json.loads(row["tools"]) == line["tools"]
         for m, original in zip(row["messages"], line["messages"]):
             assert {k: v for k, v in m.items() if v is not None} == original
+
+
+def test_a_tokenizer_directory_with_missing_files_is_named(worldsmith: Path, run_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "tok"
+    broken.mkdir()
+    (broken / "tokenizer_config.json").write_text('{"chat_template": "{{ messages }}"}')
+    done = export(worldsmith, run_dir, tmp_path / "sft", "--tokenizer", str(broken))
+    assert done.returncode == 2
+    assert "tokenizer.json: missing" in done.stderr, done.stderr
+    done = export(worldsmith, run_dir, tmp_path / "sft", "--max-tokens", "100")
+    assert done.returncode == 2 and "--tokenizer" in done.stderr
