@@ -10,6 +10,13 @@
 //! Lines are split in AgentScaler's two stages by the world's origin: stage 1 (general tool
 //! use) from generated worlds, stage 2 (vertical specialization) from bundled ones.
 //! Identical conversations are written once.
+//!
+//! With a model's tokenizer directory, [`tokens`] adds the token ids the model sees and the
+//! mask of the tokens the assistant generated (`input_ids`, `assistant_masks`), rendered
+//! with the model's own chat template; [`parquet`] writes lines as Parquet.
+
+pub mod parquet;
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};

@@ -5,7 +5,7 @@
 use crate::io::{json_lines, pretty_json, read_jsonl, read_jsonl_map, write_atomic};
 use crate::progress::Progress;
 use crate::worlds::WorldCache;
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use worldsmith_core::arena::Arena;
@@ -295,22 +295,111 @@ pub fn verify_files(paths: &[PathBuf], out: &Path, worlds: &mut WorldCache) -> R
 /// When an input cannot be read, a verdict or episode id occurs twice, or an output
 /// cannot be written.
 pub fn export_sft_files(verdicts: &Path, episodes: &[PathBuf], out: &Path) -> Result<StageReport<SftStats>> {
+    export_sft_files_with(verdicts, episodes, out, &SftOutput::default())
+}
+
+/// How `export sft` writes its lines.
+#[derive(Debug, Clone, Default)]
+pub struct SftOutput {
+    /// A Hugging Face tokenizer directory: lines gain `input_ids` and `assistant_masks`, and
+    /// the manifest a `tokens` section.
+    pub tokenizer: Option<PathBuf>,
+    /// With a tokenizer, the most tokens a line may have (longer lines are cut after an
+    /// earlier assistant turn, or dropped).
+    pub max_tokens: Option<usize>,
+    /// Parquet (`stage*.parquet`) instead of JSON Lines.
+    pub parquet: bool,
+    /// The instant `strftime_now` formats in chat templates (Unix seconds).
+    pub now_unix: i64,
+}
+
+/// [`export_sft_files`] with a tokenizer, a token budget and Parquet output. A line the
+/// template cannot render exactly is skipped with a message naming the file and line.
+///
+/// # Errors
+///
+/// As [`export_sft_files`], and when the tokenizer directory cannot be loaded.
+pub fn export_sft_files_with(
+    verdicts: &Path,
+    episodes: &[PathBuf],
+    out: &Path,
+    output: &SftOutput,
+) -> Result<StageReport<SftStats>> {
     let (verdict_lines, mut errors) = read_jsonl::<Verdict>(verdicts, "verdict")?;
     let (episode_lines, episode_errors) = read_episodes(episodes)?;
     errors.extend(episode_errors);
     unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
     unique_ids(episode_lines.iter().map(|e| e.id.as_str()), "episode")?;
     let (split, stats) = worldsmith_export::sft(&episode_lines, &verdict_lines);
-    write_atomic(&out.join("stage1_general.jsonl"), &json_lines(&split.general)?)?;
-    write_atomic(&out.join("stage2_vertical.jsonl"), &json_lines(&split.vertical)?)?;
-    let manifest = serde_json::json!({
+    let tokenizer = match &output.tokenizer {
+        Some(dir) => Some(
+            worldsmith_tokens::ChatTokenizer::load(dir, &worldsmith_tokens::Options { now_unix: output.now_unix })
+                .with_context(|| format!("cannot load the tokenizer directory {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let extension = if output.parquet { "parquet" } else { "jsonl" };
+    let mut tokens = worldsmith_export::tokens::TokensManifest {
+        tokenizer: tokenizer.as_ref().map(|t| t.info().clone()),
+        tool_call_content: tokenizer.as_ref().map(worldsmith_tokens::ChatTokenizer::tool_call_content),
+        max_tokens: output.max_tokens,
+        ..Default::default()
+    };
+    let mut files = serde_json::Map::new();
+    for (stem, origin, lines, ids) in [
+        ("stage1_general", "generated", &split.general, &split.general_ids),
+        ("stage2_vertical", "bundled", &split.vertical, &split.vertical_ids),
+    ] {
+        let name = format!("{stem}.{extension}");
+        let (bytes, kept_ids) = if let Some(tokenizer) = &tokenizer {
+            use worldsmith_export::tokens::Tokenized;
+            let mut kept = Vec::new();
+            let mut kept_ids = Vec::new();
+            for (i, result) in
+                worldsmith_export::tokens::tokenize_lines(tokenizer, lines, output.max_tokens).into_iter().enumerate()
+            {
+                let line = match result {
+                    Tokenized::Whole(line) => line,
+                    Tokenized::Cut(line) => {
+                        tokens.cut += 1;
+                        line
+                    }
+                    Tokenized::TooLong => {
+                        tokens.too_long += 1;
+                        continue;
+                    }
+                    Tokenized::Failed(e) => {
+                        *tokens.failed.entry(worldsmith_export::tokens::reason(&e).to_owned()).or_insert(0) += 1;
+                        errors.push(format!("{name}: SFT line {} (episode {}): skipped: {e}", i + 1, ids[i]));
+                        continue;
+                    }
+                };
+                tokens.stats.add(&worldsmith_tokens::Encoded {
+                    input_ids: line.input_ids.clone(),
+                    assistant_masks: line.assistant_masks.clone(),
+                });
+                kept.push(line);
+                kept_ids.push(ids[i].clone());
+            }
+            let bytes =
+                if output.parquet { worldsmith_export::parquet::tokenized_parquet(&kept)? } else { json_lines(&kept)? };
+            (bytes, kept_ids)
+        } else if output.parquet {
+            (worldsmith_export::parquet::sft_parquet(lines)?, ids.clone())
+        } else {
+            (json_lines(lines)?, ids.clone())
+        };
+        write_atomic(&out.join(&name), &bytes)?;
+        files.insert(name, serde_json::json!({"origin": origin, "episodes": kept_ids}));
+    }
+    let mut manifest = serde_json::json!({
         "format": worldsmith_export::SFT_FORMAT,
         "stats": stats,
-        "files": {
-            "stage1_general.jsonl": {"origin": "generated", "episodes": split.general_ids},
-            "stage2_vertical.jsonl": {"origin": "bundled", "episodes": split.vertical_ids},
-        },
+        "files": files,
     });
+    if tokenizer.is_some() {
+        manifest["tokens"] = serde_json::to_value(&tokens)?;
+    }
     write_atomic(&out.join("manifest.json"), &pretty_json(&manifest)?)?;
     Ok(StageReport { stats, errors })
 }

@@ -477,6 +477,27 @@ pub struct ExportSftArgs {
     /// The output directory: stage1_general.jsonl, stage2_vertical.jsonl, manifest.json.
     #[arg(long)]
     pub out: PathBuf,
+    /// A Hugging Face tokenizer directory (tokenizer.json, tokenizer_config.json with its
+    /// chat_template): each line gains input_ids and assistant_masks, rendered with the
+    /// model's own chat template (strftime_now formats $SOURCE_DATE_EPOCH, else 1970-01-01).
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// With --tokenizer: the most tokens a line may have; a longer line is cut after an
+    /// earlier trained assistant turn, or dropped when no cut fits.
+    #[arg(long, requires = "tokenizer")]
+    pub max_tokens: Option<usize>,
+    /// The file format: JSON Lines or Parquet (stage*.parquet).
+    #[arg(long, value_enum, default_value_t = SftFormatName::Jsonl)]
+    pub format: SftFormatName,
+}
+
+/// The file format of `export sft`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SftFormatName {
+    /// JSON Lines.
+    Jsonl,
+    /// Parquet.
+    Parquet,
 }
 
 /// `eval`

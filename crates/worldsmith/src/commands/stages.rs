@@ -5,18 +5,18 @@
 use super::Outcome;
 use crate::cli::{
     ArenasArgs, EndpointArgs, EvalArgs, ExportSftArgs, ExportTrainerArgs, GrpoSimulateArgs, NoiseArgs, PolicyName,
-    RewardArgs, RolloutArgs, SplitByName, UserName, VerifyArgs,
+    RewardArgs, RolloutArgs, SftFormatName, SplitByName, UserName, VerifyArgs,
 };
 use crate::output::{pretty_json, write_atomic};
 use crate::worlds::WorldCache;
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use worldsmith_core::episode::EndReason;
 use worldsmith_pipeline::grpo::SimulateConfig;
 use worldsmith_pipeline::progress::{Bar, Progress};
 use worldsmith_pipeline::stages::{
-    Evidence, Trainer, arenas_files, eval_files, export_sft_files, export_trainer_files, reward_files,
+    Evidence, SftOutput, Trainer, arenas_files, eval_files, export_sft_files_with, export_trainer_files, reward_files,
     rollout_arenas_file, rollout_file, verify_files,
 };
 use worldsmith_pipeline::tables::{arenas_table, metrics_table, reward_table, rollout_table, sft_table, verify_table};
@@ -203,7 +203,20 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome> {
 }
 
 pub fn export_sft(args: &ExportSftArgs) -> Result<Outcome> {
-    let report = export_sft_files(&args.verdicts, &args.episodes, &args.out)?;
+    if args.max_tokens == Some(0) {
+        bail!("--max-tokens must be at least 1");
+    }
+    let now_unix = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH is not a Unix time: {v}"))?,
+        Err(_) => 0,
+    };
+    let output = SftOutput {
+        tokenizer: args.tokenizer.clone(),
+        max_tokens: args.max_tokens,
+        parquet: args.format == SftFormatName::Parquet,
+        now_unix,
+    };
+    let report = export_sft_files_with(&args.verdicts, &args.episodes, &args.out, &output)?;
     print_errors(&report.errors);
     eprint!("{}", sft_table(&report.stats));
     Ok(if report.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
