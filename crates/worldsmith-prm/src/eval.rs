@@ -39,6 +39,22 @@ pub struct Shown<'a> {
     pub actions: [&'a Message; 2],
 }
 
+impl<'a> Shown<'a> {
+    /// The pair's actions in a seeded random order (the stream `<purpose>/<pair id>`), and
+    /// whether the chosen one comes first.
+    #[must_use]
+    pub fn in_seeded_order(pair: &'a PairLine, seed: u64, purpose: &str) -> (bool, Shown<'a>) {
+        let mut rng = SplitMix64::for_stream(seed, &format!("{purpose}/{}", pair.id));
+        let chosen_first = rng.below(2) == 0;
+        let actions = if chosen_first {
+            [&pair.action_chosen, &pair.action_rejected]
+        } else {
+            [&pair.action_rejected, &pair.action_chosen]
+        };
+        (chosen_first, Shown { pair, actions })
+    }
+}
+
 /// A process reward model under test.
 pub trait Prm: Sync {
     /// Its name in reports.
@@ -365,14 +381,7 @@ pub fn evaluate(pairs: &[PairLine], prm: &dyn Prm, seed: u64) -> EvalReport {
     let picks: Vec<(bool, bool, Option<String>)> = pairs
         .par_iter()
         .map(|pair| {
-            let mut rng = SplitMix64::for_stream(seed, &format!("order/{}", pair.id));
-            let chosen_first = rng.below(2) == 0;
-            let actions = if chosen_first {
-                [&pair.action_chosen, &pair.action_rejected]
-            } else {
-                [&pair.action_rejected, &pair.action_chosen]
-            };
-            let shown = Shown { pair, actions };
+            let (chosen_first, shown) = Shown::in_seeded_order(pair, seed, "order");
             match prm.pick(&shown) {
                 Ok(Pick::First) => (chosen_first, chosen_first, None),
                 Ok(Pick::Second) => (!chosen_first, chosen_first, None),

@@ -125,14 +125,8 @@ pub fn cross_check(
         .map(|mut pair| {
             let mut unanswered = 0;
             for judge in judges {
-                let mut rng = SplitMix64::for_stream(seed, &format!("judge/{}", pair.id));
-                let chosen_first = rng.below(2) == 0;
-                let actions = if chosen_first {
-                    [&pair.action_chosen, &pair.action_rejected]
-                } else {
-                    [&pair.action_rejected, &pair.action_chosen]
-                };
-                let picked = eval::Prm::pick(judge, &eval::Shown { pair: &pair, actions });
+                let (chosen_first, shown) = eval::Shown::in_seeded_order(&pair, seed, "judge");
+                let picked = eval::Prm::pick(judge, &shown);
                 let agrees = match picked {
                     Ok(eval::Pick::First) => chosen_first,
                     Ok(eval::Pick::Second) => !chosen_first,
