@@ -8,10 +8,10 @@
 //! from. The guide is [`Guide::Lookahead`] (judge 1 on a fork: the upper bound of a PRM) or
 //! a scorer endpoint ([`crate::eval::ScorerPrm`]).
 
-use crate::eval::{ScorerPrm, replay_history};
+use crate::eval::ScorerPrm;
 use crate::judge::{Decision, prove};
 use crate::offline::{call_message, candidates};
-use crate::path::GoldPath;
+use crate::path::{GoldPath, Point};
 use serde::{Deserialize, Serialize};
 use worldsmith_core::episode::{Episode, Message};
 use worldsmith_core::prm::PairLine;
@@ -72,8 +72,9 @@ pub fn search(path: &GoldPath<'_>, guide: &Guide, config: &SearchConfig, trial: 
         let mut probe = oracle.clone();
         let Ok(gold_turn) = probe.next(&context) else { break };
         let history = run.messages().to_vec();
-        let (point, calls) = replay_history(path, &history);
-        let step = point.step;
+        let calls = run.calls().to_vec();
+        let step = history.iter().filter(|m| m.role == "assistant").count();
+        let point = Point { message: history.len(), step, calls_before: calls.len(), session: run.session().fork() };
         let gold = turn_message(step, &gold_turn);
         let decision = Decision { point: &point, history: &history, calls: &calls };
         let progress = path.progress(&calls);

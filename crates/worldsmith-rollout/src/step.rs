@@ -190,6 +190,12 @@ impl<'a> EpisodeRun<'a> {
         &self.calls
     }
 
+    /// The episode's world state so far (fork it to try an action without taking it).
+    #[must_use]
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// What an agent sees when it takes its turn.
     #[must_use]
     pub fn context(&self) -> Context<'_> {
