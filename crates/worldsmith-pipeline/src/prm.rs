@@ -1,11 +1,11 @@
 //! `prm build`, `prm eval` and `prm search` as file-to-file functions (the step-level
 //! process-reward benchmark: [`worldsmith_prm`]).
 
-use crate::io::{json_lines, pretty_json, read_jsonl, write_atomic, write_atomic_with};
+use crate::io::{json_lines, pretty_json, read_jsonl, read_jsonl_map, write_atomic, write_atomic_with};
 use crate::progress::Progress;
 use crate::stages::{StageReport, read_episodes, tasks_with_worlds, unique_ids};
 use crate::worlds::WorldCache;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -14,10 +14,12 @@ use worldsmith_core::episode::Episode;
 use worldsmith_core::prm::PairLine;
 use worldsmith_core::task::TaskLine;
 use worldsmith_engine::World;
-use worldsmith_prm::eval::{EvalReport, HeuristicPrm, LookaheadPrm, ModelPrm, Prm, RandomPrm, ScorerPrm, evaluate};
+use worldsmith_prm::eval::{
+    EvalReport, HeuristicPrm, LookaheadPrm, ModelPrm, Prm, RandomPrm, ScorerPrm, evaluate, judge_pair,
+};
 use worldsmith_prm::layout::{Layout, Split, SplitBy, SplitConfig, render, split_key};
 use worldsmith_prm::path::GoldPath;
-use worldsmith_prm::search::{Guide, SearchConfig, SearchRow, search_all};
+use worldsmith_prm::search::{Guide, Proposer, SearchConfig, SearchRow, search_all};
 use worldsmith_prm::{BuildConfig, PrmSummary, TaskInput, build};
 use worldsmith_rollout::scripted::Noise;
 use worldsmith_rollout::{Policy, RolloutConfig};
@@ -25,6 +27,7 @@ use worldsmith_trainer::split::assign_keys;
 
 /// Tasks with their worlds, their oracle episodes and whether those verified: what gold
 /// paths borrow from.
+#[derive(Default)]
 pub struct GoldSet {
     /// (world, task, oracle episode, verified successful), in task order.
     pub items: Vec<(World, TaskLine, Episode, bool)>,
@@ -57,6 +60,12 @@ impl GoldSet {
     pub fn paths(&self) -> Vec<GoldPath<'_>> {
         self.items.iter().filter(|i| i.3).map(|(w, t, e, _)| GoldPath::new(w, t, e)).collect()
     }
+}
+
+/// A pair line's id alone (the rest of the line is skipped unread).
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
 }
 
 /// How `prm build` runs.
@@ -258,19 +267,32 @@ pub fn prm_eval_files(
     seed: u64,
     worlds: &mut WorldCache,
 ) -> Result<StageReport<EvalReport>> {
-    let (lines, errors) = read_jsonl::<PairLine>(pairs, "pair")?;
-    unique_ids(lines.iter().map(|p| p.id.as_str()), "pair")?;
-    let report = match choice {
-        PrmChoice::Random => evaluate(&lines, &RandomPrm { seed }, seed),
-        PrmChoice::Heuristic => evaluate(&lines, &HeuristicPrm, seed),
-        PrmChoice::Lookahead => {
-            let Some(tasks) = tasks else { bail!("the lookahead runs the pairs' tasks: pass --tasks") };
-            let (gold, _) = GoldSet::load(tasks, worlds)?;
-            evaluate(&lines, &lookahead(&gold), seed)
-        }
-        PrmChoice::Model(config) => evaluate(&lines, &model(config), seed),
-        PrmChoice::Scorer(url, config) => evaluate(&lines, &scorer(url, config), seed),
+    let gold = match (choice, tasks) {
+        (PrmChoice::Lookahead, None) => bail!("the lookahead runs the pairs' tasks: pass --tasks"),
+        (PrmChoice::Lookahead, Some(tasks)) => GoldSet::load(tasks, worlds)?.0,
+        _ => GoldSet::default(),
     };
+    let prm: Box<dyn Prm + '_> = match choice {
+        PrmChoice::Random => Box::new(RandomPrm { seed }),
+        PrmChoice::Heuristic => Box::new(HeuristicPrm),
+        PrmChoice::Lookahead => Box::new(lookahead(&gold)),
+        PrmChoice::Model(config) => Box::new(model(config)),
+        PrmChoice::Scorer(url, config) => Box::new(scorer(url, config)),
+    };
+    // A file given twice is refused before any model is asked: a first pass reads the ids
+    // alone (its malformed lines are reported by the second).
+    let stdin = pairs == Path::new("-");
+    if !stdin {
+        let (ids, _) = read_jsonl_map(pairs, "pair", |line: IdOnly| line.id)?;
+        unique_ids(ids.iter().map(String::as_str), "pair")?;
+    }
+    // Each block of lines is judged as it is read: only a pick per pair is kept, never the
+    // pairs themselves (a million pairs with their histories would not fit).
+    let (judged, errors) = read_jsonl_map(pairs, "pair", |pair: PairLine| judge_pair(&pair, &*prm, seed))?;
+    if stdin {
+        unique_ids(judged.iter().map(|j| j.id.as_str()), "pair")?;
+    }
+    let report = EvalReport::tally(prm.name(), &judged);
     write_atomic(out, &pretty_json(&report)?)?;
     Ok(StageReport { stats: report, errors })
 }
@@ -308,8 +330,12 @@ pub fn evaluate_all(pairs: &[PairLine], prms: &[&dyn Prm], seed: u64) -> Vec<Eva
 pub struct SearchReport {
     /// The guide (`lookahead` or the scorer's URL).
     pub guide: String,
-    /// The chance that a sampled candidate is a mistake.
-    pub mistake_rate: f64,
+    /// The policy the candidates came from: `noisy`, or `openai:<model>`.
+    #[serde(default = "noisy")]
+    pub policy: String,
+    /// The noisy policy's chance that a sampled candidate is a mistake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mistake_rate: Option<f64>,
     /// Episodes per task and number of candidates.
     pub trials: u32,
     /// Tasks searched (those whose oracle verified).
@@ -325,12 +351,19 @@ pub struct PrmSearchConfig {
     pub candidates: Vec<usize>,
     /// Episodes per task and number.
     pub trials: u32,
-    /// The chance that a sampled candidate is a mistake.
-    pub mistake_rate: f64,
+    /// Where the candidates come from.
+    pub proposer: Proposer,
     /// The seed.
     pub seed: u64,
     /// The guide: `None` for the lookahead, or a scorer URL and client settings.
     pub scorer: Option<(String, worldsmith_llm::ChatConfig)>,
+    /// Episodes searched at once (0: one per core). Endpoints want more than the cores.
+    pub concurrency: usize,
+}
+
+/// The default policy's name, for `search.json` files written before it was recorded.
+fn noisy() -> String {
+    "noisy".to_owned()
 }
 
 /// Runs reward-guided search on `tasks` for each number of candidates and writes
@@ -362,7 +395,7 @@ fn search_with(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<StageReport<SearchReport>> {
-    let errors = Vec::new();
+    let mut errors = Vec::new();
     let paths = gold.paths();
     let guide = match &config.scorer {
         None => Guide::Lookahead,
@@ -373,16 +406,34 @@ fn search_with(
     let mut rows = Vec::new();
     for &n in &config.candidates {
         let search =
-            SearchConfig { candidates: n, mistake_rate: config.mistake_rate, seed: config.seed, max_steps: 30 };
-        let (row, episodes) = search_all(&paths, &guide, &search, config.trials);
+            SearchConfig { candidates: n, proposer: config.proposer.clone(), seed: config.seed, max_steps: 30 };
+        let (row, episodes) = match config.concurrency {
+            0 => search_all(&paths, &guide, &search, config.trials),
+            threads => rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .context("starting the search's threads")?
+                .install(|| search_all(&paths, &guide, &search, config.trials)),
+        };
         write_atomic(&out.join(format!("episodes_n{n}.jsonl")), &json_lines(&episodes)?)?;
+        if row.policy_failures > 0 {
+            let first = episodes.iter().find_map(|e| e.error.as_deref()).unwrap_or("no reason recorded");
+            errors.push(format!(
+                "N = {n}: the policy's endpoint failed in {} of {} episodes, which count as failed (first: {first})",
+                row.policy_failures, row.episodes
+            ));
+        }
         rows.push(row);
         bar.inc(1);
     }
     bar.finish();
     let report = SearchReport {
         guide: config.scorer.as_ref().map_or_else(|| "lookahead".to_owned(), |(u, _)| u.clone()),
-        mistake_rate: config.mistake_rate,
+        policy: config.proposer.name(),
+        mistake_rate: match config.proposer {
+            Proposer::Noisy { mistake_rate } => Some(mistake_rate),
+            Proposer::OpenAi(_) => None,
+        },
         trials: config.trials,
         tasks: paths.len(),
         rows,
@@ -437,8 +488,14 @@ pub fn prm_run_files(
     let eval = evaluate_all(&pairs, &prms, seed);
     write_atomic(&out.join("eval.json"), &pretty_json(&eval)?)?;
     progress.log("prm search: lookahead-guided, 1, 2, 4 and 8 candidates per turn");
-    let search_config =
-        PrmSearchConfig { candidates: vec![1, 2, 4, 8], trials: 1, mistake_rate: 0.5, seed, scorer: None };
+    let search_config = PrmSearchConfig {
+        candidates: vec![1, 2, 4, 8],
+        trials: 1,
+        proposer: Proposer::Noisy { mistake_rate: 0.5 },
+        seed,
+        scorer: None,
+        concurrency: 0,
+    };
     let searched = search_with(&gold, &search_config, out, progress)?;
     errors.extend(searched.errors);
     let summary = PrmRunSummary { build: built.stats, eval, search: searched.stats };

@@ -557,7 +557,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         "## Step-level process rewards\n\nPairs of a correct and an incorrect next action, every label proven by execution on a fork of the world (`prm/pairs.jsonl`):\n\n```\n{}```\n\nForced choice between the two actions, shown in a seeded random order (`prm/eval.json`):\n\n```\n{}```\n\nReward-guided search: N candidate actions per turn, each a mistake with probability {}, the best by the execution lookahead taken (`prm/search.json`):\n\n```\n{}```\n\n![reward-guided search](prm/search.svg)\n",
         tables::prm_table(&summary.prm.build),
         tables::prm_eval_table(&summary.prm.eval),
-        summary.prm.search.mistake_rate,
+        summary.prm.search.mistake_rate.unwrap_or_default(),
         tables::search_table(&summary.prm.search)
     );
     for e in &stage_errors {

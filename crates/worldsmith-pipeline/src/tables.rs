@@ -355,5 +355,12 @@ pub fn search_table(report: &crate::prm::SearchReport) -> String {
             r.candidates, r.episodes, r.success, r.success_rate, r.mean_f1, r.turns_with_mistakes, r.mistakes_taken
         );
     }
+    let (guide, policy) = report.rows.iter().fold((0, 0), |(g, p), r| (g + r.guide_failures, p + r.policy_failures));
+    if guide > 0 {
+        let _ = writeln!(s, "the guide failed to score {guide} candidates (they ranked last)");
+    }
+    if policy > 0 {
+        let _ = writeln!(s, "the policy's endpoint failed in {policy} episodes (counted as failed)");
+    }
     s
 }

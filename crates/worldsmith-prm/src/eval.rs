@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use worldsmith_core::canonical::json_eq;
 use worldsmith_core::episode::{CallOutcome, Message};
-use worldsmith_core::prm::PairLine;
+use worldsmith_core::prm::{ErrorType, PairLine, PairSource};
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_llm::{ChatClient, message_text};
 
@@ -373,45 +373,86 @@ pub struct EvalReport {
     pub failures: Vec<String>,
 }
 
+/// What a PRM made of one pair: the unit [`EvalReport::tally`] counts, small enough to keep
+/// for every pair of a file that is evaluated as it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// The pair's id.
+    pub id: String,
+    /// Its source, error type and world.
+    pub source: PairSource,
+    /// See `source`.
+    pub error_type: ErrorType,
+    /// See `source`.
+    pub world: String,
+    /// Whether the PRM picked the chosen action.
+    pub correct: bool,
+    /// Whether the chosen action was shown first.
+    pub chosen_first: bool,
+    /// Why the PRM gave no usable answer, if it did not.
+    pub failure: Option<String>,
+}
+
+/// Shows `pair` to `prm` in its seeded order (the stream `order/<pair id>`) and records
+/// the pick.
+#[must_use]
+pub fn judge_pair(pair: &PairLine, prm: &dyn Prm, seed: u64) -> Judged {
+    let (chosen_first, shown) = Shown::in_seeded_order(pair, seed, "order");
+    let (correct, failure) = match prm.pick(&shown) {
+        Ok(Pick::First) => (chosen_first, None),
+        Ok(Pick::Second) => (!chosen_first, None),
+        Ok(Pick::Neither) => (false, Some(format!("{}: neither action picked", pair.id))),
+        Err(e) => (false, Some(format!("{}: {e}", pair.id))),
+    };
+    Judged {
+        id: pair.id.clone(),
+        source: pair.source,
+        error_type: pair.error_type,
+        world: pair.world.clone(),
+        correct,
+        chosen_first,
+        failure,
+    }
+}
+
+impl EvalReport {
+    /// Counts `prm`'s picks, in pair order (the first five failures are kept by that order).
+    #[must_use]
+    pub fn tally<'j>(prm: String, judged: impl IntoIterator<Item = &'j Judged>) -> EvalReport {
+        let mut report = EvalReport { prm, ..EvalReport::default() };
+        for j in judged {
+            let correct = j.correct;
+            report.overall.add(correct);
+            report.by_source.entry(format!("{:?}", j.source).to_lowercase()).or_default().add(correct);
+            report.by_error_type.entry(j.error_type.name().to_owned()).or_default().add(correct);
+            report.by_world.entry(j.world.clone()).or_default().add(correct);
+            if j.chosen_first { &mut report.chosen_first } else { &mut report.chosen_second }.add(correct);
+            if let Some(f) = &j.failure {
+                report.unanswered += 1;
+                if report.failures.len() < 5 {
+                    report.failures.push(f.clone());
+                }
+            }
+        }
+        report.overall.finish();
+        report.chosen_first.finish();
+        report.chosen_second.finish();
+        for a in
+            report.by_source.values_mut().chain(report.by_error_type.values_mut()).chain(report.by_world.values_mut())
+        {
+            a.finish();
+        }
+        report
+    }
+}
+
 /// Evaluates `prm` on `pairs` (in parallel; the order each pair is shown in is seeded by its
 /// id, so the same pairs and seed show the same orders).
 #[must_use]
 pub fn evaluate(pairs: &[PairLine], prm: &dyn Prm, seed: u64) -> EvalReport {
     use rayon::prelude::*;
-    let picks: Vec<(bool, bool, Option<String>)> = pairs
-        .par_iter()
-        .map(|pair| {
-            let (chosen_first, shown) = Shown::in_seeded_order(pair, seed, "order");
-            match prm.pick(&shown) {
-                Ok(Pick::First) => (chosen_first, chosen_first, None),
-                Ok(Pick::Second) => (!chosen_first, chosen_first, None),
-                Ok(Pick::Neither) => (false, chosen_first, Some(format!("{}: neither action picked", pair.id))),
-                Err(e) => (false, chosen_first, Some(format!("{}: {e}", pair.id))),
-            }
-        })
-        .collect();
-    let mut report = EvalReport { prm: prm.name(), ..EvalReport::default() };
-    for (pair, (correct, first, failure)) in pairs.iter().zip(picks) {
-        report.overall.add(correct);
-        report.by_source.entry(format!("{:?}", pair.source).to_lowercase()).or_default().add(correct);
-        report.by_error_type.entry(pair.error_type.name().to_owned()).or_default().add(correct);
-        report.by_world.entry(pair.world.clone()).or_default().add(correct);
-        if first { &mut report.chosen_first } else { &mut report.chosen_second }.add(correct);
-        if let Some(f) = failure {
-            report.unanswered += 1;
-            if report.failures.len() < 5 {
-                report.failures.push(f);
-            }
-        }
-    }
-    report.overall.finish();
-    report.chosen_first.finish();
-    report.chosen_second.finish();
-    for a in report.by_source.values_mut().chain(report.by_error_type.values_mut()).chain(report.by_world.values_mut())
-    {
-        a.finish();
-    }
-    report
+    let judged: Vec<Judged> = pairs.par_iter().map(|pair| judge_pair(pair, prm, seed)).collect();
+    EvalReport::tally(prm.name(), &judged)
 }
 
 #[cfg(test)]

@@ -181,12 +181,13 @@ fn a_model_judge_is_asked_both_orders_and_its_position_bias_and_garbage_are_repo
 
 #[test]
 fn lookahead_guided_search_improves_success_monotonically_with_more_candidates() {
-    use worldsmith_prm::search::{Guide, SearchConfig, search_all};
+    use worldsmith_prm::search::{Guide, Proposer, SearchConfig, search_all};
     let f = fixture();
     let paths = gold_paths(f);
     let mut rates = Vec::new();
     for n in [1, 2, 4, 8] {
-        let config = SearchConfig { candidates: n, mistake_rate: 0.5, seed: 4, max_steps: 30 };
+        let config =
+            SearchConfig { candidates: n, proposer: Proposer::Noisy { mistake_rate: 0.5 }, seed: 4, max_steps: 30 };
         let (row, episodes) = search_all(&paths, &Guide::Lookahead, &config, 2);
         assert_eq!(episodes.len(), paths.len() * 2);
         println!("{row:?}");

@@ -32,23 +32,78 @@ impl OpenAiAgent {
     }
 }
 
-impl Agent for OpenAiAgent {
-    fn next(&mut self, context: &Context<'_>) -> Result<Turn, AgentError> {
+impl OpenAiAgent {
+    /// Samples `n` candidate turns for one state (reward-guided search): one request with
+    /// `"n": n`, then single requests with the next seeds for the choices a server did not
+    /// return (llama.cpp and some hosted APIs answer one choice whatever `n` says). Choices
+    /// that do not parse are left out; an empty result is an error.
+    ///
+    /// # Errors
+    /// The endpoint fails or times out before any choice arrives, or no choice parses.
+    pub fn sample(&mut self, context: &Context<'_>, n: usize) -> Result<Vec<Turn>, AgentError> {
+        let n = n.max(1);
+        let mut turns = Vec::with_capacity(n);
+        let mut problems = Vec::new();
+        let mut seed = self.seed;
+        let mut requests = 0;
+        // Every request may bring one choice at least, so n requests always suffice.
+        while turns.len() < n && requests < n {
+            let wanted = n - turns.len();
+            let response = match self.request(context, seed, wanted) {
+                Ok(r) => r,
+                Err(e) if turns.is_empty() && problems.is_empty() => return Err(e),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    break;
+                }
+            };
+            requests += 1;
+            seed = seed.wrapping_add(1);
+            let choices = response.get("choices").and_then(Value::as_array).map_or(0, Vec::len);
+            if choices == 0 {
+                problems.push(format!("the answer has no choices: {}", snippet(&response.to_string())));
+            }
+            for message in response.get("choices").and_then(Value::as_array).into_iter().flatten().take(wanted) {
+                match message.get("message").map(parse_message) {
+                    Some(turn) => turns.push(turn),
+                    None => problems.push(format!("a choice has no message: {}", snippet(&message.to_string()))),
+                }
+            }
+        }
+        // The next state's requests take the seeds after these.
+        self.seed = seed;
+        if turns.is_empty() {
+            return Err(AgentError::Endpoint(problems.join("; ")));
+        }
+        Ok(turns)
+    }
+
+    /// One chat-completions request for `n` choices.
+    fn request(&self, context: &Context<'_>, seed: u64, n: usize) -> Result<Value, AgentError> {
         let config = self.client.config();
         let mut body = json!({
             "model": config.model,
             "messages": context.messages,
             "temperature": config.temperature,
-            "seed": self.seed,
+            "seed": seed,
         });
+        if n > 1 {
+            body["n"] = json!(n);
+        }
         if !context.tools.is_empty() {
             body["tools"] = json!(context.tools);
             body["tool_choice"] = json!("auto");
         }
-        let response = self.client.complete(&body, Some(self.deadline)).map_err(|e| match e {
+        self.client.complete(&body, Some(self.deadline)).map_err(|e| match e {
             LlmError::Timeout => AgentError::Timeout(self.timeout.as_secs()),
             LlmError::Endpoint(m) => AgentError::Endpoint(m),
-        })?;
+        })
+    }
+}
+
+impl Agent for OpenAiAgent {
+    fn next(&mut self, context: &Context<'_>) -> Result<Turn, AgentError> {
+        let response = self.request(context, self.seed, 1)?;
         parse_response(&response).map_err(AgentError::Endpoint)
     }
 }
@@ -61,6 +116,11 @@ pub fn parse_response(response: &Value) -> Result<Turn, String> {
     let message = response
         .pointer("/choices/0/message")
         .ok_or_else(|| format!("the answer has no choices[0].message: {}", snippet(&response.to_string())))?;
+    Ok(parse_message(message))
+}
+
+/// Reads one choice's `message` into a turn.
+fn parse_message(message: &Value) -> Turn {
     let mut calls: Vec<ProposedCall> = message
         .get("tool_calls")
         .and_then(Value::as_array)
@@ -77,7 +137,7 @@ pub fn parse_response(response: &Value) -> Result<Turn, String> {
     let content = message.get("content").and_then(Value::as_str).unwrap_or("");
     let (text, embedded) = split_tool_call_text(&strip_thinking(content));
     calls.extend(embedded);
-    if calls.is_empty() { Ok(Turn::Text(text)) } else { Ok(Turn::Calls(calls)) }
+    if calls.is_empty() { Turn::Text(text) } else { Turn::Calls(calls) }
 }
 
 /// Arguments as JSON text, whether the server sent a string or an object.

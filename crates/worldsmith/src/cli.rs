@@ -183,12 +183,20 @@ pub struct PrmSearchArgs {
     /// The guide: `lookahead` (execution on a fork), or a scorer endpoint's URL.
     #[arg(long, default_value = "lookahead")]
     pub prm: String,
+    /// Where the candidates come from: the noisy policy (the oracle's action, or a mistake
+    /// generated from the world), or a model at an OpenAI-compatible endpoint (--model,
+    /// --base-url; give it a --temperature above 0, or the candidates are all one answer).
+    #[arg(long, value_enum, default_value = "noisy")]
+    pub policy: SearchPolicyName,
     /// Episodes per task and number of candidates.
     #[arg(long, default_value_t = 2)]
     pub trials: u32,
-    /// The chance that a sampled candidate is a mistake.
+    /// The noisy policy's chance that a sampled candidate is a mistake.
     #[arg(long, default_value_t = 0.5)]
     pub mistake_rate: f64,
+    /// Episodes searched at once (default: one per core; 8 with --policy openai).
+    #[arg(long, default_value_t = 0)]
+    pub concurrency: usize,
     /// Seeds the sampling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -308,6 +316,15 @@ pub enum PolicyName {
     /// Follows the gold calls with seeded mistakes, recovered some of the time.
     Noisy,
     /// An OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY, --model).
+    Openai,
+}
+
+/// The candidate policies of `prm search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchPolicyName {
+    /// The oracle's next action, or with --mistake-rate a mistake generated from the world.
+    Noisy,
+    /// N samples from an OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY, --model).
     Openai,
 }
 

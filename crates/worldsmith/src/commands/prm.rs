@@ -2,7 +2,9 @@
 
 use super::Outcome;
 use super::stages::{Stderr, chat_config, print_errors};
-use crate::cli::{PrmBaselineName, PrmBuildArgs, PrmEvalArgs, PrmLayoutName, PrmSearchArgs, SplitByName};
+use crate::cli::{
+    PrmBaselineName, PrmBuildArgs, PrmEvalArgs, PrmLayoutName, PrmSearchArgs, SearchPolicyName, SplitByName,
+};
 use crate::worlds::WorldCache;
 use anyhow::{Result, bail};
 use worldsmith_pipeline::prm::{
@@ -11,6 +13,7 @@ use worldsmith_pipeline::prm::{
 use worldsmith_pipeline::tables::{prm_eval_table, prm_table, search_table};
 use worldsmith_prm::BuildConfig;
 use worldsmith_prm::layout::{Layout, SplitBy, SplitConfig};
+use worldsmith_prm::search::Proposer;
 use worldsmith_rollout::scripted::Noise;
 
 pub fn build(args: &PrmBuildArgs) -> Result<Outcome> {
@@ -76,12 +79,25 @@ pub fn search(args: &PrmSearchArgs) -> Result<Outcome> {
     } else {
         bail!("--prm must be `lookahead` or a scorer's http(s) URL, not `{}`", args.prm);
     };
+    let (proposer, concurrency) = match args.policy {
+        SearchPolicyName::Noisy => (Proposer::Noisy { mistake_rate: args.mistake_rate }, args.concurrency),
+        SearchPolicyName::Openai => {
+            let chat = chat_config(&args.endpoint, "prm search --policy openai")?;
+            if chat.temperature == 0.0 && args.candidates.iter().any(|&n| n > 1) {
+                eprintln!(
+                    "warning: --temperature 0 makes a deterministic model give one answer N times; pass --temperature 0.7 or so to sample different candidates"
+                );
+            }
+            (Proposer::OpenAi(chat), if args.concurrency == 0 { 8 } else { args.concurrency })
+        }
+    };
     let config = PrmSearchConfig {
         candidates: args.candidates.clone(),
         trials: args.trials,
-        mistake_rate: args.mistake_rate,
+        proposer,
         seed: args.seed,
         scorer,
+        concurrency,
     };
     let mut worlds = WorldCache::with_worlds(&args.worlds)?;
     let report = prm_search_files(&args.tasks, &config, &args.out, &mut worlds, &Stderr)?;

@@ -154,3 +154,108 @@ fn baselines_search_and_bad_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--prm must be"), "{err}");
 }
+
+#[test]
+fn search_samples_candidates_from_an_openai_endpoint() {
+    use serde_json::{Value, json};
+    use std::collections::HashMap;
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let tasks = tasks(dir.path());
+    // The model's right answers are the oracle's turns, looked up by the task's first user
+    // message; its wrong one is a claim that the work is done, which ends the conversation.
+    let (code, err) = run(&["rollout", "--tasks", &tasks, "--policy", "oracle", "--out", &p("oracle.jsonl")]);
+    assert_eq!(code, 0, "{err}");
+    let mut right: HashMap<String, Vec<Value>> = HashMap::new();
+    for episode in lines(&p("oracle.jsonl")) {
+        let messages = episode["messages"].as_array().unwrap();
+        let opening = messages.iter().find(|m| m["role"] == "user").unwrap()["content"].as_str().unwrap().to_owned();
+        right.insert(opening, messages.iter().filter(|m| m["role"] == "assistant").cloned().collect());
+    }
+    let server = worldsmith_llm::testing::TestServer::start(move |_, body| {
+        let messages = body["messages"].as_array().unwrap();
+        let opening = messages.iter().find(|m| m["role"] == "user").unwrap()["content"].as_str().unwrap();
+        let turns = &right[opening];
+        let k = messages.iter().filter(|m| m["role"] == "assistant").count().min(turns.len() - 1);
+        let seed = body["seed"].as_u64().unwrap();
+        let wanted = body.get("n").and_then(Value::as_u64).unwrap_or(1);
+        // At most two choices per request, as some servers do: the rest must be asked again.
+        let choices: Vec<Value> = (0..wanted.min(2))
+            .map(|i| {
+                let wrong = seed.wrapping_add(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
+                let message = if wrong {
+                    json!({"role": "assistant", "content": "I have taken care of everything for you."})
+                } else {
+                    turns[k].clone()
+                };
+                json!({"index": i, "message": message, "finish_reason": "stop"})
+            })
+            .collect();
+        (200, json!({"choices": choices}).to_string())
+    });
+    let base = server.base_url();
+    let (code, err) = run(&[
+        "prm",
+        "search",
+        "--tasks",
+        &tasks,
+        "--policy",
+        "openai",
+        "--model",
+        "mock",
+        "--base-url",
+        &base,
+        "--temperature",
+        "0.8",
+        "--candidates",
+        "1,4",
+        "--trials",
+        "2",
+        "--out",
+        &p("search"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let search: Value = serde_json::from_str(&std::fs::read_to_string(p("search/search.json")).unwrap()).unwrap();
+    println!("{search}");
+    assert_eq!(search["policy"], "openai:mock", "{search}");
+    assert!(search.get("mistake_rate").is_none(), "{search}");
+    let rows = search["rows"].as_array().unwrap();
+    let rate = |r: &Value| r["success_rate"].as_f64().unwrap();
+    assert!(rate(&rows[1]) > rate(&rows[0]) && rate(&rows[1]) >= 0.6, "{search}");
+    assert!(rows[1]["turns_with_mistakes"].as_u64().unwrap() > 0, "{search}");
+    // Four candidates: one request asks for all four, and what it lacks is asked for again.
+    let requests = server.requests();
+    assert!(requests.iter().any(|r| r.body["n"] == 4 && r.body["model"] == "mock"));
+    assert!(requests.iter().any(|r| r.body["n"] == 2));
+    assert!(requests.iter().all(|r| r.body["tools"].is_array() && r.body["temperature"] == 0.8));
+
+    // An endpoint that is down: every episode fails, named and counted, exit 1, no panic.
+    let down = worldsmith_llm::testing::TestServer::start(|_, _| (503, "overloaded".to_owned()));
+    let (code, err) = run(&[
+        "prm",
+        "search",
+        "--tasks",
+        &tasks,
+        "--policy",
+        "openai",
+        "--model",
+        "mock",
+        "--base-url",
+        &down.base_url(),
+        "--retries",
+        "0",
+        "--candidates",
+        "2",
+        "--trials",
+        "1",
+        "--out",
+        &p("down"),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the policy's endpoint failed in 10 of 10 episodes") && err.contains("HTTP 503"), "{err}");
+    assert!(err.contains("warning: --temperature 0"), "{err}");
+    // Without a model, the openai policy is refused before anything runs.
+    let (code, err) = run(&["prm", "search", "--tasks", &tasks, "--policy", "openai", "--out", &p("none")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs a model"), "{err}");
+}
