@@ -168,3 +168,33 @@ fn an_llm_user_plays_the_scenario_and_ends_with_the_stop_marker() {
     let requests = server.requests();
     assert!(requests.iter().all(|r| r.body["messages"][0]["role"] == "system"));
 }
+
+#[test]
+fn sampling_asks_for_n_choices_and_tops_up_what_a_server_leaves_out() {
+    use worldsmith_rollout::agent::{Context, Turn};
+    use worldsmith_rollout::openai::OpenAiAgent;
+    // One choice per request whatever `n` says (as llama.cpp's server does), then an answer
+    // with no choices at all.
+    let server = TestServer::start(|i, body| {
+        if i < 4 {
+            let text = format!("choice for seed {}", body["seed"]);
+            (200, completion(json!({"role": "assistant", "content": text})))
+        } else {
+            (200, json!({"choices": []}).to_string())
+        }
+    });
+    let mut agent = OpenAiAgent::new(&config(server.base_url()), 10, Duration::from_secs(30));
+    let context = Context { messages: &[], tools: &[], calls: &[] };
+    let turns = agent.sample(&context, 3).unwrap();
+    assert_eq!(
+        turns,
+        ["choice for seed 10", "choice for seed 11", "choice for seed 12"].map(|t| Turn::Text(t.to_owned()))
+    );
+    let asked: Vec<(Value, Value)> =
+        server.requests().iter().map(|r| (r.body["n"].clone(), r.body["seed"].clone())).collect();
+    assert_eq!(asked, [(json!(3), json!(10)), (json!(2), json!(11)), (Value::Null, json!(12))]);
+    // The next state's samples take the next seeds; a server with nothing to give is an error.
+    assert_eq!(agent.sample(&context, 1).unwrap(), [Turn::Text("choice for seed 13".to_owned())]);
+    let error = agent.sample(&context, 2).unwrap_err().to_string();
+    assert!(error.contains("no choices"), "{error}");
+}

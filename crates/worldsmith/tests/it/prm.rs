@@ -141,6 +141,16 @@ fn baselines_search_and_bad_input() {
     assert_eq!(report["unanswered"], report["overall"]["total"], "{report}");
     assert!(report["failures"][0].as_str().unwrap().contains("score"), "{report}");
 
+    // A pair file given twice is refused before any model is asked.
+    let twice = std::fs::read_to_string(&pairs).unwrap().repeat(2);
+    std::fs::write(p("twice.jsonl"), twice).unwrap();
+    let counted = worldsmith_llm::testing::TestServer::start(|_, _| (200, "{\"score\": 1}".to_owned()));
+    let url = format!("{}/score", counted.base_url());
+    let (code, err) = run(&["prm", "eval", "--pairs", &p("twice.jsonl"), "--scorer", &url, "--out", &p("t.json")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pair ids occur more than once"), "{err}");
+    assert!(counted.requests().is_empty());
+
     // Search: the lookahead guide, a chart, and a guide that is neither.
     let (code, err) =
         run(&["prm", "search", "--tasks", &tasks, "--candidates", "1,4", "--trials", "1", "--out", &p("search")]);
