@@ -10,7 +10,7 @@ use crate::infer::{self, Action, Collection, Planned};
 use crate::refine::{self, Refiner};
 use crate::report::{GeneratedWorld, ImplementationKind, Operation, Rejection, ToolFailure, ToolResult, WorldReport};
 use crate::self_check::{self, Failure};
-use crate::{data, script};
+use crate::{data, round_trip, script};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -93,6 +93,7 @@ pub(crate) fn build(
         tools: planned.len(),
         passed: 0,
         results: Vec::new(),
+        round_trips: Vec::new(),
     };
     let all: Vec<&Planned> = planned.iter().collect();
     let no_scripts = BTreeMap::new();
@@ -148,11 +149,39 @@ pub(crate) fn build(
         }
         report.results.push(result);
     }
+    // The share of tools that run decides whether the world is worth keeping.
+    let mechanical = examples.len();
+    // The semantic self-check: round trips between the passing tools of each collection; a
+    // tool at fault in one is left out, so the kept tools agree with each other.
+    // They run on the world as it will be written: the passing tools, with the scripts and
+    // schema fixes a model contributed (a world that does not load is rejected below).
+    let passing: Vec<&Planned> = planned.iter().filter(|p| examples.contains_key(&p.tool)).collect();
+    let trips = self_check::load(
+        &name,
+        &bench.draft(&bench.collections, &bench.data).files(&passing, &examples, &bench.refined),
+    )
+    .map(|world| round_trip::round_trips(&world, &planned, &bench.collections, &examples))
+    .unwrap_or_default();
+    for trip in trips {
+        if !trip.result.passed && examples.remove(&trip.blamed).is_some() {
+            let name = &planned.iter().find(|p| p.tool == trip.blamed).expect("a planned tool").name;
+            if let Some(result) = report.results.iter_mut().find(|r| &r.tool == name) {
+                result.passed = false;
+                result.reason = Some(format!(
+                    "round trip ({}): {}",
+                    trip.result.check.name(),
+                    trip.result.reason.as_deref().unwrap_or_default()
+                ));
+            }
+            failures.push(ToolFailure::RoundTrip(trip.result.check));
+        }
+        report.round_trips.push(trip.result);
+    }
     report.passed = examples.len();
     #[allow(clippy::cast_precision_loss)]
-    let rate = report.passed as f64 / report.tools.max(1) as f64;
+    let rate = mechanical as f64 / report.tools.max(1) as f64;
     if rate < config.pass_rate || report.passed == 0 {
-        let reason = format!("self-check: {} of {} tools passed", report.passed, report.tools);
+        let reason = format!("self-check: {mechanical} of {} tools passed", report.tools);
         return rejected(report, Rejection::SelfCheck, reason, failures);
     }
     let kept: Vec<&Planned> = planned.iter().filter(|p| examples.contains_key(&p.tool)).collect();
@@ -268,7 +297,7 @@ fn implementation(p: &Planned, c: &Collection, refined: &BTreeMap<usize, String>
 
 /// Whether a planned tool's argument is required.
 fn required(p: &Planned, arg: &str) -> bool {
-    p.parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == arg))
+    self_check::required(&p.parameters, arg)
 }
 
 /// The declarative operation of a planned tool.

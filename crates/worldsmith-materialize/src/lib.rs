@@ -25,11 +25,13 @@ pub mod data;
 pub mod infer;
 pub mod refine;
 pub mod report;
+mod round_trip;
 pub mod script;
 mod self_check;
 
 pub use report::{
-    GeneratedWorld, ImplementationKind, MaterializeSummary, Operation, Rejection, ToolFailure, ToolResult, WorldReport,
+    GeneratedWorld, ImplementationKind, MaterializeSummary, Operation, Rejection, RoundTrip, RoundTripResult,
+    ToolFailure, ToolResult, WorldReport,
 };
 
 use rayon::prelude::*;

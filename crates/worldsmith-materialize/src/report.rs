@@ -81,6 +81,71 @@ pub struct WorldReport {
     pub passed: usize,
     /// Per tool.
     pub results: Vec<ToolResult>,
+    /// The semantic round trips run between the tools that passed; a tool at fault in a
+    /// failed one is left out (its result says why).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub round_trips: Vec<RoundTripResult>,
+}
+
+/// A semantic round trip between two tools of a collection (see the `round_trip` module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RoundTrip {
+    /// A create, then a get of the new record: found, holding what was written.
+    #[serde(rename = "create then get")]
+    CreateThenGet,
+    /// A create, then a list: the new record is listed.
+    #[serde(rename = "create then list")]
+    CreateThenList,
+    /// An update, then a get: the new values show.
+    #[serde(rename = "update then get")]
+    UpdateThenGet,
+    /// A delete, then a get: not found.
+    #[serde(rename = "delete then get")]
+    DeleteThenGet,
+    /// A get under another parent than the record's: not found.
+    #[serde(rename = "wrong parent")]
+    WrongParent,
+}
+
+impl RoundTrip {
+    /// Every round trip, in report order.
+    pub const ALL: [RoundTrip; 5] = [
+        RoundTrip::CreateThenGet,
+        RoundTrip::CreateThenList,
+        RoundTrip::UpdateThenGet,
+        RoundTrip::DeleteThenGet,
+        RoundTrip::WrongParent,
+    ];
+
+    /// Its name, as reports spell it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            RoundTrip::CreateThenGet => "create then get",
+            RoundTrip::CreateThenList => "create then list",
+            RoundTrip::UpdateThenGet => "update then get",
+            RoundTrip::DeleteThenGet => "delete then get",
+            RoundTrip::WrongParent => "wrong parent",
+        }
+    }
+}
+
+/// One round trip run on a world.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundTripResult {
+    /// What it checks.
+    pub check: RoundTrip,
+    /// The collection.
+    pub collection: String,
+    /// The tool that writes (the get itself for a wrong-parent trip).
+    pub write: String,
+    /// The tool that reads back.
+    pub read: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What went wrong, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A world ready to be written: relative path -> contents.
@@ -125,6 +190,12 @@ pub struct MaterializeSummary {
     /// Requests made to the model.
     #[serde(default)]
     pub refine_requests: usize,
+    /// Semantic round trips run, by kind.
+    #[serde(default)]
+    pub round_trips_run: Tally<RoundTrip>,
+    /// Of those, the ones that failed (their tools left out), by kind.
+    #[serde(default)]
+    pub round_trips_failed: Tally<RoundTrip>,
 }
 
 impl MaterializeSummary {
@@ -140,6 +211,12 @@ impl MaterializeSummary {
         }
         for f in failures {
             self.tool_failures.add(f.clone());
+        }
+        for t in &report.round_trips {
+            self.round_trips_run.add(t.check);
+            if !t.passed {
+                self.round_trips_failed.add(t.check);
+            }
         }
         match rejection {
             Some(r) => self.rejected.add(r),
@@ -208,6 +285,8 @@ pub enum ToolFailure {
     Llm,
     /// Refinement: no script the model wrote passed.
     LlmScript,
+    /// The tool was at fault in a failed semantic round trip.
+    RoundTrip(RoundTrip),
 }
 
 impl ToolFailure {
@@ -247,6 +326,13 @@ impl ToolFailure {
         if let Some((name, suggestion)) = name.strip_prefix("unknown tool `").and_then(|rest| rest.split_once('`')) {
             return ToolFailure::UnknownTool { name: name.to_owned(), suggestion: suggestion.to_owned() };
         }
+        if let Some(trip) = name
+            .strip_prefix("round trip (")
+            .and_then(|t| t.strip_suffix(')'))
+            .and_then(|t| RoundTrip::ALL.into_iter().find(|r| r.name() == t))
+        {
+            return ToolFailure::RoundTrip(trip);
+        }
         match name {
             "no change" => ToolFailure::NoChange,
             "no arguments to try" => ToolFailure::NoArguments,
@@ -278,6 +364,7 @@ impl fmt::Display for ToolFailure {
             ToolFailure::NoCollection => f.write_str("no collection"),
             ToolFailure::Llm => f.write_str("llm"),
             ToolFailure::LlmScript => f.write_str("llm script"),
+            ToolFailure::RoundTrip(trip) => write!(f, "round trip ({})", trip.name()),
         }
     }
 }
@@ -320,6 +407,8 @@ mod tests {
             ToolFailure::NoCollection,
             ToolFailure::Llm,
             ToolFailure::LlmScript,
+            ToolFailure::RoundTrip(RoundTrip::WrongParent),
+            ToolFailure::RoundTrip(RoundTrip::CreateThenGet),
         ] {
             assert_eq!(ToolFailure::from_name(&fixed.to_string()), fixed);
         }

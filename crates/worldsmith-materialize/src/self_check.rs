@@ -59,8 +59,13 @@ pub(crate) fn check_world(name: &str, files: &[(String, String)]) -> Result<(), 
 }
 
 /// The schema of a parameter, as a [`infer::Field`].
-fn param_field(parameters: &Value, name: &str) -> infer::Field {
+pub(crate) fn param_field(parameters: &Value, name: &str) -> infer::Field {
     infer::field_of(parameters["properties"].get(name).unwrap_or(&Value::Null))
+}
+
+/// Whether a tool's parameters require `name`.
+pub(crate) fn required(parameters: &Value, name: &str) -> bool {
+    parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == name))
 }
 
 /// Calls a tool on arguments drawn from the world's state; returns the arguments when the

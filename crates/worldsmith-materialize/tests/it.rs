@@ -269,3 +269,90 @@ fn scoped_reads_renamed_writes_and_deletes_by_filter_mean_what_their_paths_say()
     assert_eq!(before - after, deleted["deleted"].as_array().unwrap().len());
     assert!(after < before);
 }
+
+#[test]
+fn round_trips_leave_out_a_create_whose_records_the_other_tools_cannot_find() {
+    // Two resources merged into one collection, as akeneo's PAM assets and its asset
+    // families' assets are: `POST /pets` files pets under no owner, while the owner-scoped
+    // read finds pets only under their owner.
+    let mut tools = pool();
+    let int = serde_json::json!({"type": "integer"});
+    let pet = tools.iter().find(|t| t.name == "getPetById").unwrap().response.clone().unwrap();
+    tools.retain(|t| t.name != "getPetById");
+    let add = tools.iter_mut().find(|t| t.name == "addPet").unwrap();
+    add.parameters["properties"].as_object_mut().unwrap().remove("ownerId");
+    add.provenance.locations.remove("ownerId");
+    tools.push(extra(
+        "getOwnerPet",
+        "get",
+        "/owners/{ownerId}/pets/{petId}",
+        serde_json::json!({"type": "object", "properties": {"ownerId": int, "petId": int}, "required": ["ownerId", "petId"]}),
+        pet,
+    ));
+    let (worlds, reports, summary) =
+        materialize(&tools, &[domain(&tools)], &MaterializeConfig::default(), None, &|_| {});
+    let report = &reports[0];
+    println!("{}", serde_json::to_string_pretty(&report.round_trips).unwrap());
+    let trip = |check: &str, write: &str| {
+        report
+            .round_trips
+            .iter()
+            .find(|t| serde_json::to_value(t.check).unwrap() == check && t.write == write)
+            .unwrap_or_else(|| panic!("no {check} trip of {write}: {:#?}", report.round_trips))
+    };
+    // The create's record is not found by the scoped read: the create is left out, with why.
+    let failed = trip("create then get", "addPet");
+    assert!(!failed.passed && failed.reason.as_deref().unwrap().contains("cannot find the record"), "{failed:?}");
+    let add = report.results.iter().find(|r| r.tool == "addPet").unwrap();
+    assert!(!add.passed && add.reason.as_deref().unwrap().starts_with("round trip (create then get): "), "{add:?}");
+    assert_eq!(
+        summary
+            .tool_failures
+            .get(worldsmith_materialize::ToolFailure::RoundTrip(worldsmith_materialize::RoundTrip::CreateThenGet)),
+        1
+    );
+    // The others hold: an update shows through the read, a delete hides the record, and a
+    // read under another owner finds nothing.
+    for (check, write) in
+        [("update then get", "updatePet"), ("delete then get", "deletePet"), ("wrong parent", "getOwnerPet")]
+    {
+        assert!(trip(check, write).passed, "{check} {write}: {:#?}", report.round_trips);
+    }
+    assert_eq!(summary.round_trips_failed.total(), 1, "{summary:?}");
+    assert!(summary.round_trips_run.total() >= 4, "{summary:?}");
+    // The world is kept without the create, and its manifest does not offer it.
+    assert_eq!(summary.kept, 1, "{reports:#?}");
+    let manifest: Value = serde_json::from_str(&worlds[0].files[0].1).unwrap();
+    let names: Vec<&str> = manifest["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(!names.contains(&"addPet") && names.contains(&"getOwnerPet"), "{names:?}");
+}
+
+#[test]
+fn a_model_script_that_passes_the_mechanical_check_but_does_not_delete_is_left_out() {
+    use worldsmith_llm::testing::{TestServer, completion};
+    // The generated delete is refused (the only pet has an order); the model's script
+    // changes the state, so the mechanical check passes, but the pet is still there.
+    let fake = r#"```python
+def run(**args):
+    key = str(args["petId"])
+    pet = db.get("pets", key)
+    if pet == None:
+        fail("no pet %s" % key)
+    pet["status"] = "sold"
+    db.put("pets", key, pet)
+    return {"deleted": key}
+```"#;
+    let server =
+        TestServer::start(move |_, _| (200, completion(serde_json::json!({"role": "assistant", "content": fake}))));
+    let client = worldsmith_llm::ChatClient::new(worldsmith_llm::ChatConfig::new(server.base_url(), "test-model"));
+    let refiner = worldsmith_materialize::refine::Refiner::new(client, 1);
+    let tools = pool();
+    let config = MaterializeConfig { records: 1, ..MaterializeConfig::default() };
+    let (worlds, reports, summary) = materialize(&tools, &[domain(&tools)], &config, Some(&refiner), &|_| {});
+    let delete = reports[0].results.iter().find(|r| r.tool == "deletePet").unwrap();
+    assert_eq!(delete.implementation, ImplementationKind::Llm, "{delete:?}");
+    assert!(!delete.passed, "{delete:?}");
+    assert!(delete.reason.as_deref().unwrap().contains("still finds"), "{delete:?}");
+    assert_eq!(summary.round_trips_failed.total(), 1, "{summary:?}");
+    assert!(!worlds[0].files.iter().any(|(p, _)| p == "tools/deletePet.star"));
+}

@@ -119,6 +119,14 @@ pub fn materialize_table(s: &MaterializeSummary) -> String {
     for (reason, n) in failures.iter().take(8) {
         let _ = writeln!(t, "  failing       {n:>6} {reason}");
     }
+    if !s.round_trips_run.is_empty() {
+        let _ = writeln!(
+            t,
+            "round trips      {:>6} of {} held (create, update or delete, then read back; a wrong parent)",
+            s.round_trips_run.total() - s.round_trips_failed.total(),
+            s.round_trips_run.total()
+        );
+    }
     t
 }
 
