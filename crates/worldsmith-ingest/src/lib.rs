@@ -588,10 +588,40 @@ fn prepare(tool: &ToolSpec) -> Prepared {
     hasher.update(b"\0");
     hasher.update(tool.name.as_bytes());
     hasher.update(b"\0");
-    hasher.update(worldsmith_core::canonical::canonical_json(&tool.parameters).as_bytes());
+    // Examples do not make a tool another one (two copies of an operation in one provider's
+    // documents often differ only in them).
+    hasher.update(worldsmith_core::canonical::canonical_json(&without_examples(&tool.parameters)).as_bytes());
     let mut duplicate_key = [0; 16];
     duplicate_key.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
     Prepared { id: tool.id.clone(), name: tool.name.clone(), tail, duplicate_key }
+}
+
+/// A schema without its `example` keywords (a property named `example` stays).
+fn without_examples(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, v)| *k != "example" || v.is_object())
+                .map(|(k, v)| {
+                    let v = if k == "properties" {
+                        // Property names are not keywords.
+                        v.as_object().map_or_else(
+                            || v.clone(),
+                            |props| {
+                                Value::Object(props.iter().map(|(p, s)| (p.clone(), without_examples(s))).collect())
+                            },
+                        )
+                    } else {
+                        without_examples(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_examples).collect()),
+        other => other.clone(),
+    }
 }
 
 fn import_file(input: &Input, config: &IngestConfig) -> DocResult {

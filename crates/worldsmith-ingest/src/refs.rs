@@ -10,9 +10,22 @@ const DATA: [&str; 3] = ["default", "enum", "const"];
 /// Keys left out of the output: OpenAPI's own (translated, or about XML, external pages and
 /// polymorphism tables) and examples, which can be larger than the schema (a discriminator
 /// mapping of Microsoft Graph lists thousands of types). Vendor extensions (`x-...`) go too.
+/// A scalar `example` stays (see [`dropped`]).
 const DROPPED: [&str; 7] = ["xml", "externalDocs", "nullable", "x-nullable", "discriminator", "example", "examples"];
 
-fn dropped(key: &str) -> bool {
+/// The longest text `example` kept.
+const EXAMPLE_CHARS: usize = 100;
+
+/// Whether a schema keyword is left out: a scalar `example` (a short text, a number, a
+/// boolean) is kept, since generated worlds take their data from it first.
+fn dropped(key: &str, value: &Value) -> bool {
+    if key == "example" {
+        return !match value {
+            Value::String(s) => !s.is_empty() && s.chars().count() <= EXAMPLE_CHARS,
+            Value::Number(_) | Value::Bool(_) => true,
+            _ => false,
+        };
+    }
     DROPPED.contains(&key) || key.starts_with("x-")
 }
 
@@ -114,7 +127,7 @@ impl<'a> Resolver<'a> {
             // Keywords beside a `$ref` (3.1, or a description) refine the target.
             if let Value::Object(out_map) = &mut out {
                 for (k, v) in map {
-                    if k != "$ref" && !dropped(k) {
+                    if k != "$ref" && !dropped(k, v) {
                         let v = self.expand_value(k, v, st);
                         out_map.insert(k.clone(), v);
                     }
@@ -126,7 +139,7 @@ impl<'a> Resolver<'a> {
         for (k, v) in map {
             // Definitions are only reached through `$ref`s, which are inlined: a copy of
             // them would spend the node budget on schemas nothing uses.
-            if dropped(k) || k == "$defs" || k == "definitions" {
+            if dropped(k, v) || k == "$defs" || k == "definitions" {
                 continue;
             }
             let v = self.expand_value(k, v, st);

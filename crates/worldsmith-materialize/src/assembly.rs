@@ -8,7 +8,9 @@
 use crate::MaterializeConfig;
 use crate::infer::{self, Action, Collection, Planned};
 use crate::refine::{self, Refiner};
-use crate::report::{GeneratedWorld, ImplementationKind, Operation, Rejection, ToolFailure, ToolResult, WorldReport};
+use crate::report::{
+    DataQuality, GeneratedWorld, ImplementationKind, Operation, Rejection, ToolFailure, ToolResult, WorldReport,
+};
 use crate::self_check::{self, Failure};
 use crate::{data, round_trip, script};
 use indexmap::IndexMap;
@@ -94,6 +96,7 @@ pub(crate) fn build(
         passed: 0,
         results: Vec::new(),
         round_trips: Vec::new(),
+        data: DataQuality::default(),
     };
     let all: Vec<&Planned> = planned.iter().collect();
     let no_scripts = BTreeMap::new();
@@ -183,6 +186,11 @@ pub(crate) fn build(
     if rate < config.pass_rate || report.passed == 0 {
         let reason = format!("self-check: {mechanical} of {} tools passed", report.tools);
         return rejected(report, Rejection::SelfCheck, reason, failures);
+    }
+    report.data = DataQuality::of(bench.data.values().flat_map(BTreeMap::values));
+    if report.data.mostly_placeholders() {
+        let reason = format!("placeholders: {} of {} strings", report.data.placeholders, report.data.strings);
+        return rejected(report, Rejection::Placeholders, reason, failures);
     }
     let kept: Vec<&Planned> = planned.iter().filter(|p| examples.contains_key(&p.tool)).collect();
     let files = bench.draft(&bench.collections, &bench.data).files(&kept, &examples, &bench.refined);

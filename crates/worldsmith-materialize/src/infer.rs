@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use worldsmith_core::ident::{normalise as norm, singular};
 use worldsmith_core::tool::ToolSpec;
 
-/// A field of a collection: its JSON type and, when known, format and enum.
-#[derive(Debug, Clone, PartialEq)]
+/// A field of a collection: its JSON type and, when known, format, enum, the document's
+/// example and default, bounds, and the properties of an object (or of an array's objects).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Field {
     /// `string`, `number`, `integer`, `boolean`, `array` or `object`.
     pub kind: String,
@@ -18,6 +19,16 @@ pub struct Field {
     pub choices: Vec<Value>,
     /// For an array: its items' type, when a scalar one.
     pub item: Option<String>,
+    /// The document's scalar `example`, if any.
+    pub example: Option<Value>,
+    /// The document's scalar `default`, if any.
+    pub default: Option<Value>,
+    /// `minimum` and `maximum`, if given.
+    pub bounds: (Option<f64>, Option<f64>),
+    /// `maxLength`, if given.
+    pub max_length: Option<usize>,
+    /// An object's properties, or those of an array's object items (two levels at most).
+    pub properties: Vec<(String, Field)>,
 }
 
 /// An inferred collection.
@@ -362,7 +373,35 @@ fn kind_of(schema: &Value) -> String {
 
 /// A field (or parameter) from its JSON Schema.
 pub(crate) fn field_of(schema: &Value) -> Field {
+    field_at(schema, 0)
+}
+
+/// The most properties of a nested object kept for its data.
+const NESTED_PROPERTIES: usize = 12;
+
+/// [`field_of`] at a nesting depth (objects deeper than two levels keep no properties).
+fn field_at(schema: &Value, depth: usize) -> Field {
     let kind = kind_of(schema);
+    let scalar = |v: Option<&Value>| v.filter(|v| !v.is_null() && !v.is_array() && !v.is_object()).cloned();
+    let object = match kind.as_str() {
+        "object" => Some(schema),
+        "array" => schema.get("items"),
+        _ => None,
+    };
+    let properties = object
+        .filter(|_| depth < 2)
+        .and_then(|o| o.get("properties"))
+        .and_then(Value::as_object)
+        .map(|props| props.iter().take(NESTED_PROPERTIES).map(|(k, s)| (k.clone(), field_at(s, depth + 1))).collect())
+        .unwrap_or_default();
+    let extra = Field {
+        example: scalar(schema.get("example")),
+        default: scalar(schema.get("default")),
+        bounds: (schema.get("minimum").and_then(Value::as_f64), schema.get("maximum").and_then(Value::as_f64)),
+        max_length: schema.get("maxLength").and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok()),
+        properties,
+        ..Field::default()
+    };
     let choices: Vec<Value> = schema
         .get("enum")
         .and_then(Value::as_array)
@@ -372,7 +411,7 @@ pub(crate) fn field_of(schema: &Value) -> Field {
         .then(|| schema.get("items").map(kind_of))
         .flatten()
         .filter(|k| matches!(k.as_str(), "string" | "number" | "integer" | "boolean"));
-    Field { kind, format: schema.get("format").and_then(Value::as_str).map(str::to_owned), choices, item }
+    Field { kind, format: schema.get("format").and_then(Value::as_str).map(str::to_owned), choices, item, ..extra }
 }
 
 /// A plain JSON Schema for a field or parameter: type (nullable), enum, description,

@@ -28,10 +28,11 @@ pub mod report;
 mod round_trip;
 pub mod script;
 mod self_check;
+mod vocabulary;
 
 pub use report::{
-    GeneratedWorld, ImplementationKind, MaterializeSummary, Operation, Rejection, RoundTrip, RoundTripResult,
-    ToolFailure, ToolResult, WorldReport,
+    DataQuality, GeneratedWorld, ImplementationKind, MaterializeSummary, Operation, Rejection, RoundTrip,
+    RoundTripResult, ToolFailure, ToolResult, WorldReport,
 };
 
 use rayon::prelude::*;

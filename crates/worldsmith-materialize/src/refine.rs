@@ -281,7 +281,7 @@ fn with_fields(
                 Some(f) => return Err(format!("schema fix: `{name}.{field}` exists as {}, not {kind}", f.kind)),
                 None => {}
             }
-            let new = infer::Field { kind: kind.clone(), format: None, choices: Vec::new(), item: None };
+            let new = infer::Field { kind: kind.clone(), ..infer::Field::default() };
             let mut rng = SplitMix64::for_stream(seed, &format!("{name}.{field}"));
             for (k, record) in data.entry(name.clone()).or_default().values_mut().enumerate() {
                 if let Value::Object(m) = record {

@@ -85,6 +85,9 @@ pub struct WorldReport {
     /// failed one is left out (its result says why).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub round_trips: Vec<RoundTripResult>,
+    /// How its generated data reads.
+    #[serde(default)]
+    pub data: DataQuality,
 }
 
 /// A semantic round trip between two tools of a collection (see the `round_trip` module).
@@ -148,6 +151,70 @@ pub struct RoundTripResult {
     pub reason: Option<String>,
 }
 
+/// How a world's generated data reads: its string values and how many are placeholders
+/// (`harbor-3`, see [`crate::data::is_placeholder`]), its objects and how many are bare
+/// stubs (`{"label": ...}`) or empty (free-form objects with no known properties).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataQuality {
+    /// String values, nested ones included.
+    pub strings: usize,
+    /// Of those, placeholders.
+    pub placeholders: usize,
+    /// Objects, nested ones included (records themselves not counted).
+    pub objects: usize,
+    /// Of those, bare `{"label": ...}` stubs.
+    pub stubs: usize,
+    /// Of those, empty objects.
+    pub empty_objects: usize,
+}
+
+impl DataQuality {
+    /// Counts the values of records (collection -> key -> record).
+    #[must_use]
+    pub fn of<'r>(records: impl IntoIterator<Item = &'r serde_json::Value>) -> DataQuality {
+        let mut q = DataQuality::default();
+        for r in records {
+            if let Some(fields) = r.as_object() {
+                fields.values().for_each(|v| q.count(v));
+            }
+        }
+        q
+    }
+
+    fn count(&mut self, v: &serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                self.strings += 1;
+                self.placeholders += usize::from(crate::data::is_placeholder(s));
+            }
+            Value::Array(items) => items.iter().for_each(|i| self.count(i)),
+            Value::Object(m) => {
+                self.objects += 1;
+                self.empty_objects += usize::from(m.is_empty());
+                self.stubs += usize::from(m.len() == 1 && m.contains_key("label"));
+                m.values().for_each(|i| self.count(i));
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds another world's counts.
+    pub fn add(&mut self, other: &DataQuality) {
+        self.strings += other.strings;
+        self.placeholders += other.placeholders;
+        self.objects += other.objects;
+        self.stubs += other.stubs;
+        self.empty_objects += other.empty_objects;
+    }
+
+    /// Whether most string values are placeholders: such a world is not kept.
+    #[must_use]
+    pub fn mostly_placeholders(&self) -> bool {
+        self.strings > 0 && self.placeholders * 2 > self.strings
+    }
+}
+
 /// A world ready to be written: relative path -> contents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratedWorld {
@@ -196,6 +263,9 @@ pub struct MaterializeSummary {
     /// Of those, the ones that failed (their tools left out), by kind.
     #[serde(default)]
     pub round_trips_failed: Tally<RoundTrip>,
+    /// How the data of the kept worlds reads.
+    #[serde(default)]
+    pub data: DataQuality,
 }
 
 impl MaterializeSummary {
@@ -220,7 +290,10 @@ impl MaterializeSummary {
         }
         match rejection {
             Some(r) => self.rejected.add(r),
-            None => self.kept += 1,
+            None => {
+                self.kept += 1;
+                self.data.add(&report.data);
+            }
         }
     }
 }
@@ -237,6 +310,9 @@ pub enum Rejection {
     /// The kept tools failed `world check` (`world check: <tool>: <outcome>`).
     #[serde(rename = "world check")]
     WorldCheck,
+    /// Most of the generated string values are placeholders (`placeholders: N of M strings`).
+    #[serde(rename = "placeholders")]
+    Placeholders,
 }
 
 /// Why a tool failed its self-check, as counted in [`MaterializeSummary::tool_failures`].

@@ -338,7 +338,7 @@ def run(**args):
     pet = db.get("pets", key)
     if pet == None:
         fail("no pet %s" % key)
-    pet["status"] = "sold"
+    pet["name"] = pet["name"] + " (deleted)"
     db.put("pets", key, pet)
     return {"deleted": key}
 ```"#;

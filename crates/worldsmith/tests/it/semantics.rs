@@ -23,7 +23,7 @@
 //! The counts are printed (`cargo test -p worldsmith --test it semantics -- --nocapture`)
 //! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts of records
 //! no other operation of their world describes (vtex `SaveSupplyLot`, `Create_UpdateHoliday`),
-//! a `/detail` sub-resource (noosh `putWorkgroup`) and akeneo's PAM asset PATCHes, whose create
+//! a `/detail` sub-resource (noosh `putWorkgroup`) and akeneo's PAM asset `PATCH` operations, whose create
 //! the round trips leave out: at most 6 (36 before).
 
 use serde_json::{Map, Value, json};
