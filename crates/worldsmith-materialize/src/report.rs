@@ -243,6 +243,13 @@ pub struct MaterializeSummary {
     pub tools_checked: usize,
     /// Tools that passed.
     pub tools_passed: usize,
+    /// Tools in the kept worlds.
+    #[serde(default)]
+    pub tools_kept: usize,
+    /// Tools in the pool the domains were drawn from (set by the caller that read it; 0 when
+    /// unknown).
+    #[serde(default)]
+    pub pool_tools: usize,
     /// Failing tools by reason.
     pub tool_failures: Tally<ToolFailure>,
     /// Tools implemented by generated Starlark.
@@ -292,6 +299,7 @@ impl MaterializeSummary {
             Some(r) => self.rejected.add(r),
             None => {
                 self.kept += 1;
+                self.tools_kept += report.passed;
                 self.data.add(&report.data);
             }
         }

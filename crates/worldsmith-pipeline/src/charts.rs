@@ -324,6 +324,52 @@ fn render<'n>(
     Ok(svg)
 }
 
+/// Rates (0 to 1) as labelled horizontal bars, top to bottom in the order given: the
+/// generated-world quality chart ([`crate::tables::generated_quality`]).
+///
+/// # Errors
+///
+/// When a drawing step of the SVG backend fails (not expected when writing to a string).
+pub fn rates_svg(title: &str, rows: &[(String, f64, String)]) -> Result<String> {
+    const BAR: i32 = 10;
+    const PAD: i32 = 4;
+    let n = rows.len() as i32;
+    let band = BAR + 2 * PAD;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).context("filling the background")?;
+        let label_width = rows.iter().map(|r| text_width(&r.0)).max().unwrap_or(0) + 20;
+        let ticks: Vec<i32> = (0..n).map(|b| b * band + band / 2).collect();
+        let label = |y: &i32| rows.get((n - 1 - y / band) as usize).map(|r| short(&r.0)).unwrap_or_default();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0.0..1.0, (0..n.max(1) * band).with_key_points(ticks))
+            .context("laying out the rates chart")?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_labels(6)
+            .max_light_lines(1)
+            .x_label_formatter(&|x| format!("{x:.1}"))
+            .y_label_formatter(&label)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 14))
+            .draw()
+            .context("drawing the rates chart's axes")?;
+        let bars = rows.iter().enumerate().map(|(i, r)| {
+            let top = (n - i as i32) * band - PAD;
+            Rectangle::new([(0.0, top - BAR), (r.1.clamp(0.0, 1.0), top)], colour(0).filled())
+        });
+        chart.draw_series(bars).context("drawing the rates")?;
+        root.present().context("writing the rates chart")?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +467,14 @@ mod tests {
     #[test]
     fn long_names_are_shortened() {
         assert_eq!(short("oracle"), "oracle");
+        let rows = vec![
+            ("create then get".to_owned(), 0.9, String::new()),
+            ("objects not stubs".to_owned(), 1.0, String::new()),
+        ];
+        let svg = rates_svg("Generated-world quality", &rows).unwrap();
+        assert_eq!(svg, rates_svg("Generated-world quality", &rows).unwrap());
+        assert!(svg.contains("create then get") && svg.contains("objects not stubs"));
+        assert_eq!(svg.matches("<rect").count(), 3, "the background and one bar per row");
         let long = "a".repeat(40);
         assert_eq!(short(&long).chars().count(), MAX_LABEL);
     }

@@ -514,6 +514,11 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
             tables::graph_table(graph),
             tables::materialize_table(materialize)
         );
+        let _ = writeln!(
+            report,
+            "Quality of the generated worlds: the semantic round trips between their tools, how their data reads, and how much of the pool they cover (`generated/quality.svg`):\n\n```\n{}```\n\n![generated-world quality](generated/quality.svg)\n",
+            tables::generated_quality_table(materialize)
+        );
         for e in errors.iter().take(20) {
             let _ = writeln!(report, "- skipped: {e}");
         }

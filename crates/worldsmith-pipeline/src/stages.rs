@@ -519,9 +519,10 @@ pub fn materialize_files(
     let wanted: BTreeSet<&str> = domain_lines.iter().flat_map(|d| d.tools.iter().map(String::as_str)).collect();
     let (pool, tool_errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| wanted.contains(t.id.as_str()).then_some(t))?;
     errors.extend(tool_errors);
+    let pool_tools = pool.len();
     let pool: Vec<ToolSpec> = pool.into_iter().flatten().collect();
     let bar = progress.bar(domain_lines.len(), "domains");
-    let (worlds, reports, summary) =
+    let (worlds, reports, mut summary) =
         worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner, &|done| {
             bar.set_position(done as u64);
         });
@@ -532,6 +533,9 @@ pub fn materialize_files(
         }
     }
     write_atomic(&out.join("materialize_report.jsonl"), &json_lines(&reports)?)?;
+    summary.pool_tools = pool_tools;
     write_atomic(&out.join("materialize_summary.json"), &pretty_json(&summary)?)?;
+    let quality = crate::tables::generated_quality(&summary);
+    write_atomic(&out.join("quality.svg"), crate::charts::rates_svg("Generated-world quality", &quality)?.as_bytes())?;
     Ok((summary, errors))
 }

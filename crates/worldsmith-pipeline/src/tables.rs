@@ -372,3 +372,52 @@ pub fn search_table(report: &crate::prm::SearchReport) -> String {
     }
     s
 }
+
+/// The quality of generated worlds at a glance: each round trip's pass rate, how the data
+/// reads, and the share of the pool's tools in kept worlds.
+#[must_use]
+pub fn generated_quality_table(s: &worldsmith_materialize::MaterializeSummary) -> String {
+    let mut t = String::new();
+    for (label, rate, detail) in generated_quality(s) {
+        let _ = writeln!(t, "{label:<24} {:>6.1}%  {detail}", rate * 100.0);
+    }
+    t
+}
+
+/// The rows of [`generated_quality_table`] and of its chart: (label, rate in 0..1, counts).
+#[must_use]
+pub fn generated_quality(s: &worldsmith_materialize::MaterializeSummary) -> Vec<(String, f64, String)> {
+    let pool = s.pool_tools;
+    #[allow(clippy::cast_precision_loss)]
+    let share = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let mut rows = Vec::new();
+    for trip in worldsmith_materialize::RoundTrip::ALL {
+        let run = s.round_trips_run.get(trip);
+        if run > 0 {
+            let held = run - s.round_trips_failed.get(trip);
+            let label = if trip == worldsmith_materialize::RoundTrip::WrongParent {
+                "wrong parent finds none".to_owned()
+            } else {
+                trip.name().to_owned()
+            };
+            rows.push((label, share(held, run), format!("round trips: {held} of {run} held")));
+        }
+    }
+    let d = &s.data;
+    rows.push((
+        "strings not placeholders".to_owned(),
+        share(d.strings - d.placeholders, d.strings),
+        format!("{} placeholders of {} strings", d.placeholders, d.strings),
+    ));
+    rows.push((
+        "objects not stubs".to_owned(),
+        share(d.objects - d.stubs, d.objects),
+        format!("{} stubs, {} empty, of {} objects", d.stubs, d.empty_objects, d.objects),
+    ));
+    rows.push((
+        "tools in kept worlds".to_owned(),
+        share(s.tools_kept, pool),
+        format!("{} of {pool} tools, {} worlds kept of {}", s.tools_kept, s.kept, s.domains),
+    ));
+    rows
+}

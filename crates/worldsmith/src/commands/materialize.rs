@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use worldsmith_materialize::MaterializeConfig;
 use worldsmith_materialize::refine::Refiner;
 use worldsmith_pipeline::stages::materialize_files;
-use worldsmith_pipeline::tables::materialize_table as table;
+use worldsmith_pipeline::tables::{generated_quality_table, materialize_table as table};
 
 pub fn materialize(args: &MaterializeArgs) -> Result<Outcome> {
     if !(0.0..=1.0).contains(&args.pass_rate) {
@@ -31,5 +31,6 @@ pub fn materialize(args: &MaterializeArgs) -> Result<Outcome> {
         eprintln!("warning: {e}");
     }
     eprint!("{}", table(&summary));
+    eprint!("\nquality (chart: {}):\n{}", args.out.join("quality.svg").display(), generated_quality_table(&summary));
     Ok(if summary.kept == 0 || !errors.is_empty() { Outcome::Problems } else { Outcome::Ok })
 }

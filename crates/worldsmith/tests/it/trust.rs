@@ -265,6 +265,13 @@ fn gold_episodes_on_real_apis_are_valid_and_earn_every_reward() {
     let verdicts = lines(&out.join("verify/verdicts.jsonl"));
     let generated = verdicts.iter().filter(|v| v["origin"] == "generated" && v["policy"] == "oracle").count();
     assert!(generated >= 100, "{generated} oracle episodes in generated worlds");
+    // Issue #16, item 6: the report shows how the generated worlds hold up, with a chart.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for row in ["create then get", "strings not placeholders", "objects not stubs", "tools in kept worlds"] {
+        assert!(report.contains(row), "{row} missing from the report's quality table");
+    }
+    assert!(report.contains("![generated-world quality](generated/quality.svg)"));
+    assert!(std::fs::read_to_string(out.join("generated/quality.svg")).unwrap().contains("tools in kept worlds"));
     assert_rewards_rank_by_correctness(&verdicts);
     assert_no_leaks(&out);
 }
