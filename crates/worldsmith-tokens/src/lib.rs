@@ -48,6 +48,7 @@
 mod files;
 mod mask;
 mod template;
+mod words;
 
 pub use files::{LoadError, TokenizerInfo};
 
@@ -175,6 +176,8 @@ impl Encoded {
 pub struct ChatTokenizer {
     info: TokenizerInfo,
     tokenizer: tokenizers::Tokenizer,
+    /// The memoizing encoder, when it reproduces this tokenizer exactly.
+    words: Option<words::Words>,
     /// The template for conversations without tools, and the one with (often the same).
     default_template: Arc<ChatTemplate>,
     tool_template: Arc<ChatTemplate>,
@@ -192,8 +195,7 @@ pub struct ChatTokenizer {
 /// memory stays bounded when every conversation has its own system prompt.
 const CACHE_ENTRIES: usize = 256;
 
-/// Token ids and their byte offsets.
-type Tokens = (Vec<u32>, Vec<(usize, usize)>);
+pub use words::Tokens;
 
 /// A tokenized shared prefix: the text up to `len` bytes and its tokens.
 #[derive(Debug)]
@@ -248,9 +250,11 @@ impl ChatTokenizer {
         }
         added.sort();
         let eos = files.special.get("eos_token").cloned();
+        let words = words::Words::new(&tokenizer);
         let mut tokenizer = ChatTokenizer {
             info: files.info,
             tokenizer,
+            words,
             default_template,
             tool_template,
             special: files.special.into_iter().collect(),
@@ -338,6 +342,39 @@ impl ChatTokenizer {
         Ok(encoding.get_ids().to_vec())
     }
 
+    /// Tokenizes a text as [`ChatTokenizer::tokenize_plain`] does, with byte offsets, through
+    /// the memoizing encoder when it reproduces this tokenizer (see `words`).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Tokenize`] when the tokenizer fails.
+    pub fn tokenize_offsets(&self, text: &str) -> Result<Tokens, EncodeError> {
+        let tokenize = |e: tokenizers::Error| EncodeError::Tokenize(e.to_string());
+        if let Some(words) = &self.words {
+            return words.encode(&self.tokenizer, text).map_err(tokenize);
+        }
+        let encoding = self.tokenizer.encode(text, false).map_err(tokenize)?;
+        Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
+    }
+
+    /// Tokenizes a text with `tokenizers` alone (ids and byte offsets), the reference the
+    /// memoizing encoder is tested against.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Tokenize`] when the tokenizer fails.
+    pub fn tokenize_reference(&self, text: &str) -> Result<Tokens, EncodeError> {
+        let encoding = self.tokenizer.encode(text, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
+        Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
+    }
+
+    /// Whether texts are encoded by the memoizing encoder (the tokenizer is one whose every
+    /// step it reproduces) rather than by `tokenizers` whole.
+    #[must_use]
+    pub fn memoizes_words(&self) -> bool {
+        self.words.is_some()
+    }
+
     /// Decodes token ids back to text (special tokens kept).
     ///
     /// # Errors
@@ -360,10 +397,7 @@ impl ChatTokenizer {
     /// Tokenizes `text`, reusing the tokens of its first `shared_end` bytes' longest prefix
     /// that ends at an added token.
     fn tokenize(&self, text: &str, shared_end: usize) -> Result<Tokens, EncodeError> {
-        let full = |text: &str| -> Result<Tokens, EncodeError> {
-            let encoding = self.tokenizer.encode(text, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-            Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
-        };
+        let full = |text: &str| self.tokenize_offsets(text);
         if shared_end == 0 {
             return full(text);
         }

@@ -1,0 +1,346 @@
+//! Exact tokenization of byte-level BPE tokenizers with every word's tokens memoized.
+//!
+//! `tokenizers` encodes a text in fixed steps: it splits out added tokens (leftmost-longest
+//! matching), normalizes each text between them, splits that into words with the
+//! pre-tokenizer, maps each word's bytes to byte-level characters and runs the model on each
+//! word on its own. The model's tokens of a word depend on the word alone, so they can be
+//! memoized by the word's text; what remains per text is finding added tokens and running the
+//! pre-tokenizer's regular expressions. This module does exactly these steps, with the
+//! tokenizer's own compiled expressions (`tokenizers::utils::SysRegex`, whose matches are the
+//! ones `tokenizers` splits at) and its own model, for the tokenizers whose every step it can
+//! reproduce:
+//!
+//! - added tokens that strip nothing, need no word boundary and are matched on raw text
+//!   (`lstrip`, `rstrip`, `single_word` and `normalized` all false), special tokens split;
+//! - no normalizer, or normalizers that leave the text unchanged (NFC on text below U+0300,
+//!   NFD, NFKC and NFKD on ASCII text, checked per text between added tokens; other text
+//!   goes to `tokenizers` whole);
+//! - a pre-tokenizer of `Split` steps (regular expression or string, `Isolated`, not
+//!   inverted) ending in `ByteLevel` without a prefix space or its own expression;
+//! - a BPE model without dropout; no truncation or padding; no post-processor, or
+//!   `ByteLevel` without offset trimming (with `add_special_tokens=false` nothing is added).
+//!
+//! Any other tokenizer is encoded by `tokenizers` itself ([`Words::new`] returns `None`).
+//! Byte offsets are those of `tokenizers`: a token inside a multi-byte character spans the
+//! whole character. The tests compare ids and offsets with `tokenizers` on every line of the
+//! default run and on adversarial texts.
+
+use rustc_hash::FxHashMap;
+use std::sync::{PoisonError, RwLock};
+use tokenizers::normalizers::NormalizerWrapper;
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::processors::PostProcessorWrapper;
+use tokenizers::utils::SysRegex;
+use tokenizers::{Model, ModelWrapper, SplitDelimiterBehavior, Tokenizer};
+
+/// Token ids and their byte offsets in the text.
+pub type Tokens = (Vec<u32>, Vec<(usize, usize)>);
+
+/// One token of a memoized word: its id and byte offsets within the word.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    id: u32,
+    start: u32,
+    end: u32,
+}
+
+/// How a normalizer is known to leave a text unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Unchanged {
+    /// Always (no normalizer).
+    Always,
+    /// When every character is below U+0300 (NFC: such text is in normal form, and no
+    /// combining mark follows to compose with).
+    BelowCombining,
+    /// When the text is ASCII (NFD, NFKC, NFKD).
+    Ascii,
+}
+
+/// The most words memoized; the memo is emptied when full, so memory stays bounded.
+const MEMO_ENTRIES: usize = 1 << 20;
+
+/// Words longer than this are not memoized (long runs of whitespace or digits).
+const MEMO_WORD_BYTES: usize = 256;
+
+/// An exact, memoizing encoder for the byte-level BPE tokenizers it can reproduce.
+#[derive(Debug)]
+pub(crate) struct Words {
+    /// Added tokens by their first byte, longest first.
+    added: Vec<Vec<(Box<str>, u32)>>,
+    unchanged: Unchanged,
+    splits: Vec<SysRegex>,
+    /// The `ByteLevel` character of each byte.
+    byte_chars: [char; 256],
+    memo: RwLock<FxHashMap<Box<str>, Box<[Piece]>>>,
+}
+
+impl Words {
+    /// The encoder for `tokenizer`, or `None` when a step is one this module does not
+    /// reproduce.
+    pub(crate) fn new(tokenizer: &Tokenizer) -> Option<Words> {
+        if tokenizer.get_truncation().is_some()
+            || tokenizer.get_padding().is_some()
+            || tokenizer.get_encode_special_tokens()
+        {
+            return None;
+        }
+        let ModelWrapper::BPE(bpe) = tokenizer.get_model() else {
+            return None;
+        };
+        if bpe.dropout.is_some_and(|p| p > 0.0) {
+            return None;
+        }
+        match tokenizer.get_post_processor() {
+            None => {}
+            Some(PostProcessorWrapper::ByteLevel(b)) if !b.trim_offsets => {}
+            Some(_) => return None,
+        }
+        let unchanged = match tokenizer.get_normalizer() {
+            None => Unchanged::Always,
+            Some(n) => unchanged(n)?,
+        };
+        let mut stages = Vec::new();
+        flatten(tokenizer.get_pre_tokenizer()?, &mut stages);
+        let (last, splits) = stages.split_last()?;
+        let PreTokenizerWrapper::ByteLevel(byte_level) = last else {
+            return None;
+        };
+        if byte_level.add_prefix_space || byte_level.use_regex {
+            return None;
+        }
+        let mut regexes = Vec::new();
+        for stage in splits {
+            let PreTokenizerWrapper::Split(split) = stage else {
+                return None;
+            };
+            if split.invert || split.behavior != SplitDelimiterBehavior::Isolated {
+                return None;
+            }
+            // Recompiled from the serialized pattern, as `Split::new` compiles it.
+            let source = match serde_json::to_value(split).ok()?.get("pattern")? {
+                serde_json::Value::Object(p) => match p.iter().next()? {
+                    (kind, serde_json::Value::String(s)) if kind == "Regex" => s.clone(),
+                    (kind, serde_json::Value::String(s)) if kind == "String" => escape(s),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            regexes.push(SysRegex::new(&source).ok()?);
+        }
+        let mut added: Vec<Vec<(Box<str>, u32)>> = vec![Vec::new(); 256];
+        for (id, token) in tokenizer.get_added_tokens_decoder() {
+            if token.lstrip || token.rstrip || token.single_word || token.normalized || token.content.is_empty() {
+                return None;
+            }
+            let first = token.content.as_bytes()[0];
+            added[usize::from(first)].push((token.content.clone().into_boxed_str(), id));
+        }
+        for tokens in &mut added {
+            tokens.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        }
+        let byte_chars = std::array::from_fn(|b| byte_char(u8::try_from(b).unwrap_or(0)));
+        Some(Words { added, unchanged, splits: regexes, byte_chars, memo: RwLock::new(FxHashMap::default()) })
+    }
+
+    /// Encodes `text` as `tokenizer.encode(text, false)` does: ids and byte offsets.
+    pub(crate) fn encode(&self, tokenizer: &Tokenizer, text: &str) -> tokenizers::Result<Tokens> {
+        let mut out: Tokens = (Vec::with_capacity(text.len() / 3), Vec::with_capacity(text.len() / 3));
+        let mut plain_start = 0;
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let candidates = &self.added[usize::from(bytes[at])];
+            let Some((content, id)) = candidates.iter().find(|(c, _)| bytes[at..].starts_with(c.as_bytes())) else {
+                at += 1;
+                continue;
+            };
+            self.encode_plain(tokenizer, text, plain_start, at, &mut out)?;
+            out.0.push(*id);
+            out.1.push((at, at + content.len()));
+            at += content.len();
+            plain_start = at;
+        }
+        self.encode_plain(tokenizer, text, plain_start, text.len(), &mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes `text[start..end]`, a text between added tokens.
+    fn encode_plain(
+        &self,
+        tokenizer: &Tokenizer,
+        text: &str,
+        start: usize,
+        end: usize,
+        out: &mut Tokens,
+    ) -> tokenizers::Result<()> {
+        if start == end {
+            return Ok(());
+        }
+        let segment = &text[start..end];
+        let unchanged = match self.unchanged {
+            Unchanged::Always => true,
+            Unchanged::BelowCombining => segment.chars().all(|c| c < '\u{300}'),
+            Unchanged::Ascii => segment.is_ascii(),
+        };
+        if !unchanged {
+            // The normalizer may change this text: `tokenizers` encodes it whole (it holds
+            // no added token, so it is encoded exactly as within the full text).
+            let encoding = tokenizer.encode(segment, false)?;
+            out.0.extend_from_slice(encoding.get_ids());
+            out.1.extend(encoding.get_offsets().iter().map(|&(s, e)| (s + start, e + start)));
+            return Ok(());
+        }
+        let mut words = vec![(0, segment.len())];
+        for regex in &self.splits {
+            let mut next = Vec::with_capacity(words.len() * 2);
+            for &(ws, we) in &words {
+                let word = &segment[ws..we];
+                let mut prev = 0;
+                for (ms, me) in regex.find_iter(word) {
+                    if prev != ms {
+                        next.push((ws + prev, ws + ms));
+                    }
+                    if ms != me {
+                        next.push((ws + ms, ws + me));
+                    }
+                    prev = me;
+                }
+                if prev != word.len() {
+                    next.push((ws + prev, we));
+                }
+            }
+            words = next;
+        }
+        let mut missing: Vec<(usize, usize)> = Vec::new();
+        {
+            let memo = self.memo.read().unwrap_or_else(PoisonError::into_inner);
+            for &(ws, we) in &words {
+                if !memo.contains_key(&segment[ws..we]) {
+                    missing.push((ws, we));
+                }
+            }
+        }
+        let mut fresh: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut computed: Vec<(&str, Box<[Piece]>)> = Vec::new();
+        for &(ws, we) in &missing {
+            let word = &segment[ws..we];
+            if !fresh.contains_key(word) {
+                fresh.insert(word, computed.len());
+                computed.push((word, model_pieces(tokenizer.get_model(), &self.byte_chars, word)?));
+            }
+        }
+        let push = |pieces: &[Piece], ws: usize, out: &mut Tokens| {
+            for p in pieces {
+                out.0.push(p.id);
+                out.1.push((start + ws + p.start as usize, start + ws + p.end as usize));
+            }
+        };
+        if !fresh.is_empty() {
+            let mut memo = self.memo.write().unwrap_or_else(PoisonError::into_inner);
+            if memo.len() + fresh.len() > MEMO_ENTRIES {
+                memo.clear();
+            }
+            for (word, pieces) in &computed {
+                if word.len() <= MEMO_WORD_BYTES {
+                    memo.insert((*word).into(), pieces.clone());
+                }
+            }
+        }
+        let memo = self.memo.read().unwrap_or_else(PoisonError::into_inner);
+        for &(ws, we) in &words {
+            let word = &segment[ws..we];
+            match fresh.get(word).map(|&k| &computed[k].1).or_else(|| memo.get(word)) {
+                Some(pieces) => push(pieces, ws, out),
+                None => push(&model_pieces(tokenizer.get_model(), &self.byte_chars, word)?, ws, out),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The pre-tokenizer's steps in order, sequences flattened.
+fn flatten<'a>(pre: &'a PreTokenizerWrapper, out: &mut Vec<&'a PreTokenizerWrapper>) {
+    match pre {
+        PreTokenizerWrapper::Sequence(seq) => {
+            for p in seq.as_ref() {
+                flatten(p, out);
+            }
+        }
+        other => out.push(other),
+    }
+}
+
+/// When a normalizer is known to leave a text unchanged, or `None` when it may change any.
+fn unchanged(normalizer: &NormalizerWrapper) -> Option<Unchanged> {
+    match normalizer {
+        NormalizerWrapper::NFC(_) => Some(Unchanged::BelowCombining),
+        NormalizerWrapper::NFD(_) | NormalizerWrapper::NFKC(_) | NormalizerWrapper::NFKD(_) => Some(Unchanged::Ascii),
+        NormalizerWrapper::Sequence(seq) => {
+            seq.as_ref().iter().try_fold(Unchanged::Always, |acc, n| Some(acc.max(unchanged(n)?)))
+        }
+        _ => None,
+    }
+}
+
+/// `regex::escape`, as `Split` escapes a string pattern.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// GPT-2's map of bytes to printable characters, as the `ByteLevel` pre-tokenizer maps them.
+fn byte_char(b: u8) -> char {
+    let printable = matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+    if printable {
+        return char::from(b);
+    }
+    // The others, in byte order, take 256, 257, ...
+    let rank = (0..b).filter(|&x| !matches!(x, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF)).count();
+    char::from_u32(256 + u32::try_from(rank).unwrap_or(0)).unwrap_or('\u{100}')
+}
+
+/// The model's tokens of one word, with byte offsets within it (a token inside a multi-byte
+/// character spans the character, as `tokenizers` reports it).
+fn model_pieces(model: &ModelWrapper, byte_chars: &[char; 256], word: &str) -> tokenizers::Result<Box<[Piece]>> {
+    // The byte-level text and, per byte of it, the word's byte it stands for.
+    let mut mapped = String::with_capacity(word.len() * 2);
+    let mut source = Vec::with_capacity(word.len() * 2);
+    for (i, &b) in word.as_bytes().iter().enumerate() {
+        let c = byte_chars[usize::from(b)];
+        mapped.push(c);
+        source.extend(std::iter::repeat_n(i, c.len_utf8()));
+    }
+    source.push(word.len());
+    let floor = |mut i: usize| {
+        while !word.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let ceil = |mut i: usize| {
+        while !word.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    let tokens = model.tokenize(&mapped)?;
+    let mut pieces = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let start = floor(source[token.offsets.0]);
+        let end = if token.offsets.1 == 0 { 0 } else { ceil(source[token.offsets.1 - 1] + 1) };
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+            return Err("word too long".into());
+        };
+        pieces.push(Piece { id: token.id, start, end });
+    }
+    Ok(pieces.into_boxed_slice())
+}
