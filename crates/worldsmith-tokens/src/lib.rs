@@ -191,9 +191,12 @@ pub struct ChatTokenizer {
     tools: Mutex<HashMap<[u8; 32], Value>>,
 }
 
-/// The most shared prefixes (and tool lists) kept; the caches are emptied when full, so
-/// memory stays bounded when every conversation has its own system prompt.
+/// The most shared prefixes kept; the cache is emptied when full, so memory stays bounded
+/// when every conversation has its own system prompt.
 const CACHE_ENTRIES: usize = 256;
+
+/// The most tools kept with their JSON text (emptied when full).
+const TOOL_ENTRIES: usize = 4096;
 
 pub use words::Tokens;
 
@@ -484,29 +487,40 @@ impl ChatTokenizer {
         })
     }
 
-    /// The tools as template values, each with its cached JSON text.
+    /// The tools as template values, each with its cached JSON text (each tool's kept by
+    /// its JSON, so a tool list in a new order or with other tools reuses them).
     fn tools_value(&self, tools: &[serde_json::Value]) -> Result<Value, EncodeError> {
-        let key: [u8; 32] = blake3::hash(serde_json::to_string(tools).unwrap_or_default().as_bytes()).into();
-        if let Some(v) = self.tools.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return Ok(v.clone());
-        }
-        let mut items = Vec::with_capacity(tools.len());
-        for tool in tools {
-            let value = template::to_value(tool);
-            if value.kind() == minijinja::value::ValueKind::Map {
-                let cached = CachedJson::new(value).map_err(|e| EncodeError::Render(format!("{e:#}")))?;
-                items.push(Value::from_object(cached));
-            } else {
-                items.push(value);
+        let keys: Vec<[u8; 32]> = tools
+            .iter()
+            .map(|tool| blake3::hash(serde_json::to_string(tool).unwrap_or_default().as_bytes()).into())
+            .collect();
+        let mut items: Vec<Option<Value>> = {
+            let cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+            keys.iter().map(|key| cache.get(key).cloned()).collect()
+        };
+        let mut fresh = Vec::new();
+        for ((tool, key), item) in tools.iter().zip(&keys).zip(&mut items) {
+            if item.is_some() {
+                continue;
             }
+            let value = template::to_value(tool);
+            let value = if value.kind() == minijinja::value::ValueKind::Map {
+                let cached = CachedJson::new(value).map_err(|e| EncodeError::Render(format!("{e:#}")))?;
+                Value::from_object(cached)
+            } else {
+                value
+            };
+            fresh.push((*key, value.clone()));
+            *item = Some(value);
         }
-        let value = Value::from(items);
-        let mut cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= CACHE_ENTRIES {
-            cache.clear();
+        if !fresh.is_empty() {
+            let mut cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+            if cache.len() + fresh.len() > TOOL_ENTRIES {
+                cache.clear();
+            }
+            cache.extend(fresh);
         }
-        cache.insert(key, value.clone());
-        Ok(value)
+        Ok(Value::from(items.into_iter().flatten().collect::<Vec<_>>()))
     }
 
     /// Tries the two forms of tool-call turns on a small conversation.
