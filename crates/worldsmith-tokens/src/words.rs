@@ -26,7 +26,7 @@
 //! default run and on adversarial texts.
 
 use rustc_hash::FxHashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use tokenizers::normalizers::NormalizerWrapper;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::processors::PostProcessorWrapper;
@@ -59,6 +59,9 @@ enum Unchanged {
 /// The most words memoized; the memo is emptied when full, so memory stays bounded.
 const MEMO_ENTRIES: usize = 1 << 20;
 
+/// The most lines memoized (emptied when full).
+const LINE_ENTRIES: usize = 1 << 16;
+
 /// Words longer than this are not memoized (long runs of whitespace or digits).
 const MEMO_WORD_BYTES: usize = 256;
 
@@ -72,6 +75,8 @@ pub(crate) struct Words {
     /// The `ByteLevel` character of each byte.
     byte_chars: [char; 256],
     memo: RwLock<FxHashMap<Box<str>, Box<[Piece]>>>,
+    /// Lines' tokens by text.
+    lines: RwLock<FxHashMap<Box<str>, Arc<Line>>>,
 }
 
 impl Words {
@@ -139,7 +144,14 @@ impl Words {
             tokens.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         }
         let byte_chars = std::array::from_fn(|b| byte_char(u8::try_from(b).unwrap_or(0)));
-        Some(Words { added, unchanged, splits: regexes, byte_chars, memo: RwLock::new(FxHashMap::default()) })
+        Some(Words {
+            added,
+            unchanged,
+            splits: regexes,
+            byte_chars,
+            memo: RwLock::new(FxHashMap::default()),
+            lines: RwLock::new(FxHashMap::default()),
+        })
     }
 
     /// Encodes `text` as `tokenizer.encode(text, false)` does: ids and byte offsets.
@@ -190,11 +202,20 @@ impl Words {
             out.1.extend(encoding.get_offsets().iter().map(|&(s, e)| (s + start, e + start)));
             return Ok(());
         }
-        let mut words = vec![(0, segment.len())];
+        if self.encode_lines(tokenizer, segment, start, out)? {
+            return Ok(());
+        }
+        let words = self.words(segment);
+        self.word_tokens(tokenizer, segment, &words, start, out)
+    }
+
+    /// The words of `text`: the pre-tokenizer's `Split` steps, empty pieces dropped.
+    fn words(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut words = vec![(0, text.len())];
         for regex in &self.splits {
             let mut next = Vec::with_capacity(words.len() * 2);
             for &(ws, we) in &words {
-                let word = &segment[ws..we];
+                let word = &text[ws..we];
                 let mut prev = 0;
                 for (ms, me) in regex.find_iter(word) {
                     if prev != ms {
@@ -211,11 +232,23 @@ impl Words {
             }
             words = next;
         }
+        words
+    }
+
+    /// Appends the tokens of `words` of `text`, offsets shifted by `base`.
+    fn word_tokens(
+        &self,
+        tokenizer: &Tokenizer,
+        text: &str,
+        words: &[(usize, usize)],
+        base: usize,
+        out: &mut Tokens,
+    ) -> tokenizers::Result<()> {
         let mut missing: Vec<(usize, usize)> = Vec::new();
         {
             let memo = self.memo.read().unwrap_or_else(PoisonError::into_inner);
-            for &(ws, we) in &words {
-                if !memo.contains_key(&segment[ws..we]) {
+            for &(ws, we) in words {
+                if !memo.contains_key(&text[ws..we]) {
                     missing.push((ws, we));
                 }
             }
@@ -223,7 +256,7 @@ impl Words {
         let mut fresh: FxHashMap<&str, usize> = FxHashMap::default();
         let mut computed: Vec<(&str, Box<[Piece]>)> = Vec::new();
         for &(ws, we) in &missing {
-            let word = &segment[ws..we];
+            let word = &text[ws..we];
             if !fresh.contains_key(word) {
                 fresh.insert(word, computed.len());
                 computed.push((word, model_pieces(tokenizer.get_model(), &self.byte_chars, word)?));
@@ -232,12 +265,12 @@ impl Words {
         let push = |pieces: &[Piece], ws: usize, out: &mut Tokens| {
             for p in pieces {
                 out.0.push(p.id);
-                out.1.push((start + ws + p.start as usize, start + ws + p.end as usize));
+                out.1.push((base + ws + p.start as usize, base + ws + p.end as usize));
             }
         };
-        if !fresh.is_empty() {
+        if !computed.is_empty() {
             let mut memo = self.memo.write().unwrap_or_else(PoisonError::into_inner);
-            if memo.len() + fresh.len() > MEMO_ENTRIES {
+            if memo.len() + computed.len() > MEMO_ENTRIES {
                 memo.clear();
             }
             for (word, pieces) in &computed {
@@ -247,8 +280,8 @@ impl Words {
             }
         }
         let memo = self.memo.read().unwrap_or_else(PoisonError::into_inner);
-        for &(ws, we) in &words {
-            let word = &segment[ws..we];
+        for &(ws, we) in words {
+            let word = &text[ws..we];
             match fresh.get(word).map(|&k| &computed[k].1).or_else(|| memo.get(word)) {
                 Some(pieces) => push(pieces, ws, out),
                 None => push(&model_pieces(tokenizer.get_model(), &self.byte_chars, word)?, ws, out),
@@ -256,6 +289,112 @@ impl Words {
         }
         Ok(())
     }
+
+    /// Encodes `segment` (at `base` in the text) line by line, each line's tokens memoized,
+    /// when every junction between lines is one the pre-tokenizer splits at; `false` (nothing
+    /// appended) otherwise.
+    ///
+    /// Lines start after a newline and before a character that is not whitespace. A line's
+    /// words are found on the line alone; they are its words within the whole text when the
+    /// pre-tokenizer splits exactly at each junction and no word before a line's last one
+    /// depends on what follows the line. The junction is checked on the actual text each
+    /// time: the words of a line's last word followed by the next line's first word must be
+    /// exactly those two words (a word that runs into the next line, as `\n\n` does or `[^ ]+`
+    /// would, fails the check, and the segment is split into words whole). What the check
+    /// relies on is that a match's end is decided by the characters up to one past it, or
+    /// through a run of whitespace (which ends at the junction): so are the `Split` patterns
+    /// of GPT-2, Llama 3, Qwen and `DeepSeek`, whose alternatives are character classes with
+    /// repetitions and at most a one-character lookahead, and the tests compare every line
+    /// of the default run with `tokenizers`.
+    fn encode_lines(
+        &self,
+        tokenizer: &Tokenizer,
+        segment: &str,
+        base: usize,
+        out: &mut Tokens,
+    ) -> tokenizers::Result<bool> {
+        let bytes = segment.as_bytes();
+        let mut starts = vec![0];
+        for nl in memchr::memchr_iter(b'\n', bytes) {
+            let at = nl + 1;
+            if segment[at..].chars().next().is_some_and(|c| !c.is_whitespace()) {
+                starts.push(at);
+            }
+        }
+        if starts.len() < 2 {
+            return Ok(false);
+        }
+        starts.push(segment.len());
+        let ranges: Vec<(usize, usize)> = starts.windows(2).map(|w| (w[0], w[1])).collect();
+        let mut lines: Vec<Option<Arc<Line>>> = {
+            let memo = self.lines.read().unwrap_or_else(PoisonError::into_inner);
+            ranges.iter().map(|&(s, e)| memo.get(&segment[s..e]).cloned()).collect()
+        };
+        let mut computed = Vec::new();
+        for (&(s, e), line) in ranges.iter().zip(&mut lines) {
+            if line.is_none() {
+                let text = &segment[s..e];
+                let fresh = Arc::new(self.line(tokenizer, text)?);
+                computed.push((text, Arc::clone(&fresh)));
+                *line = Some(fresh);
+            }
+        }
+        if !computed.is_empty() {
+            let mut memo = self.lines.write().unwrap_or_else(PoisonError::into_inner);
+            if memo.len() + computed.len() > LINE_ENTRIES {
+                memo.clear();
+            }
+            for (text, line) in computed {
+                memo.insert(text.into(), line);
+            }
+        }
+        let lines: Vec<Arc<Line>> = lines.into_iter().flatten().collect();
+        for (k, pair) in lines.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            let from = ranges[k].0 + a.last_word_start as usize;
+            let to = ranges[k + 1].0 + b.first_word_end as usize;
+            let split = ranges[k + 1].0 - from;
+            if self.words(&segment[from..to]) != [(0, split), (split, to - from)] {
+                return Ok(false);
+            }
+        }
+        for (&(s, _), line) in ranges.iter().zip(&lines) {
+            for p in &line.pieces {
+                out.0.push(p.id);
+                out.1.push((base + s + p.start as usize, base + s + p.end as usize));
+            }
+        }
+        Ok(true)
+    }
+
+    /// One line's tokens and the ends of its first and last words.
+    fn line(&self, tokenizer: &Tokenizer, text: &str) -> tokenizers::Result<Line> {
+        let words = self.words(text);
+        let (Some(first), Some(last)) = (words.first(), words.last()) else {
+            return Err("a line without words".into());
+        };
+        let mut tokens: Tokens = (Vec::new(), Vec::new());
+        self.word_tokens(tokenizer, text, &words, 0, &mut tokens)?;
+        let narrow = |n: usize| u32::try_from(n).map_err(|_| tokenizers::Error::from("line too long"));
+        let mut pieces = Vec::with_capacity(tokens.0.len());
+        for (id, (s, e)) in tokens.0.into_iter().zip(tokens.1) {
+            pieces.push(Piece { id, start: narrow(s)?, end: narrow(e)? });
+        }
+        Ok(Line {
+            pieces: pieces.into_boxed_slice(),
+            first_word_end: narrow(first.1)?,
+            last_word_start: narrow(last.0)?,
+        })
+    }
+}
+
+/// A line's tokens (offsets within the line) and where its first word ends and its last
+/// word starts.
+#[derive(Debug)]
+struct Line {
+    pieces: Box<[Piece]>,
+    first_word_end: u32,
+    last_word_start: u32,
 }
 
 /// The pre-tokenizer's steps in order, sequences flattened.

@@ -1,7 +1,7 @@
 //! The memoizing encoder (`words`) gives exactly the ids and byte offsets of `tokenizers`.
 
 use crate::{lines, parts, real};
-use worldsmith_tokens::{ChatTokenizer, Conversation};
+use worldsmith_tokens::{ChatTokenizer, Conversation, Options};
 
 /// Texts that stress every step: added tokens and their fragments, longest match, combining
 /// marks (NFC changes them: that text goes to `tokenizers` whole), multi-byte characters
@@ -22,6 +22,10 @@ const ADVERSARIAL: &[&str] = &[
     "<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call><think>\n\n</think>\n\n",
     "<|endoftext|><|endoftext|>x<|endoftext|",
     "\u{10FFFF}\u{E000}\u{E01F}\u{FEFF}",
+    // Lines: junctions after a newline, before text, punctuation, digits, contractions.
+    "line one\nline two\n{\"a\": 1}\n}\n]\n  indented\n\ttab\nend\n",
+    "x\n'S\n's\n1\n23\n-\n<|im_end|\n<|im_end|>\n\n\nz \n\u{e9}\n\u{301}x\n\u{a0}y\n",
+    "{}\n{}\n{}\n",
 ];
 
 fn check(tokenizer: &ChatTokenizer, text: &str) {
@@ -58,5 +62,70 @@ fn tokenizers_whose_steps_words_does_not_reproduce_use_tokenizers() {
         for text in ADVERSARIAL {
             check(&tokenizer, text);
         }
+    }
+}
+
+/// GPT-2's printable character for each byte, as `ByteLevel` maps bytes.
+fn byte_chars() -> Vec<char> {
+    let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+    let mut next = 256;
+    (0..256u32)
+        .map(|b| {
+            if printable(b) {
+                char::from_u32(b).unwrap()
+            } else {
+                next += 1;
+                char::from_u32(next - 1).unwrap()
+            }
+        })
+        .collect()
+}
+
+/// A byte-level BPE tokenizer whose words are split at spaces only (`[^ ]+| `), so a newline
+/// does not end a word: a line junction is not a split point, and `\n{` merges into one token.
+fn spaces_only_tokenizer() -> tempfile::TempDir {
+    let mut vocab = serde_json::Map::new();
+    for (id, c) in byte_chars().into_iter().enumerate() {
+        vocab.insert(c.to_string(), serde_json::Value::from(id));
+    }
+    vocab.insert("\u{10A}{".to_owned(), serde_json::Value::from(256));
+    vocab.insert("ab".to_owned(), serde_json::Value::from(257));
+    let tokenizer = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null,
+        "added_tokens": [{"id": 258, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
+        "normalizer": null,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": "[^ ]+| "}, "behavior": "Isolated", "invert": false},
+            {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
+        ]},
+        "post_processor": null,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false},
+        "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+                  "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false,
+                  "vocab": vocab, "merges": ["\u{10A} {", "a b"]}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    let config =
+        serde_json::json!({"eos_token": "<s>", "chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}"});
+    std::fs::write(dir.path().join("tokenizer_config.json"), config.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn a_line_junction_the_pre_tokenizer_does_not_split_at_is_caught_and_encoded_whole() {
+    let dir = spaces_only_tokenizer();
+    let tokenizer = ChatTokenizer::load(dir.path(), &Options::default()).unwrap();
+    assert!(tokenizer.memoizes_words());
+    // `ab\n{ab` is one word: split into lines it would give `ab`, `\n`, `{`, `ab`; whole, the
+    // merge `\n{` applies.
+    for text in ["ab\n{ab", "ab\n{ab\n{b", "<s>ab\n{a b\nab<s>\n{", "a b\n{\n{\n{ ab"] {
+        check(&tokenizer, text);
+        check(&tokenizer, text);
+        let (ids, _) = tokenizer.tokenize_offsets(text).unwrap();
+        assert!(ids.contains(&256), "{text:?}: {ids:?}");
+    }
+    for text in ADVERSARIAL {
+        check(&tokenizer, text);
     }
 }
