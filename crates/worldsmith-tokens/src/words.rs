@@ -57,10 +57,12 @@ enum Unchanged {
 }
 
 /// The most words memoized; the memo is emptied when full, so memory stays bounded.
-const MEMO_ENTRIES: usize = 1 << 20;
+const MEMO_ENTRIES: usize = 1 << 18;
 
-/// The most lines memoized (emptied when full).
-const LINE_ENTRIES: usize = 1 << 16;
+/// The most lines memoized (emptied when full), and the longest line memoized: at most
+/// 16,384 lines of 4 KiB (64 MiB of text, and their tokens).
+const LINE_ENTRIES: usize = 1 << 14;
+const LINE_BYTES: usize = 4096;
 
 /// Words longer than this are not memoized (long runs of whitespace or digits).
 const MEMO_WORD_BYTES: usize = 256;
@@ -345,7 +347,9 @@ impl Words {
                 memo.clear();
             }
             for (text, line) in computed {
-                memo.insert(text.into(), line);
+                if text.len() <= LINE_BYTES {
+                    memo.insert(text.into(), line);
+                }
             }
         }
         let lines: Vec<Arc<Line>> = lines.into_iter().flatten().collect();
