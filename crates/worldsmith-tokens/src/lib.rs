@@ -28,10 +28,13 @@
 //!
 //! # Speed
 //!
-//! Every render serializes the tools (the bulk of an agent prompt) from a cached text, and
-//! the text before the first non-system message (system prompt and tools) is tokenized once
-//! per distinct text: it ends at an added token, where tokenization splits exactly (see
-//! `prefix_of`; the tests check the split on every line of the default run).
+//! Every render serializes the tools (the bulk of an agent prompt) from a text cached per
+//! tool, and the text before the first non-system message (system prompt and tools) is
+//! tokenized once per distinct text: it ends at an added token, where tokenization splits
+//! exactly (see `prefix_of`; the tests check the split on every line of the default run).
+//! Byte-level BPE tokenizers are encoded by `words`: the tokenizer's own steps with every
+//! word's tokens memoized, and every line's (a tool's JSON line, for one) when the
+//! pre-tokenizer splits at its junctions, checked on the text each time.
 //!
 //! ```no_run
 //! use worldsmith_tokens::{ChatTokenizer, Conversation, Options};
