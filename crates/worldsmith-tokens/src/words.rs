@@ -64,6 +64,12 @@ const MEMO_ENTRIES: usize = 1 << 18;
 const LINE_ENTRIES: usize = 1 << 14;
 const LINE_BYTES: usize = 4096;
 
+/// A junction window's verdicts: (split, whether its words split exactly there).
+type Verdicts = Vec<(usize, bool)>;
+
+/// The most junction windows memoized (emptied when full).
+const JUNCTION_ENTRIES: usize = 1 << 16;
+
 /// Words longer than this are not memoized (long runs of whitespace or digits).
 const MEMO_WORD_BYTES: usize = 256;
 
@@ -79,6 +85,8 @@ pub(crate) struct Words {
     memo: RwLock<FxHashMap<Box<str>, Box<[Piece]>>>,
     /// Lines' tokens by text.
     lines: RwLock<FxHashMap<Box<str>, Arc<Line>>>,
+    /// Junction windows' verdicts: per window text, (split, whether its words split there).
+    junctions: RwLock<FxHashMap<Box<str>, Verdicts>>,
 }
 
 impl Words {
@@ -153,6 +161,7 @@ impl Words {
             byte_chars,
             memo: RwLock::new(FxHashMap::default()),
             lines: RwLock::new(FxHashMap::default()),
+            junctions: RwLock::new(FxHashMap::default()),
         })
     }
 
@@ -300,7 +309,7 @@ impl Words {
     /// words are found on the line alone; they are its words within the whole text when the
     /// pre-tokenizer splits exactly at each junction and no word before a line's last one
     /// depends on what follows the line. The junction is checked on the actual text each
-    /// time: the words of a line's last word followed by the next line's first word must be
+    /// time (the verdict memoized by the window's text and split): the words of a line's last word followed by the next line's first word must be
     /// exactly those two words (a word that runs into the next line, as `\n\n` does or `[^ ]+`
     /// would, fails the check, and the segment is split into words whole). What the check
     /// relies on is that a match's end is decided by the characters up to one past it, or
@@ -357,8 +366,7 @@ impl Words {
             let (a, b) = (&pair[0], &pair[1]);
             let from = ranges[k].0 + a.last_word_start as usize;
             let to = ranges[k + 1].0 + b.first_word_end as usize;
-            let split = ranges[k + 1].0 - from;
-            if self.words(&segment[from..to]) != [(0, split), (split, to - from)] {
+            if !self.splits_at(&segment[from..to], ranges[k + 1].0 - from) {
                 return Ok(false);
             }
         }
@@ -369,6 +377,29 @@ impl Words {
             }
         }
         Ok(true)
+    }
+
+    /// Whether the words of `window` are exactly two, split at `split` (a pure function of
+    /// the window's text, memoized by it).
+    fn splits_at(&self, window: &str, split: usize) -> bool {
+        let known = self
+            .junctions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(window)
+            .and_then(|verdicts| verdicts.iter().find(|&&(at, _)| at == split).map(|&(_, splits)| splits));
+        if let Some(splits) = known {
+            return splits;
+        }
+        let splits = self.words(window) == [(0, split), (split, window.len())];
+        if window.len() <= MEMO_WORD_BYTES * 2 {
+            let mut junctions = self.junctions.write().unwrap_or_else(PoisonError::into_inner);
+            if junctions.len() >= JUNCTION_ENTRIES {
+                junctions.clear();
+            }
+            junctions.entry(window.into()).or_default().push((split, splits));
+        }
+        splits
     }
 
     /// One line's tokens and the ends of its first and last words.
