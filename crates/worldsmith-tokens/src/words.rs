@@ -309,14 +309,14 @@ impl Words {
     /// words are found on the line alone; they are its words within the whole text when the
     /// pre-tokenizer splits exactly at each junction and no word before a line's last one
     /// depends on what follows the line. The junction is checked on the actual text each
-    /// time (the verdict memoized by the window's text and split): the words of a line's last word followed by the next line's first word must be
-    /// exactly those two words (a word that runs into the next line, as `\n\n` does or `[^ ]+`
-    /// would, fails the check, and the segment is split into words whole). What the check
-    /// relies on is that a match's end is decided by the characters up to one past it, or
-    /// through a run of whitespace (which ends at the junction): so are the `Split` patterns
-    /// of GPT-2, Llama 3, Qwen and `DeepSeek`, whose alternatives are character classes with
-    /// repetitions and at most a one-character lookahead, and the tests compare every line
-    /// of the default run with `tokenizers`.
+    /// time (the verdict memoized by the window's text and split): the words of a line's last
+    /// word followed by the next line's first word must be exactly those two words (a word
+    /// that runs into the next line, as `[^ ]+` would make `\n{` one, fails the check, and the
+    /// segment is split into words whole). What the check relies on is that a match's end is
+    /// decided by the characters up to one past it, or through a run of whitespace (which ends
+    /// at the junction): so are the `Split` patterns of GPT-2, Llama 3, Qwen and `DeepSeek`,
+    /// whose alternatives are character classes with repetitions and at most a one-character
+    /// lookahead, and the tests compare every line of the default run with `tokenizers`.
     fn encode_lines(
         &self,
         tokenizer: &Tokenizer,
@@ -345,7 +345,10 @@ impl Words {
         for (&(s, e), line) in ranges.iter().zip(&mut lines) {
             if line.is_none() {
                 let text = &segment[s..e];
-                let fresh = Arc::new(self.line(tokenizer, text)?);
+                let Some(fresh) = self.line(tokenizer, text)? else {
+                    return Ok(false);
+                };
+                let fresh = Arc::new(fresh);
                 computed.push((text, Arc::clone(&fresh)));
                 *line = Some(fresh);
             }
@@ -402,24 +405,23 @@ impl Words {
         splits
     }
 
-    /// One line's tokens and the ends of its first and last words.
-    fn line(&self, tokenizer: &Tokenizer, text: &str) -> tokenizers::Result<Line> {
+    /// One line's tokens and the ends of its first and last words (`None` for a line
+    /// without words or longer than `u32` offsets reach: the segment is split whole).
+    fn line(&self, tokenizer: &Tokenizer, text: &str) -> tokenizers::Result<Option<Line>> {
         let words = self.words(text);
-        let (Some(first), Some(last)) = (words.first(), words.last()) else {
-            return Err("a line without words".into());
+        let (Some(&first), Some(&last)) = (words.first(), words.last()) else {
+            return Ok(None);
+        };
+        let Ok(len) = u32::try_from(text.len()) else {
+            return Ok(None);
         };
         let mut tokens: Tokens = (Vec::new(), Vec::new());
         self.word_tokens(tokenizer, text, &words, 0, &mut tokens)?;
-        let narrow = |n: usize| u32::try_from(n).map_err(|_| tokenizers::Error::from("line too long"));
-        let mut pieces = Vec::with_capacity(tokens.0.len());
-        for (id, (s, e)) in tokens.0.into_iter().zip(tokens.1) {
-            pieces.push(Piece { id, start: narrow(s)?, end: narrow(e)? });
-        }
-        Ok(Line {
-            pieces: pieces.into_boxed_slice(),
-            first_word_end: narrow(first.1)?,
-            last_word_start: narrow(last.0)?,
-        })
+        // Every offset is within the line, whose length fits in a `u32`.
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(len);
+        let pieces =
+            tokens.0.into_iter().zip(tokens.1).map(|(id, (s, e))| Piece { id, start: narrow(s), end: narrow(e) });
+        Ok(Some(Line { pieces: pieces.collect(), first_word_end: narrow(first.1), last_word_start: narrow(last.0) }))
     }
 }
 
