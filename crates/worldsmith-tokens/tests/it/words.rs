@@ -129,3 +129,96 @@ fn a_line_junction_the_pre_tokenizer_does_not_split_at_is_caught_and_encoded_who
         check(&tokenizer, text);
     }
 }
+
+/// Texts drawn from pieces that stress the expressions at line junctions (a fixed-seed
+/// xorshift, so the texts repeat).
+fn fuzzed_texts(count: usize) -> Vec<String> {
+    const PIECES: &[&str] = &[
+        "a",
+        "bc",
+        "Z",
+        "\u{e9}",
+        "e\u{301}",
+        "1",
+        "234",
+        "'s",
+        "'S",
+        "'ll",
+        " ",
+        "  ",
+        "\n",
+        "\n",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "\t",
+        " \n",
+        "{",
+        "}",
+        "\"",
+        ": ",
+        ", ",
+        "[",
+        "]",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<think>",
+        "<\u{ff5c}begin\u{2581}of\u{2581}sentence\u{ff5c}>",
+        "\u{4e2d}\u{6587}",
+        "\u{1f642}",
+        "\u{a0}",
+        "-",
+        ".",
+        "_x",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count)
+        .map(|_| {
+            let len = 1 + next() % 60;
+            (0..len).map(|_| PIECES[usize::try_from(next() % PIECES.len() as u64).unwrap()]).collect()
+        })
+        .collect()
+}
+
+/// A copy of a fetched tokenizer with no post-processor and every added token matched on
+/// raw text, so that `words` reproduces it: its `Split` pattern is then tested too.
+fn reproducible_copy(name: &str) -> Option<tempfile::TempDir> {
+    let source = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/tokenizers").join(name);
+    let text = std::fs::read_to_string(source.join("tokenizer.json")).ok()?;
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["post_processor"] = serde_json::Value::Null;
+    for token in json["added_tokens"].as_array_mut().unwrap() {
+        token["normalized"] = serde_json::Value::Bool(false);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tokenizer.json"), json.to_string()).unwrap();
+    let config = serde_json::json!({"chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}"});
+    std::fs::write(dir.path().join("tokenizer_config.json"), config.to_string()).unwrap();
+    Some(dir)
+}
+
+#[test]
+fn fuzzed_texts_match_tokenizers_with_the_qwen3_llama3_and_deepseek_patterns() {
+    let texts = fuzzed_texts(400);
+    if let Some(tokenizer) = real("qwen3") {
+        for text in &texts {
+            check(&tokenizer, text);
+            check(&tokenizer, &format!("{text}\n{text}"));
+        }
+    }
+    for name in ["llama3_1", "deepseek_v3"] {
+        let Some(dir) = reproducible_copy(name) else { continue };
+        let tokenizer = ChatTokenizer::load(dir.path(), &Options::default()).unwrap();
+        assert!(tokenizer.memoizes_words(), "{name}");
+        for text in &texts {
+            check(&tokenizer, text);
+            check(&tokenizer, &format!("{text}\n{text}"));
+        }
+    }
+}
