@@ -28,10 +28,13 @@
 //!
 //! # Speed
 //!
-//! Every render serializes the tools (the bulk of an agent prompt) from a cached text, and
-//! the text before the first non-system message (system prompt and tools) is tokenized once
-//! per distinct text: it ends at an added token, where tokenization splits exactly (see
-//! `prefix_of`; the tests check the split on every line of the default run).
+//! Every render serializes the tools (the bulk of an agent prompt) from a text cached per
+//! tool, and the text before the first non-system message (system prompt and tools) is
+//! tokenized once per distinct text: it ends at an added token, where tokenization splits
+//! exactly (see `prefix_of`; the tests check the split on every line of the default run).
+//! Byte-level BPE tokenizers are encoded by `words`: the tokenizer's own steps with every
+//! word's tokens memoized, and every line's (a tool's JSON line, for one) when the
+//! pre-tokenizer splits at its junctions, checked on the text each time.
 //!
 //! ```no_run
 //! use worldsmith_tokens::{ChatTokenizer, Conversation, Options};
@@ -48,6 +51,7 @@
 mod files;
 mod mask;
 mod template;
+mod words;
 
 pub use files::{LoadError, TokenizerInfo};
 
@@ -175,6 +179,8 @@ impl Encoded {
 pub struct ChatTokenizer {
     info: TokenizerInfo,
     tokenizer: tokenizers::Tokenizer,
+    /// The memoizing encoder, when it reproduces this tokenizer exactly.
+    words: Option<words::Words>,
     /// The template for conversations without tools, and the one with (often the same).
     default_template: Arc<ChatTemplate>,
     tool_template: Arc<ChatTemplate>,
@@ -188,12 +194,14 @@ pub struct ChatTokenizer {
     tools: Mutex<HashMap<[u8; 32], Value>>,
 }
 
-/// The most shared prefixes (and tool lists) kept; the caches are emptied when full, so
-/// memory stays bounded when every conversation has its own system prompt.
+/// The most shared prefixes kept; the cache is emptied when full, so memory stays bounded
+/// when every conversation has its own system prompt.
 const CACHE_ENTRIES: usize = 256;
 
-/// Token ids and their byte offsets.
-type Tokens = (Vec<u32>, Vec<(usize, usize)>);
+/// The most tools kept with their JSON text (emptied when full).
+const TOOL_ENTRIES: usize = 4096;
+
+pub use words::Tokens;
 
 /// A tokenized shared prefix: the text up to `len` bytes and its tokens.
 #[derive(Debug)]
@@ -248,9 +256,11 @@ impl ChatTokenizer {
         }
         added.sort();
         let eos = files.special.get("eos_token").cloned();
+        let words = words::Words::new(&tokenizer);
         let mut tokenizer = ChatTokenizer {
             info: files.info,
             tokenizer,
+            words,
             default_template,
             tool_template,
             special: files.special.into_iter().collect(),
@@ -338,6 +348,39 @@ impl ChatTokenizer {
         Ok(encoding.get_ids().to_vec())
     }
 
+    /// Tokenizes a text as [`ChatTokenizer::tokenize_plain`] does, with byte offsets, through
+    /// the memoizing encoder when it reproduces this tokenizer (see `words`).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Tokenize`] when the tokenizer fails.
+    pub fn tokenize_offsets(&self, text: &str) -> Result<Tokens, EncodeError> {
+        let tokenize = |e: tokenizers::Error| EncodeError::Tokenize(e.to_string());
+        if let Some(words) = &self.words {
+            return words.encode(&self.tokenizer, text).map_err(tokenize);
+        }
+        let encoding = self.tokenizer.encode(text, false).map_err(tokenize)?;
+        Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
+    }
+
+    /// Tokenizes a text with `tokenizers` alone (ids and byte offsets), the reference the
+    /// memoizing encoder is tested against.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Tokenize`] when the tokenizer fails.
+    pub fn tokenize_reference(&self, text: &str) -> Result<Tokens, EncodeError> {
+        let encoding = self.tokenizer.encode(text, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
+        Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
+    }
+
+    /// Whether texts are encoded by the memoizing encoder (the tokenizer is one whose every
+    /// step it reproduces) rather than by `tokenizers` whole.
+    #[must_use]
+    pub fn memoizes_words(&self) -> bool {
+        self.words.is_some()
+    }
+
     /// Decodes token ids back to text (special tokens kept).
     ///
     /// # Errors
@@ -360,10 +403,7 @@ impl ChatTokenizer {
     /// Tokenizes `text`, reusing the tokens of its first `shared_end` bytes' longest prefix
     /// that ends at an added token.
     fn tokenize(&self, text: &str, shared_end: usize) -> Result<Tokens, EncodeError> {
-        let full = |text: &str| -> Result<Tokens, EncodeError> {
-            let encoding = self.tokenizer.encode(text, false).map_err(|e| EncodeError::Tokenize(e.to_string()))?;
-            Ok((encoding.get_ids().to_vec(), encoding.get_offsets().to_vec()))
-        };
+        let full = |text: &str| self.tokenize_offsets(text);
         if shared_end == 0 {
             return full(text);
         }
@@ -450,29 +490,40 @@ impl ChatTokenizer {
         })
     }
 
-    /// The tools as template values, each with its cached JSON text.
+    /// The tools as template values, each with its cached JSON text (each tool's kept by
+    /// its JSON, so a tool list in a new order or with other tools reuses them).
     fn tools_value(&self, tools: &[serde_json::Value]) -> Result<Value, EncodeError> {
-        let key: [u8; 32] = blake3::hash(serde_json::to_string(tools).unwrap_or_default().as_bytes()).into();
-        if let Some(v) = self.tools.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return Ok(v.clone());
-        }
-        let mut items = Vec::with_capacity(tools.len());
-        for tool in tools {
-            let value = template::to_value(tool);
-            if value.kind() == minijinja::value::ValueKind::Map {
-                let cached = CachedJson::new(value).map_err(|e| EncodeError::Render(format!("{e:#}")))?;
-                items.push(Value::from_object(cached));
-            } else {
-                items.push(value);
+        let keys: Vec<[u8; 32]> = tools
+            .iter()
+            .map(|tool| blake3::hash(serde_json::to_string(tool).unwrap_or_default().as_bytes()).into())
+            .collect();
+        let mut items: Vec<Option<Value>> = {
+            let cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+            keys.iter().map(|key| cache.get(key).cloned()).collect()
+        };
+        let mut fresh = Vec::new();
+        for ((tool, key), item) in tools.iter().zip(&keys).zip(&mut items) {
+            if item.is_some() {
+                continue;
             }
+            let value = template::to_value(tool);
+            let value = if value.kind() == minijinja::value::ValueKind::Map {
+                let cached = CachedJson::new(value).map_err(|e| EncodeError::Render(format!("{e:#}")))?;
+                Value::from_object(cached)
+            } else {
+                value
+            };
+            fresh.push((*key, value.clone()));
+            *item = Some(value);
         }
-        let value = Value::from(items);
-        let mut cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= CACHE_ENTRIES {
-            cache.clear();
+        if !fresh.is_empty() {
+            let mut cache = self.tools.lock().unwrap_or_else(PoisonError::into_inner);
+            if cache.len() + fresh.len() > TOOL_ENTRIES {
+                cache.clear();
+            }
+            cache.extend(fresh);
         }
-        cache.insert(key, value.clone());
-        Ok(value)
+        Ok(Value::from(items.into_iter().flatten().collect::<Vec<_>>()))
     }
 
     /// Tries the two forms of tool-call turns on a small conversation.

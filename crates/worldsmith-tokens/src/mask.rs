@@ -164,7 +164,7 @@ impl Scan {
         let mut copied = 0;
         let mut at = 0;
         // Every marker character is U+E000..U+E01F: the bytes EE 80 80..9F.
-        while let Some(found) = bytes[at..].iter().position(|&b| b == 0xEE) {
+        while let Some(found) = memchr::memchr(0xEE, &bytes[at..]) {
             let start = at + found;
             at = start + 1;
             if bytes.get(start + 1) != Some(&0x80) || !bytes.get(start + 2).is_some_and(|b| (0x80..=0x9F).contains(b)) {
@@ -222,7 +222,10 @@ impl Scan {
 }
 
 fn has_marker(text: &str) -> bool {
-    text.chars().any(is_marker)
+    // Every marker character is U+E000..U+E01F: the bytes EE 80 80..9F.
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(0xEE, bytes)
+        .any(|i| bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2).is_some_and(|b| (0x80..=0x9F).contains(b)))
 }
 
 /// The length of the common prefix of `a` and `b`, at a character boundary.

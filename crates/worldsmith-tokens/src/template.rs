@@ -191,6 +191,12 @@ impl Default for Dumps {
 
 /// `tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)`.
 fn tojson(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    // The common call, `x | tojson` on a tool: its cached text, no options to read.
+    if kwargs.args().next().is_none()
+        && let Some(cached) = value.downcast_object_ref::<CachedJson>()
+    {
+        return Ok(cached.json.clone());
+    }
     let mut options = Dumps::default();
     if let Some(ensure_ascii) = kwargs.get::<Option<bool>>("ensure_ascii")? {
         options.ensure_ascii = ensure_ascii;

@@ -5,6 +5,7 @@
 
 mod bad;
 mod real;
+mod words;
 
 use std::path::PathBuf;
 use worldsmith_tokens::{ChatTokenizer, Options};
