@@ -1,13 +1,13 @@
-//! Seeded, schema-valid, referentially consistent records, with values chosen by field
-//! name, format and enum.
+//! Seeded, schema-valid, referentially consistent records: the document's own values (enum,
+//! default, example, bounds) first, then values by what a field's name and format mean, from
+//! the words of the `vocabulary` module.
 
-use crate::infer::{Collection, Field};
+use crate::infer::{Collection, Field, kind_matches};
+use crate::vocabulary as vocab;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use worldsmith_core::rng::SplitMix64;
-
-use crate::vocabulary as vocab;
 use worldsmith_core::ident;
+use worldsmith_core::rng::SplitMix64;
 
 /// The keys of a collection: `1..=n` for numeric keys, `PREFIX-0001...` otherwise.
 #[must_use]
@@ -53,15 +53,15 @@ pub fn value_in(collection: &str, name: &str, field: &Field, k: usize, rng: &mut
         return field.choices[rng.below(field.choices.len() as u64) as usize].clone();
     }
     if field.kind == "object" {
-        return object(collection, name, field, k, rng);
+        return object(collection, field, k, rng);
     }
-    if let Some(d) = field.default.as_ref().filter(|d| fits(&field.kind, d))
+    if let Some(d) = field.default.as_ref().filter(|d| kind_matches(&field.kind, d))
         && k % 3 == 1
         && !for_argument(k)
     {
         return d.clone();
     }
-    if let Some(e) = field.example.as_ref().filter(|e| fits(&field.kind, e)) {
+    if let Some(e) = field.example.as_ref().filter(|e| kind_matches(&field.kind, e)) {
         match e {
             Value::String(text) if !is_placeholder(text) && !looks_like_date(text) && !text.trim().is_empty() => {
                 return json!(clip(&like(text.trim(), k, rng), field.max_length));
@@ -75,17 +75,6 @@ pub fn value_in(collection: &str, name: &str, field: &Field, k: usize, rng: &mut
         "integer" => integer(name, field, rng),
         "number" => number(name, field, rng),
         _ => json!(clip(&text(collection, name, field, k, rng), field.max_length)),
-    }
-}
-
-/// Whether a document's value fits a field's type.
-fn fits(kind: &str, v: &Value) -> bool {
-    match kind {
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        _ => false,
     }
 }
 
@@ -591,7 +580,7 @@ fn number(name: &str, field: &Field, rng: &mut SplitMix64) -> Value {
 
 /// An object: its known properties (two levels deep); a free-form object is empty in data
 /// and holds a note in an argument (so that a write with it changes the record).
-fn object(collection: &str, name: &str, field: &Field, k: usize, rng: &mut SplitMix64) -> Value {
+fn object(collection: &str, field: &Field, k: usize, rng: &mut SplitMix64) -> Value {
     if field.properties.is_empty() {
         return if for_argument(k) { json!({"note": pick(rng, vocab::SENTENCES)}) } else { json!({}) };
     }
@@ -599,7 +588,6 @@ fn object(collection: &str, name: &str, field: &Field, k: usize, rng: &mut Split
     for (p, f) in &field.properties {
         out.insert(p.clone(), value_in(collection, p, f, k, rng));
     }
-    let _ = name;
     Value::Object(out)
 }
 

@@ -436,7 +436,8 @@ fn plain_schema(schema: &Value, nullable: bool) -> Value {
     Value::Object(out)
 }
 
-fn kind_matches(kind: &str, v: &Value) -> bool {
+/// Whether a scalar value is of a JSON type (`integer` only for whole numbers).
+pub(crate) fn kind_matches(kind: &str, v: &Value) -> bool {
     match kind {
         "string" => v.is_string(),
         "integer" => v.is_i64() || v.is_u64(),
