@@ -20,6 +20,7 @@ pub mod community;
 pub mod dataflow;
 pub mod embed;
 pub mod knn;
+pub mod leftovers;
 #[cfg(feature = "neural")]
 pub mod neural;
 
@@ -59,6 +60,10 @@ pub struct GraphConfig {
     pub max_df: f64,
     /// Community detection and size rules.
     pub communities: CommunityConfig,
+    /// Whether tools the communities leave out join a domain of their provider or small
+    /// domains of their own ([`leftovers`]); without it (the default, for now) they are
+    /// dropped and counted.
+    pub place_leftovers: bool,
 }
 
 impl Default for GraphConfig {
@@ -68,6 +73,7 @@ impl Default for GraphConfig {
             neighbours: 20,
             max_df: 0.01,
             communities: CommunityConfig { resolution: 1.0, seed: 0, min_size: 3, max_size: 50 },
+            place_leftovers: false,
         }
     }
 }
@@ -98,6 +104,9 @@ pub struct GraphSummary {
     pub similarity_edges: usize,
     /// What community detection and the size rules did.
     pub communities: CommunityStats,
+    /// What became of the tools they left out.
+    #[serde(default)]
+    pub leftovers: leftovers::LeftoverStats,
     /// Domains kept.
     pub domains: usize,
     /// Tools in a domain.
@@ -211,7 +220,14 @@ pub fn discover(
             (edges, dense.iter().filter(|v| v.iter().any(|x| *x != 0.0)).count(), name.to_owned())
         }
     };
-    let (parts, community_stats) = community::communities(n, &edges, &config.communities);
+    let (mut parts, community_stats) = community::communities(n, &edges, &config.communities);
+    let leftovers = if config.place_leftovers {
+        let c = &config.communities;
+        leftovers::place(tools, &vectors, &mut parts, c.min_size, c.max_size)
+    } else {
+        let placed: usize = parts.iter().map(Vec::len).sum();
+        leftovers::LeftoverStats { left: n - placed, left_out: n - placed, ..leftovers::LeftoverStats::default() }
+    };
     let modularity = community::modularity(n, &edges, &parts);
 
     let mut owner: Vec<Option<usize>> = vec![None; n];
@@ -274,6 +290,7 @@ pub fn discover(
         seed: config.communities.seed,
         similarity_edges: edges.len(),
         communities: community_stats,
+        leftovers,
         domains: domains.len(),
         tools_in_domains: parts.iter().map(Vec::len).sum(),
         size: sizes(&parts),

@@ -79,6 +79,12 @@ pub fn graph_table(s: &GraphSummary) -> String {
     let _ = writeln!(t, "  split              {:>8} ({} still oversized)", c.split, c.oversized);
     let _ = writeln!(t, "  merged small       {:>8}", c.merged);
     let _ = writeln!(t, "  dropped small      {:>8} ({} tools)", c.dropped, c.dropped_tools);
+    let l = &s.leftovers;
+    let _ = writeln!(
+        t,
+        "left by communities  {:>8} ({} joined a domain of their provider, {} in {} provider domains, {} left out)",
+        l.left, l.attached, l.grouped, l.provider_domains, l.left_out
+    );
     let _ = writeln!(
         t,
         "domains              {:>8} ({} tools; size min {}, median {}, p90 {}, max {})",

@@ -28,6 +28,7 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
             min_size: args.min_size,
             max_size: args.max_size,
         },
+        place_leftovers: args.place_leftovers,
     };
     let embedder = match args.embedder {
         EmbedderName::Tfidf => Embedder::TfIdf,
