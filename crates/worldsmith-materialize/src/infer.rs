@@ -186,7 +186,21 @@ const ENVELOPE_MARKERS: &[&str] =
 /// Response properties that tell how the call went or where more results are, never a
 /// record's field, even when a response has no payload beside them (a bulk update's
 /// `{"status_code": 204}` per line, HAL's `_links`, api2pdf's `success`).
-const NOT_RECORD: &[&str] = &["statuscode", "httpstatus", "success", "errors", "pagination", "paging"];
+const NOT_RECORD: &[&str] = &[
+    "statuscode",
+    "httpstatus",
+    "success",
+    "errors",
+    "pagination",
+    "paging",
+    // Credentials: never state an agent reads or writes.
+    "apikey",
+    "xapikey",
+    "authtoken",
+    "accesstoken",
+    "apitoken",
+    "authorization",
+];
 
 /// Whether a response property is never a record's field ([`NOT_RECORD`], HAL's `_links`).
 fn not_record(property: &str) -> bool {
