@@ -164,6 +164,10 @@ def test_llama3_1_package_template_refuses_lines_with_tool_calls(worldsmith: Pat
     assert "drops or alters message" in done.stderr and "tool call 0's name" in done.stderr
     manifest = json.loads((tmp_path / "sft" / "manifest.json").read_text())
     assert manifest["tokens"]["lines"] == 0 and manifest["tokens"]["failed"]["lost"] > 0
+    # The summary on stderr says the same as the manifest.
+    refused = manifest["tokens"]["failed"]["lost"]
+    assert "tokens (llama3_1): 0 lines, 0 tokens" in done.stderr, done.stderr
+    assert f"refused {refused:>6} lost" in done.stderr, done.stderr
 
 
 def test_max_tokens_cuts_at_an_assistant_turn_or_drops(worldsmith: Path, run_dir: Path, tmp_path: Path, qwen3_export: Path) -> None:

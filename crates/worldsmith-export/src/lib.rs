@@ -76,6 +76,10 @@ pub struct SftStats {
     pub trained_messages: usize,
     /// Assistant messages kept as context only.
     pub context_messages: usize,
+    /// With a tokenizer, what tokenizing did (the manifest's `tokens` section; not part of
+    /// the manifest's `stats`).
+    #[serde(skip)]
+    pub tokens: Option<tokens::TokensManifest>,
 }
 
 /// Builds the SFT lines of every kept verdict, in verdict order.

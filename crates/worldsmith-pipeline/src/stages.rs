@@ -330,7 +330,7 @@ pub fn export_sft_files_with(
     errors.extend(episode_errors);
     unique_ids(verdict_lines.iter().map(|v| v.episode.as_str()), "verdict")?;
     unique_ids(episode_lines.iter().map(|e| e.id.as_str()), "episode")?;
-    let (split, stats) = worldsmith_export::sft(&episode_lines, &verdict_lines);
+    let (split, mut stats) = worldsmith_export::sft(&episode_lines, &verdict_lines);
     let tokenizer = match &output.tokenizer {
         Some(dir) => Some(
             worldsmith_tokens::ChatTokenizer::load(dir, &worldsmith_tokens::Options { now_unix: output.now_unix })
@@ -399,6 +399,7 @@ pub fn export_sft_files_with(
     });
     if tokenizer.is_some() {
         manifest["tokens"] = serde_json::to_value(&tokens)?;
+        stats.tokens = Some(tokens);
     }
     write_atomic(&out.join("manifest.json"), &pretty_json(&manifest)?)?;
     Ok(StageReport { stats, errors })

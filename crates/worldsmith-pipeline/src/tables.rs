@@ -253,7 +253,7 @@ pub fn verify_table(s: &VerifyStats) -> String {
 #[must_use]
 pub fn sft_table(s: &SftStats) -> String {
     let lines: Vec<String> = s.lines.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    format!(
+    let mut t = format!(
         "sft: {} lines ({}) from {} verdicts; {} not kept, {} duplicates, {} without episode; {} assistant messages trained, {} context only\n",
         s.lines.values().sum::<usize>(),
         lines.join(", "),
@@ -263,7 +263,29 @@ pub fn sft_table(s: &SftStats) -> String {
         s.missing_episode,
         s.trained_messages,
         s.context_messages
-    )
+    );
+    if let Some(tokens) = &s.tokens {
+        let name = tokens.tokenizer.as_ref().map_or("?", |i| i.name.as_str());
+        let k = &tokens.stats;
+        #[allow(clippy::cast_precision_loss)]
+        let trained = if k.tokens == 0 { 0.0 } else { 100.0 * k.trained_tokens as f64 / k.tokens as f64 };
+        let _ = writeln!(
+            t,
+            "tokens ({name}): {} lines, {} tokens, {} trained ({trained:.1}%), mean {:.0}, max {}; {} cut to --max-tokens, {} too long, {} refused",
+            k.lines,
+            k.tokens,
+            k.trained_tokens,
+            k.mean_length,
+            k.max_length,
+            tokens.cut,
+            tokens.too_long,
+            tokens.failed.values().sum::<usize>()
+        );
+        for (reason, n) in &tokens.failed {
+            let _ = writeln!(t, "  refused {n:>6} {reason}");
+        }
+    }
+    t
 }
 
 /// The metrics people read: per policy, success, the mean of every reward, pass^k and
