@@ -55,7 +55,8 @@ pub fn pass_hat_k_svg(metrics: &Metrics) -> Result<String> {
         .values()
         .map(|p| p.pass_hat_k.iter().enumerate().map(|(i, &y)| (i as i32 + 1, y)).collect())
         .collect();
-    line_chart(metrics, "pass^k: all k tries of a task succeed", "k", "pass^k", &series)
+    let axes = Axes { x_desc: "k", y_desc: "pass^k", y_top: 1.0, y_decimals: 1 };
+    line_chart(metrics.policies.keys(), "pass^k: all k tries of a task succeed", &axes, &series)
 }
 
 /// Episode success rate (y, "success rate", 0 to 1) against the gold chain length (x, "gold
@@ -70,7 +71,8 @@ pub fn success_by_length_svg(metrics: &Metrics) -> Result<String> {
         .values()
         .map(|p| p.by_chain_length.iter().map(|(&len, r)| (len as i32, r.rate)).collect())
         .collect();
-    line_chart(metrics, "Episode success by gold chain length", "gold calls", "success rate", &series)
+    let axes = Axes { x_desc: "gold calls", y_desc: "success rate", y_top: 1.0, y_decimals: 1 };
+    line_chart(metrics.policies.keys(), "Episode success by gold chain length", &axes, &series)
 }
 
 /// pass^1 per world and policy as grouped horizontal bars, worlds top to bottom in name order
@@ -124,17 +126,27 @@ pub fn success_by_world_svg(metrics: &Metrics) -> Result<String> {
     })
 }
 
-/// A chart of one line with markers per policy (`series` in policy order), integer x and y in 0..1.
-fn line_chart(
-    metrics: &Metrics,
+/// How a line chart's axes read: their descriptions, the top of y (from 0) and the decimals
+/// of its labels.
+struct Axes<'a> {
+    x_desc: &'a str,
+    y_desc: &'a str,
+    y_top: f64,
+    y_decimals: usize,
+}
+
+/// One line with point markers per series (coloured by position, named by `names` in the
+/// legend), x over the integers the series cover, y from 0 to `axes.y_top`.
+fn line_chart<'n>(
+    names: impl Iterator<Item = &'n String> + Clone,
     title: &str,
-    x_desc: &str,
-    y_desc: &str,
+    axes: &Axes<'_>,
     series: &[Vec<(i32, f64)>],
 ) -> Result<String> {
     let xs = series.iter().flatten().map(|&(x, _)| x);
     let (lo, hi) = (xs.clone().min().unwrap_or(0), xs.max().unwrap_or(-1));
-    render(metrics.policies.keys(), title, lo <= hi, |area| {
+    let x_desc = axes.x_desc;
+    render(names, title, lo <= hi, |area| {
         // Every integer tick up to about 12 of them, else every `step`th.
         let step = ((hi - lo) / 12 + 1) as usize;
         let ticks: Vec<i32> = (lo..=hi).step_by(step).collect();
@@ -142,15 +154,15 @@ fn line_chart(
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(50)
-            .build_cartesian_2d((lo..hi).with_key_points(ticks), 0.0..1.0)
+            .build_cartesian_2d((lo..hi.max(lo + 1)).with_key_points(ticks), 0.0..axes.y_top)
             .with_context(|| format!("laying out the {x_desc} chart"))?;
         chart
             .configure_mesh()
             .y_labels(6)
             .max_light_lines(1)
             .x_desc(x_desc)
-            .y_desc(y_desc)
-            .y_label_formatter(&|y| format!("{y:.1}"))
+            .y_desc(axes.y_desc)
+            .y_label_formatter(&|y| format!("{y:.0$}", axes.y_decimals))
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 15))
             .draw()
@@ -206,8 +218,6 @@ pub fn domain_sizes_svg(sizes: &[usize]) -> Result<String> {
     })
 }
 
-/// Draws a chart: a white background, the title, a legend of `names` on the right (coloured
-/// by position), and `draw` on the rest when `has_data`, else "no data". Returns the SVG.
 /// Rollouts spent per filled batch: ASTRA's adaptive filler (every batched group varies)
 /// beside a filler that takes every group (whose batches hold zero-advantage groups), with
 /// the useful rollouts of the latter as a third line.
@@ -225,33 +235,8 @@ pub fn grpo_svg(report: &crate::grpo::SimulateReport) -> Result<String> {
         .map(|s| (s.step as i32, report.every_group_rollouts_per_batch * (1.0 - report.every_group_zero_advantage)))
         .collect();
     let top = adaptive.iter().chain(&every).map(|p| p.1).fold(1.0, f64::max) * 1.15;
-    let last = report.steps.len() as i32;
-    render(names.iter(), "Rollouts per filled GRPO batch", last > 0, |area| {
-        let mut chart = ChartBuilder::on(area)
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0..last + 1, 0.0..top)
-            .context("laying out the batch chart")?;
-        chart
-            .configure_mesh()
-            .x_labels(12)
-            .y_labels(6)
-            .max_light_lines(1)
-            .x_desc("batch")
-            .y_desc("rollouts")
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .context("drawing the batch chart's axes")?;
-        for (i, points) in [adaptive, every, useful].iter().enumerate() {
-            let c = colour(i);
-            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2))).context("drawing a line")?;
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).context("drawing markers")?;
-        }
-        Ok(())
-    })
+    let axes = Axes { x_desc: "batch", y_desc: "rollouts", y_top: top, y_decimals: 0 };
+    line_chart(names.iter(), "Rollouts per filled GRPO batch", &axes, &[adaptive, every, useful])
 }
 
 /// Reward-guided search: success rate and mean F1 against the number of candidates.
@@ -262,37 +247,14 @@ pub fn search_svg(report: &crate::prm::SearchReport) -> Result<String> {
     let names = ["success rate".to_owned(), "mean F1".to_owned()];
     let success: Vec<(i32, f64)> = report.rows.iter().map(|r| (r.candidates as i32, r.success_rate)).collect();
     let f1: Vec<(i32, f64)> = report.rows.iter().map(|r| (r.candidates as i32, r.mean_f1)).collect();
-    let last = report.rows.iter().map(|r| r.candidates as i32).max().unwrap_or(0);
     let title =
         format!("Reward-guided search ({} guide)", if report.guide == "lookahead" { "lookahead" } else { "scorer" });
-    render(names.iter(), &title, last > 0, |area| {
-        let mut chart = ChartBuilder::on(area)
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0..last + 1, 0.0..1.05)
-            .context("laying out the search chart")?;
-        chart
-            .configure_mesh()
-            .x_labels(12)
-            .y_labels(6)
-            .max_light_lines(1)
-            .x_desc("candidates per turn (N)")
-            .y_desc("rate")
-            .y_label_formatter(&|y| format!("{y:.1}"))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .context("drawing the search chart's axes")?;
-        for (i, points) in [success, f1].iter().enumerate() {
-            let c = colour(i);
-            chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2))).context("drawing a line")?;
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled()))).context("drawing markers")?;
-        }
-        Ok(())
-    })
+    let axes = Axes { x_desc: "candidates per turn (N)", y_desc: "rate", y_top: 1.05, y_decimals: 1 };
+    line_chart(names.iter(), &title, &axes, &[success, f1])
 }
 
+/// Draws a chart: a white background, the title, a legend of `names` on the right (coloured
+/// by position), and `draw` on the rest when `has_data`, else "no data". Returns the SVG.
 fn render<'n>(
     names: impl Iterator<Item = &'n String> + Clone,
     title: &str,
