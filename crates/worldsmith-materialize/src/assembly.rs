@@ -305,7 +305,7 @@ fn implementation(p: &Planned, c: &Collection, refined: &BTreeMap<usize, String>
 
 /// Whether a planned tool's argument is required.
 fn required(p: &Planned, arg: &str) -> bool {
-    self_check::required(&p.parameters, arg)
+    infer::required(&p.parameters, arg)
 }
 
 /// The declarative operation of a planned tool.

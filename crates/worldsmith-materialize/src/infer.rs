@@ -385,6 +385,11 @@ fn kind_of(schema: &Value) -> String {
     }
 }
 
+/// Whether a tool's parameters (a JSON Schema object) require `name`.
+pub(crate) fn required(parameters: &Value, name: &str) -> bool {
+    parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == name))
+}
+
 /// A field (or parameter) from its JSON Schema.
 pub(crate) fn field_of(schema: &Value) -> Field {
     field_at(schema, 0)
@@ -762,8 +767,7 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
                 // A required path or query parameter other than the key (`/repos/{owner}/{repo}/
                 // releases/{id}`, a required `region`) is something the record belongs to: a
                 // field, so its values exist in the state and a caller can find them.
-                let required_context = matches!(location, Some("path" | "query"))
-                    && tool.parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == p.as_str()));
+                let required_context = matches!(location, Some("path" | "query")) && required(&tool.parameters, p);
                 let body_adds = is_body && !writes_named_field && !(updates && described);
                 // The key is the record's address, not a field (a create may name it).
                 let is_key = Some(p) == l.key_param.as_ref() || norm(p) == norm(&entry.key);

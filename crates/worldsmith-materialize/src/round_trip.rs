@@ -204,7 +204,7 @@ impl Checker<'_> {
                     Some(v) => {
                         args.insert(arg.clone(), v.clone());
                     }
-                    None if self_check::required(&list.parameters, arg) => return None,
+                    None if crate::infer::required(&list.parameters, arg) => return None,
                     None => {
                         args.remove(arg);
                     }

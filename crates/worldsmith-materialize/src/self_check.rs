@@ -63,11 +63,6 @@ pub(crate) fn param_field(parameters: &Value, name: &str) -> infer::Field {
     infer::field_of(parameters["properties"].get(name).unwrap_or(&Value::Null))
 }
 
-/// Whether a tool's parameters require `name`.
-pub(crate) fn required(parameters: &Value, name: &str) -> bool {
-    parameters["required"].as_array().is_some_and(|r| r.iter().any(|x| x == name))
-}
-
 /// Calls a tool on arguments drawn from the world's state; returns the arguments when the
 /// call passes (a write changes the digest, a read does not).
 pub(crate) fn check_tool(
