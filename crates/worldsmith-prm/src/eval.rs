@@ -281,12 +281,17 @@ pub struct ScorerPrm {
 }
 
 impl ScorerPrm {
-    /// The endpoint's score for `action` after the pair's history.
+    /// The endpoint's score for `action` after `history`, with `functions` offered.
     ///
     /// # Errors
     /// The endpoint failed, timed out, or answered without a finite `score`.
-    pub fn score(&self, pair: &PairLine, action: &Message) -> Result<f64, String> {
-        let body = json!({"history": pair.history, "functions": pair.functions, "action": action});
+    pub fn score(
+        &self,
+        history: &[Message],
+        functions: &[worldsmith_core::tool::FunctionTool],
+        action: &Message,
+    ) -> Result<f64, String> {
+        let body = json!({"history": history, "functions": functions, "action": action});
         let answer =
             self.client.post_json(&self.url, &body, Some(Instant::now() + self.timeout)).map_err(|e| e.to_string())?;
         answer
@@ -302,8 +307,9 @@ impl Prm for ScorerPrm {
         format!("scorer:{}", self.url)
     }
     fn pick(&self, shown: &Shown<'_>) -> Result<Pick, String> {
-        let a = self.score(shown.pair, shown.actions[0])?;
-        let b = self.score(shown.pair, shown.actions[1])?;
+        let (history, functions) = (&shown.pair.history, &shown.pair.functions);
+        let a = self.score(history, functions, shown.actions[0])?;
+        let b = self.score(history, functions, shown.actions[1])?;
         Ok(if a > b {
             Pick::First
         } else if b > a {

@@ -17,7 +17,6 @@ use crate::path::{GoldPath, Point};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use worldsmith_core::episode::{Episode, FunctionCall, Message, ToolCall};
-use worldsmith_core::prm::PairLine;
 use worldsmith_core::rng::SplitMix64;
 use worldsmith_rollout::agent::{Agent, ProposedCall, Turn};
 use worldsmith_rollout::openai::{OpenAiAgent, OpenAiConfig};
@@ -163,13 +162,10 @@ pub fn search(path: &GoldPath<'_>, guide: &Guide, config: &SearchConfig, trial: 
                         1.0
                     }
                 }
-                Guide::Scorer(scorer) => {
-                    let pair = pair_for(path, &history, run.tools(), action, step);
-                    scorer.score(&pair, action).unwrap_or_else(|_| {
-                        guide_failures += 1;
-                        f64::NEG_INFINITY
-                    })
-                }
+                Guide::Scorer(scorer) => scorer.score(&history, run.tools(), action).unwrap_or_else(|_| {
+                    guide_failures += 1;
+                    f64::NEG_INFINITY
+                }),
             })
             .collect();
         let mut best = 0;
@@ -189,31 +185,6 @@ pub fn search(path: &GoldPath<'_>, guide: &Guide, config: &SearchConfig, trial: 
         run.step(message_turn(picked));
     }
     Searched { episode: run.finish(), turns_with_mistakes, mistakes_taken, guide_failures, policy_failed }
-}
-
-/// A pair line carrying a search state, for a scorer (only `history`, `functions`, `world`
-/// and `task` are read).
-fn pair_for(
-    path: &GoldPath<'_>,
-    history: &[Message],
-    tools: &[worldsmith_core::tool::FunctionTool],
-    action: &Message,
-    step: usize,
-) -> PairLine {
-    PairLine {
-        id: String::new(),
-        format: worldsmith_core::prm::PAIR_FORMAT,
-        world: path.oracle.world.clone(),
-        task: worldsmith_rollout::id_text(&path.task.id),
-        step,
-        source: worldsmith_core::prm::PairSource::Online,
-        error_type: worldsmith_core::prm::ErrorType::WrongTool,
-        history: history.to_vec(),
-        functions: tools.to_vec(),
-        action_chosen: action.clone(),
-        action_rejected: action.clone(),
-        judges: Vec::new(),
-    }
 }
 
 /// An agent turn as the assistant message it becomes (arguments that parse as JSON written
