@@ -1,8 +1,17 @@
 //! Tools the communities left out (isolated, or in a small community with no neighbour to
-//! merge into) are not thrown away: each joins the domain, among those holding tools of its
-//! provider and with room left, whose tools of that provider are most like it; the rest are
-//! grouped by provider and API into small domains of their own. Groups still smaller than
-//! the minimum size are left out and counted.
+//! merge into) are not thrown away. In order, each:
+//!
+//! 1. joins the domain, among those holding tools of its own API (provider and service) and
+//!    with room left, whose tools of that API are most like it;
+//! 2. or, with the others of its API that found no such domain, forms small domains of that
+//!    API alone (split evenly when there are more than fit in one);
+//! 3. or, when its API has too few of those for a domain, joins the domain of its provider
+//!    with room left whose tools of that provider are most like it;
+//! 4. or stays out, counted.
+//!
+//! Keeping a tool with its own API first keeps the domains as pure as the communities made
+//! them: an API's tools share one category, a provider's do not always (a cloud provider
+//! publishes hundreds of APIs).
 
 use crate::ToolProfile;
 use crate::embed::Embedding;
@@ -14,14 +23,54 @@ use std::collections::BTreeMap;
 pub struct LeftoverStats {
     /// Tools in no community after the size rules.
     pub left: usize,
-    /// Of those, tools that joined a domain of their provider.
+    /// Of those, tools that joined a domain holding tools of their API (step 1).
     pub attached: usize,
-    /// Domains made of the rest, one provider and API each.
+    /// Domains made of the rest, one provider and API each (step 2).
     pub provider_domains: usize,
     /// Tools in those domains.
     pub grouped: usize,
-    /// Tools still in no domain (their provider and API had too few left).
+    /// Tools that joined a domain of their provider (step 3).
+    #[serde(default)]
+    pub attached_to_provider: usize,
+    /// Tools still in no domain (their provider had no domain with room).
     pub left_out: usize,
+}
+
+/// Whether the tools the communities left out are placed ([`place`]) or dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Leftovers {
+    /// Placed into domains (the default).
+    #[default]
+    Place,
+    /// Left out of every domain.
+    Drop,
+}
+
+type Api<'a> = (&'a str, &'a str);
+
+fn api_of(tool: &ToolProfile) -> Api<'_> {
+    (tool.provenance.provider.as_str(), tool.provenance.service.as_deref().unwrap_or(""))
+}
+
+/// The part with room left whose members of the group are most like tool `u` (on a tie, the
+/// first part), among `candidates` (part -> its members of the group).
+fn most_alike(
+    u: usize,
+    vectors: &[Embedding],
+    parts: &[Vec<u32>],
+    candidates: Option<&BTreeMap<usize, Vec<u32>>>,
+    max_size: usize,
+) -> Option<usize> {
+    candidates?
+        .iter()
+        .filter(|(c, _)| parts[**c].len() < max_size)
+        .map(|(c, members)| {
+            let likeness = members.iter().map(|&m| vectors[u].cosine(&vectors[m as usize])).fold(0.0, f64::max);
+            (*c, likeness)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(c, _)| c)
 }
 
 /// Places the tools in none of `parts` (see the module documentation); `parts` gains the
@@ -40,52 +89,62 @@ pub fn place(
             placed[m as usize] = true;
         }
     }
-    // Provider -> the parts holding its tools, with those tools.
-    let mut by_provider: BTreeMap<&str, BTreeMap<usize, Vec<u32>>> = BTreeMap::new();
+    let mut by_api: BTreeMap<Api<'_>, BTreeMap<usize, Vec<u32>>> = BTreeMap::new();
     for (c, p) in parts.iter().enumerate() {
         for &m in p {
-            let provider = tools[m as usize].provenance.provider.as_str();
-            by_provider.entry(provider).or_default().entry(c).or_default().push(m);
+            by_api.entry(api_of(&tools[m as usize])).or_default().entry(c).or_default().push(m);
         }
     }
     let mut stats = LeftoverStats::default();
-    let mut rest: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    // Step 1: a domain of the tool's own API.
+    let mut rest: BTreeMap<Api<'_>, Vec<u32>> = BTreeMap::new();
     for u in (0..n).filter(|&u| !placed[u]) {
         stats.left += 1;
-        let provenance = &tools[u].provenance;
-        let best = by_provider.get(provenance.provider.as_str()).and_then(|candidates| {
-            candidates
-                .iter()
-                .filter(|(c, _)| parts[**c].len() < max_size)
-                .map(|(c, members)| {
-                    let likeness = members.iter().map(|&m| vectors[u].cosine(&vectors[m as usize])).fold(0.0, f64::max);
-                    (*c, likeness)
-                })
-                // The most alike; on a tie, the first part.
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-        });
         #[allow(clippy::cast_possible_truncation)]
         let id = u as u32;
-        match best {
-            Some((c, _)) => {
+        let api = api_of(&tools[u]);
+        match most_alike(u, vectors, parts, by_api.get(&api), max_size) {
+            Some(c) => {
                 parts[c].push(id);
                 stats.attached += 1;
             }
-            None => rest
-                .entry((provenance.provider.as_str(), provenance.service.as_deref().unwrap_or("")))
-                .or_default()
-                .push(id),
+            None => rest.entry(api).or_default().push(id),
         }
     }
+    // Step 2: domains of one API, split evenly.
+    let mut stragglers = Vec::new();
     for group in rest.into_values() {
-        for chunk in group.chunks(max_size.max(1)) {
-            if chunk.len() >= min_size {
-                parts.push(chunk.to_vec());
-                stats.provider_domains += 1;
-                stats.grouped += chunk.len();
-            } else {
-                stats.left_out += chunk.len();
+        if group.len() < min_size {
+            stragglers.extend(group);
+            continue;
+        }
+        let pieces = group.len().div_ceil(max_size.max(1));
+        let (base, extra) = (group.len() / pieces, group.len() % pieces);
+        let mut from = 0;
+        for i in 0..pieces {
+            let to = from + base + usize::from(i < extra);
+            parts.push(group[from..to].to_vec());
+            from = to;
+        }
+        stats.provider_domains += pieces;
+        stats.grouped += group.len();
+    }
+    // Step 3: a domain of the tool's provider (those of step 2 included).
+    let mut by_provider: BTreeMap<&str, BTreeMap<usize, Vec<u32>>> = BTreeMap::new();
+    for (c, p) in parts.iter().enumerate() {
+        for &m in p {
+            by_provider.entry(api_of(&tools[m as usize]).0).or_default().entry(c).or_default().push(m);
+        }
+    }
+    stragglers.sort_unstable();
+    for id in stragglers {
+        let u = id as usize;
+        match most_alike(u, vectors, parts, by_provider.get(api_of(&tools[u]).0), max_size) {
+            Some(c) => {
+                parts[c].push(id);
+                stats.attached_to_provider += 1;
             }
+            None => stats.left_out += 1,
         }
     }
     for p in parts.iter_mut() {
@@ -121,7 +180,7 @@ mod tests {
     }
 
     #[test]
-    fn a_left_tool_joins_the_most_alike_domain_of_its_provider_and_the_rest_group_by_api() {
+    fn a_left_tool_joins_the_most_alike_domain_of_its_api_and_the_rest_group_by_api() {
         let tools = vec![
             tool("a0", "shop", "orders", "order id status total"),
             tool("a1", "shop", "orders", "order id cancel reason"),
@@ -138,7 +197,10 @@ mod tests {
         ];
         let mut parts = vec![vec![0, 1, 2], vec![3, 4, 5]];
         let stats = place(&tools, &vectors(&tools), &mut parts, 3, 50);
-        assert_eq!(stats, LeftoverStats { left: 5, attached: 1, provider_domains: 1, grouped: 3, left_out: 1 });
+        assert_eq!(
+            stats,
+            LeftoverStats { left: 5, attached: 1, provider_domains: 1, grouped: 3, attached_to_provider: 0, left_out: 1 }
+        );
         assert_eq!(parts, vec![vec![3, 4, 5, 6], vec![0, 1, 2], vec![7, 8, 9]]);
     }
 
@@ -150,5 +212,52 @@ mod tests {
         let stats = place(&tools, &vectors(&tools), &mut parts, 2, 3);
         assert_eq!((stats.attached, stats.provider_domains, stats.grouped), (0, 1, 2));
         assert!(parts.iter().all(|p| p.len() <= 3), "{parts:?}");
+    }
+
+    #[test]
+    fn a_tool_stays_with_its_own_api_even_when_another_api_of_its_provider_reads_more_alike() {
+        let tools = vec![
+            tool("a0", "cloud", "billing", "invoice amount currency"),
+            tool("a1", "cloud", "billing", "invoice due date"),
+            tool("a2", "cloud", "billing", "invoice pdf"),
+            tool("b0", "cloud", "storage", "bucket name region"),
+            tool("b1", "cloud", "storage", "bucket object key"),
+            tool("b2", "cloud", "storage", "bucket acl"),
+            // A billing tool whose words are the storage API's:
+            tool("x", "cloud", "billing", "bucket name region object key"),
+        ];
+        let mut parts = vec![vec![0, 1, 2], vec![3, 4, 5]];
+        let stats = place(&tools, &vectors(&tools), &mut parts, 3, 50);
+        assert_eq!(stats.attached, 1);
+        assert_eq!(parts, vec![vec![0, 1, 2, 6], vec![3, 4, 5]]);
+    }
+
+    #[test]
+    fn an_api_too_small_for_a_domain_joins_its_providers_most_alike_domain() {
+        let tools = vec![
+            tool("a0", "cloud", "billing", "invoice amount currency"),
+            tool("a1", "cloud", "billing", "invoice due date"),
+            tool("a2", "cloud", "billing", "invoice pdf"),
+            tool("b0", "cloud", "storage", "bucket name region"),
+            tool("b1", "cloud", "storage", "bucket object key"),
+            tool("b2", "cloud", "storage", "bucket acl"),
+            // One tool of an API no domain holds:
+            tool("x", "cloud", "archive", "bucket object key restore"),
+        ];
+        let mut parts = vec![vec![0, 1, 2], vec![3, 4, 5]];
+        let stats = place(&tools, &vectors(&tools), &mut parts, 3, 50);
+        assert_eq!((stats.attached, stats.grouped, stats.attached_to_provider, stats.left_out), (0, 0, 1, 0));
+        assert_eq!(parts, vec![vec![3, 4, 5, 6], vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn an_api_with_more_left_than_fit_in_one_domain_is_split_evenly() {
+        let tools: Vec<ToolProfile> =
+            (0..7).map(|i| tool(&format!("t{i}"), "shop", "orders", &format!("order field{i}"))).collect();
+        let mut parts = Vec::new();
+        let stats = place(&tools, &vectors(&tools), &mut parts, 2, 3);
+        assert_eq!((stats.provider_domains, stats.grouped), (3, 7));
+        let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![3, 2, 2]);
     }
 }

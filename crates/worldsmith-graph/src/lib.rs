@@ -60,10 +60,9 @@ pub struct GraphConfig {
     pub max_df: f64,
     /// Community detection and size rules.
     pub communities: CommunityConfig,
-    /// Whether tools the communities leave out join a domain of their provider or small
-    /// domains of their own ([`leftovers`]); without it (the default, for now) they are
-    /// dropped and counted.
-    pub place_leftovers: bool,
+    /// Whether the tools the communities leave out are placed into domains (the default;
+    /// [`leftovers::place`]) or dropped and counted.
+    pub leftovers: leftovers::Leftovers,
 }
 
 impl Default for GraphConfig {
@@ -73,7 +72,7 @@ impl Default for GraphConfig {
             neighbours: 20,
             max_df: 0.01,
             communities: CommunityConfig { resolution: 1.0, seed: 0, min_size: 3, max_size: 50 },
-            place_leftovers: false,
+            leftovers: leftovers::Leftovers::Place,
         }
     }
 }
@@ -221,7 +220,7 @@ pub fn discover(
         }
     };
     let (mut parts, community_stats) = community::communities(n, &edges, &config.communities);
-    let leftovers = if config.place_leftovers {
+    let leftovers = if config.leftovers == leftovers::Leftovers::Place {
         let c = &config.communities;
         leftovers::place(tools, &vectors, &mut parts, c.min_size, c.max_size)
     } else {

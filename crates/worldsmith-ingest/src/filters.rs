@@ -24,6 +24,10 @@ pub enum Filter {
     /// The operation or function is not shaped as its format says (e.g. `parameters` is
     /// not a list, a function has no object schema).
     Malformed,
+    /// A sign-in: an operation under an authentication path that takes a secret (`POST
+    /// /auth/api-key` with an `apiKey`, a token endpoint with a `client_secret`). Worlds
+    /// have no authentication, and a secret is never state.
+    SignIn,
 }
 
 impl Filter {
@@ -38,6 +42,7 @@ impl Filter {
             Filter::Deprecated => "deprecated",
             Filter::Duplicate => "duplicate",
             Filter::Malformed => "malformed",
+            Filter::SignIn => "sign_in",
         }
     }
 }

@@ -130,6 +130,26 @@ fn is_credential(d: &Document<'_>, location: &str, name: &str, description: Opti
     CREDENTIAL_PHRASES.iter().any(|phrase| text.contains(phrase))
 }
 
+/// Path segments (lower case, letters and digits only) of authentication endpoints.
+const SIGN_IN_SEGMENTS: [&str; 11] =
+    ["auth", "oauth", "oauth2", "authenticate", "authentication", "login", "signin", "token", "tokens", "session", "sessions"];
+/// Argument names (normalised as in [`CREDENTIAL_NAMES`]) of the secrets a sign-in takes,
+/// beside the credential names.
+const SECRETS: [&str; 4] = ["password", "refreshtoken", "granttype", "secret"];
+
+/// Whether an operation is a sign-in ([`Filter::SignIn`]): a path segment names an
+/// authentication endpoint and an argument is a secret.
+fn is_sign_in(path: &str, parameters: &Value) -> bool {
+    let bare = |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect() };
+    path.split('/').any(|s| SIGN_IN_SEGMENTS.contains(&bare(s).as_str()))
+        && parameters.get("properties").and_then(Value::as_object).is_some_and(|props| {
+            props.keys().any(|k| {
+                let k = bare(k);
+                CREDENTIAL_NAMES.contains(&k.as_str()) || SECRETS.contains(&k.as_str())
+            })
+        })
+}
+
 /// Imports an OpenAPI or Swagger document; returns its format.
 pub fn import(
     doc: &Value,
@@ -414,6 +434,9 @@ fn operation(
         params.add_body(schema, required);
     }
     let (parameters, locations) = params.into_schema();
+    if is_sign_in(path, &parameters) {
+        return Err(Filter::SignIn);
+    }
     let response = response(d, op);
     Ok(ToolSpec {
         id: format!("{}#{method} {path}", d.source),
@@ -588,6 +611,25 @@ mod tests {
         assert_eq!(tools[0].name, "patch_files");
         assert_eq!(tools[0].provenance.provider, "api.example.org");
         assert_eq!(tools[0].provenance.locations["body"], "body_value");
+    }
+
+    #[test]
+    fn sign_ins_are_not_tools_but_token_resources_are() {
+        let body = |props: serde_json::Value| json!({"content": {"application/json": {"schema": {"type": "object", "properties": props}}}});
+        let doc = json!({
+            "openapi": "3.0.0",
+            "paths": {
+                "/auth/api-key": {"post": {"summary": "Authenticate.", "requestBody": body(json!({"apiKey": {"type": "string"}}))}},
+                "/oauth2/token": {"post": {"summary": "Token.", "requestBody": body(json!({"client_id": {"type": "string"}, "client_secret": {"type": "string"}}))}},
+                "/users/{id}/tokens": {"post": {"summary": "Create a personal token.",
+                    "parameters": [{"name": "id", "in": "path", "schema": {"type": "integer"}}],
+                    "requestBody": body(json!({"name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}))}},
+                "/users": {"post": {"summary": "Create a user.", "requestBody": body(json!({"password": {"type": "string"}}))}}
+            }
+        });
+        let tools = import_document(doc.to_string().as_bytes(), "x.json", &IngestConfig::default()).unwrap();
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["post_users_id_tokens", "post_users"]);
     }
 
     #[test]

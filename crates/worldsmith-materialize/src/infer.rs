@@ -530,12 +530,47 @@ fn path_segments(path: &str) -> Vec<String> {
                 && lower.chars().all(|c| c.is_ascii_digit() || c == '.')
                 && lower.contains('.'))
     };
-    path.split('/').filter(|s| !s.is_empty()).map(strip).filter(|s| !is_version(s)).collect()
+    // A query string written into the template (`/current?city={city}`) addresses nothing.
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(strip)
+        .filter(|s| !is_version(s))
+        .flat_map(|s| split_compound(&s))
+        .collect()
+}
+
+/// A segment holding parameters among other text, as the segments it stands for: the text
+/// before the first parameter names a resource, each parameter addresses one in turn
+/// (`carrier@{capacityType}@{policyId}` -> `carrier`, `{capacityType}`, `{policyId}`;
+/// `{day}F{start}T{end}` -> `{day}`, `{start}`, `{end}`), and a parameter after a dot is a
+/// format, like a `.json` suffix (`{segmentId}.{container}` -> `{segmentId}`).
+fn split_compound(segment: &str) -> Vec<String> {
+    if !segment.contains('{') || path_param(segment).is_some() {
+        return vec![segment.to_owned()];
+    }
+    let mut out = Vec::new();
+    let (head, mut rest) = segment.split_once('{').unwrap_or((segment, ""));
+    let name = head.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if !name.is_empty() {
+        out.push(name.to_owned());
+    }
+    let mut before = head;
+    loop {
+        let Some((param, after)) = rest.split_once('}') else { break };
+        if !param.is_empty() && !before.ends_with('.') {
+            out.push(format!("{{{param}}}"));
+        }
+        let Some((between, next)) = after.split_once('{') else { break };
+        before = between;
+        rest = next;
+    }
+    out
 }
 
 /// The parameter a path segment stands for (`{petId}` -> `petId`).
 fn path_param(s: &str) -> Option<String> {
-    s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map(str::to_owned)
+    s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).filter(|p| !p.contains(['{', '}'])).map(str::to_owned)
 }
 
 /// Where a tool works ([`Resource`]).
@@ -866,7 +901,10 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> (Action, Vec<(Stri
         field_args.push((*arg).clone());
     } else {
         for p in prop_names.iter().filter(|p| Some(*p) != key_arg.as_ref()) {
-            if let Some(f) = field_named(c, p).filter(|f| holds(&c.fields[f.as_str()], p)) {
+            // Only a create sets the key (`Id` in the body of `PUT /permissions/{id}` is the
+            // record's own key, not a field to write).
+            let own_key = |f: &&String| norm(f) == norm(&c.key) && matches!(verb, Verb::Update | Verb::Action);
+            if let Some(f) = field_named(c, p).filter(|f| holds(&c.fields[f.as_str()], p) && !own_key(f)) {
                 if f != p {
                     renames.push((p.clone(), f.clone()));
                 }
@@ -1112,6 +1150,13 @@ mod tests {
         assert_eq!(path_segments("/api/v2/promotions/{id}.json"), ["promotions", "{id}"]);
         assert_eq!(path_segments("/v1.2/customers.json"), ["customers"]);
         assert_eq!(path_segments("/rest/V1/orders/{id}.XML"), ["orders", "{id}"]);
+        assert_eq!(
+            path_segments("/resources/carrier@{capacityType}@{policyId}/time-frames/{day}F{start}T{end}"),
+            ["resources", "carrier", "{capacityType}", "{policyId}", "time-frames", "{day}", "{start}", "{end}"]
+        );
+        assert_eq!(path_segments("/Videos/{itemId}/hls/{segmentId}.{container}"), ["Videos", "{itemId}", "hls", "{segmentId}"]);
+        assert_eq!(path_segments("/Audio/{itemId}/stream.{container}"), ["Audio", "{itemId}", "stream"]);
+        assert_eq!(path_segments("/current/airquality?city={city}&country={country}"), ["current", "airquality"]);
         // Jumpseller's `DELETE /promotions/{id}.json` removes a promotion (it inserted one).
         let t = tool(
             "deletePromotion",
@@ -1186,6 +1231,31 @@ mod tests {
         assert_eq!(planned[1].renames, [("value".to_owned(), "creditLimit".to_owned())]);
         assert_eq!(planned[2].action, Action::Get { key: "tsigkey_id".into() });
         assert_eq!(planned[2].scope, [("server_id".to_owned(), "server_id".to_owned())]);
+    }
+
+    #[test]
+    fn an_update_never_writes_the_records_own_key() {
+        // agco-ats `PUT /api/v2/Permissions/{id}` takes the whole permission, `Id` included.
+        let permission = json!({"type": "object", "properties": {"Id": {"type": "integer"}, "Name": {"type": "string"}}});
+        let tools = vec![
+            tool(
+                "getPermission",
+                "get",
+                "/api/v2/Permissions/{id}",
+                obj(json!({"id": {"type": "integer"}}), &["id"]),
+                Some(permission.clone()),
+            ),
+            tool(
+                "putPermission",
+                "put",
+                "/api/v2/Permissions/{id}",
+                obj(json!({"id": {"type": "integer"}, "Id": {"type": "integer"}, "Name": {"type": "string"}}), &["id"]),
+                None,
+            ),
+        ];
+        let (collections, planned) = plan(&tools, &[0, 1]);
+        assert_eq!(collections[0].key, "id");
+        assert_eq!(planned[1].action, Action::Update { key: "id".into(), fields: vec!["Name".into()] });
     }
 
     #[test]

@@ -82,8 +82,9 @@ pub fn graph_table(s: &GraphSummary) -> String {
     let l = &s.leftovers;
     let _ = writeln!(
         t,
-        "left by communities  {:>8} ({} joined a domain of their provider, {} in {} provider domains, {} left out)",
-        l.left, l.attached, l.grouped, l.provider_domains, l.left_out
+        "left by communities  {:>8} ({} joined a domain of their API, {} in {} domains of their own API, {} joined \
+         a domain of their provider, {} left out)",
+        l.left, l.attached, l.grouped, l.provider_domains, l.attached_to_provider, l.left_out
     );
     let _ = writeln!(
         t,

@@ -715,11 +715,11 @@ pub struct GraphArgs {
     /// Larger communities are split by running Leiden again inside them.
     #[arg(long, default_value_t = 50)]
     pub max_size: usize,
-    /// Place the tools no community holds instead of dropping them: each joins the domain
-    /// of its provider it is most like, the rest are grouped by provider and API into
-    /// domains of their own.
+    /// Drop the tools no community holds instead of placing them (by default each joins the
+    /// most alike domain of its own API, or a small domain of its API, or the most alike
+    /// domain of its provider).
     #[arg(long)]
-    pub place_leftovers: bool,
+    pub drop_leftovers: bool,
     /// Report NMI and ARI between the domains and these provenance fields: provider,
     /// service, category, format, source, method.
     #[arg(long, num_args = 1..)]

@@ -7,6 +7,7 @@ use crate::cli::{EmbedderName, GraphArgs};
 use anyhow::{Result, bail};
 use worldsmith_graph::GraphConfig;
 use worldsmith_graph::community::CommunityConfig;
+use worldsmith_graph::leftovers::Leftovers;
 use worldsmith_pipeline::stages::{Embedder, graph_files};
 use worldsmith_pipeline::tables::graph_table as table;
 
@@ -28,7 +29,7 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
             min_size: args.min_size,
             max_size: args.max_size,
         },
-        place_leftovers: args.place_leftovers,
+        leftovers: if args.drop_leftovers { Leftovers::Drop } else { Leftovers::Place },
     };
     let embedder = match args.embedder {
         EmbedderName::Tfidf => Embedder::TfIdf,

@@ -21,13 +21,12 @@
 //! - `own_id_foreign_keys`: a record's own `id` (or key) taken for a foreign key.
 //!
 //! `WORLDSMITH_SEMANTICS_GRAPH_ARGS` adds arguments to the `graph` step (for example
-//! `--place-leftovers`, to audit the worlds that placing the left-out tools makes).
+//! `--drop-leftovers`, to audit only the worlds the communities make).
 //!
 //! The counts are printed (`cargo test -p worldsmith --test it semantics -- --nocapture`)
-//! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts of records
-//! no other operation of their world describes (vtex `SaveSupplyLot`, `Create_UpdateHoliday`),
-//! a `/detail` sub-resource (noosh `putWorkgroup`) and akeneo's PAM asset `PATCH` operations, whose create
-//! the round trips leave out: at most 6 (36 before).
+//! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts and PATCHes
+//! of records no other operation of their world describes (vtex `SaveSupplyLot`,
+//! `Create_UpdateHoliday`, akeneo's attribute options): at most 7 (36 before).
 
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -476,12 +475,13 @@ fn generated_worlds_on_real_apis_mean_what_their_documents_say() {
     let audit = audit(&pool, &worlds, &staged);
     eprintln!("{}", audit.render());
     for problem in PROBLEMS {
-        // 4, and akeneo's two PAM asset PATCHes, whose create the round trips left out
-        // (PAM assets are merged with the asset families' assets; see BENCHMARKS.md).
-        let allowed = if problem == "update_unknown_fields" { 6 } else { 0 };
+        // PUT upserts and PATCHes of records nothing else in their world describes: vtex
+        // `SaveSupplyLot`, `Create_UpdateHoliday`, `Create_UpdateGiftCardProviderbyID` and
+        // shipping policies, akeneo's attribute options (two), reverb's conversation `read`.
+        let allowed = if problem == "update_unknown_fields" { 7 } else { 0 };
         assert!(audit.get(problem) <= allowed, "{problem}\n{}", audit.render());
     }
-    // Faithful, not empty: most of the sample's tools are still in kept worlds (1,769 of
-    // 2,828 before these rules, 1,691 after).
-    assert!(audit.get("tools") >= 1_600, "{}", audit.render());
+    // Faithful, and covering (issue #16, item 5): at least 90% of the sample's tools are in
+    // kept worlds (60% before the left-out tools were placed).
+    assert!(audit.get("tools") * 10 >= audit.get("pool_tools") * 9, "{}", audit.render());
 }
