@@ -199,7 +199,14 @@ mod tests {
         let stats = place(&tools, &vectors(&tools), &mut parts, 3, 50);
         assert_eq!(
             stats,
-            LeftoverStats { left: 5, attached: 1, provider_domains: 1, grouped: 3, attached_to_provider: 0, left_out: 1 }
+            LeftoverStats {
+                left: 5,
+                attached: 1,
+                provider_domains: 1,
+                grouped: 3,
+                attached_to_provider: 0,
+                left_out: 1
+            }
         );
         assert_eq!(parts, vec![vec![3, 4, 5, 6], vec![0, 1, 2], vec![7, 8, 9]]);
     }

@@ -131,8 +131,19 @@ fn is_credential(d: &Document<'_>, location: &str, name: &str, description: Opti
 }
 
 /// Path segments (lower case, letters and digits only) of authentication endpoints.
-const SIGN_IN_SEGMENTS: [&str; 11] =
-    ["auth", "oauth", "oauth2", "authenticate", "authentication", "login", "signin", "token", "tokens", "session", "sessions"];
+const SIGN_IN_SEGMENTS: [&str; 11] = [
+    "auth",
+    "oauth",
+    "oauth2",
+    "authenticate",
+    "authentication",
+    "login",
+    "signin",
+    "token",
+    "tokens",
+    "session",
+    "sessions",
+];
 /// Argument names (normalised as in [`CREDENTIAL_NAMES`]) of the secrets a sign-in takes,
 /// beside the credential names.
 const SECRETS: [&str; 4] = ["password", "refreshtoken", "granttype", "secret"];
@@ -140,7 +151,8 @@ const SECRETS: [&str; 4] = ["password", "refreshtoken", "granttype", "secret"];
 /// Whether an operation is a sign-in ([`Filter::SignIn`]): a path segment names an
 /// authentication endpoint and an argument is a secret.
 fn is_sign_in(path: &str, parameters: &Value) -> bool {
-    let bare = |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect() };
+    let bare =
+        |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect() };
     path.split('/').any(|s| SIGN_IN_SEGMENTS.contains(&bare(s).as_str()))
         && parameters.get("properties").and_then(Value::as_object).is_some_and(|props| {
             props.keys().any(|k| {

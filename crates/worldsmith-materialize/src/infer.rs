@@ -1154,7 +1154,10 @@ mod tests {
             path_segments("/resources/carrier@{capacityType}@{policyId}/time-frames/{day}F{start}T{end}"),
             ["resources", "carrier", "{capacityType}", "{policyId}", "time-frames", "{day}", "{start}", "{end}"]
         );
-        assert_eq!(path_segments("/Videos/{itemId}/hls/{segmentId}.{container}"), ["Videos", "{itemId}", "hls", "{segmentId}"]);
+        assert_eq!(
+            path_segments("/Videos/{itemId}/hls/{segmentId}.{container}"),
+            ["Videos", "{itemId}", "hls", "{segmentId}"]
+        );
         assert_eq!(path_segments("/Audio/{itemId}/stream.{container}"), ["Audio", "{itemId}", "stream"]);
         assert_eq!(path_segments("/current/airquality?city={city}&country={country}"), ["current", "airquality"]);
         // Jumpseller's `DELETE /promotions/{id}.json` removes a promotion (it inserted one).
@@ -1236,7 +1239,8 @@ mod tests {
     #[test]
     fn an_update_never_writes_the_records_own_key() {
         // agco-ats `PUT /api/v2/Permissions/{id}` takes the whole permission, `Id` included.
-        let permission = json!({"type": "object", "properties": {"Id": {"type": "integer"}, "Name": {"type": "string"}}});
+        let permission =
+            json!({"type": "object", "properties": {"Id": {"type": "integer"}, "Name": {"type": "string"}}});
         let tools = vec![
             tool(
                 "getPermission",

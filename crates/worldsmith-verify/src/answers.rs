@@ -645,6 +645,15 @@ fn trim_core(raw: &str) -> String {
     t.strip_suffix("'s").unwrap_or(t).to_owned()
 }
 
+/// A file path or route: two slashes or more, a letter, and a digit, dot or dash
+/// (`files/2026/report.pdf`, `assets/images/logo-1`), never words or numbers put side by
+/// side (`yes/no/maybe`, `3/4/5`).
+fn is_path(core: &str) -> bool {
+    core.matches('/').count() >= 2
+        && core.chars().any(|c| c.is_ascii_alphabetic())
+        && core.chars().any(|c| c.is_ascii_digit() || c == '.' || c == '-')
+}
+
 impl Sentence {
     fn parse(text: &str) -> Sentence {
         let trimmed = text.trim().trim_end_matches([')', '"', '\'', '*', '`']);
@@ -652,8 +661,14 @@ impl Sentence {
         for raw in text.split_whitespace() {
             let core = trim_core(raw);
             let pause = raw.trim_end_matches(['"', '\'', '`', ')', '*']).ends_with([',', ':', '.', '!', '?', ';']);
-            // `yes/no`, `3/4`: a slash between words is an "or"; dates keep theirs.
-            if core.contains('/') && parse_iso(&core).is_none() && !core.contains("://") && !core.contains('@') {
+            // `yes/no`, `3/4`: a slash between words is an "or"; dates, addresses and paths
+            // (`files/2026/report.pdf`) keep theirs.
+            if core.contains('/')
+                && parse_iso(&core).is_none()
+                && !core.contains("://")
+                && !core.contains('@')
+                && !is_path(&core)
+            {
                 for (i, part) in core.split('/').enumerate() {
                     if i > 0 {
                         tokens.push(Token { core: "/".to_owned(), pause: false });
@@ -808,7 +823,13 @@ impl Sentence {
             return None;
         }
         let mut verdict = None;
-        for (_, end) in self.find_words(&words) {
+        // The label's words inside the expected value itself (`files/2026/report.pdf` for
+        // the label `file`) are no label.
+        let values = self.find_all(kind, expected);
+        for (start, end) in self.find_words(&words) {
+            if values.iter().any(|&(s, e)| s <= start && end <= e) {
+                continue;
+            }
             let window = end..(end + 6).min(self.tokens.len());
             let first = self.mentions.iter().find(|m| window.contains(&m.start) && m.labelled_as(kind));
             // An identifier stated before any other value after the label settles it.
