@@ -1,5 +1,6 @@
 //! Replaying a task's gold calls and checking the final state.
 
+use crate::session::Session;
 use crate::world::World;
 use serde_json::Value;
 use worldsmith_core::canonical::{first_difference, json_eq};
@@ -8,8 +9,25 @@ use worldsmith_core::task::{CallResult, ChangedRecords, ReplayResult, TaskLine};
 /// Replays `task` on a fork of the world's initial state and checks it: `passed` is the
 /// digest match when the task has `expected_digest`, and the exact equality of the changes
 /// with `changed_records` when it has those (both when it has both).
+///
+/// The same as [`run_calls`] followed by [`Executed::verify`].
 #[must_use]
 pub fn replay(world: &World, task: &TaskLine) -> ReplayResult {
+    run_calls(world, task).verify(task)
+}
+
+/// A task's gold calls run on a fork of the world's initial state, not yet checked: the
+/// first half of [`replay`], apart so that callers can time execution and verification.
+#[derive(Debug)]
+pub struct Executed {
+    session: Session,
+    results: Vec<CallResult>,
+}
+
+/// Runs `task`'s gold calls, in order, on a fork of the world's initial state (O(1)); a call
+/// that fails is recorded with its error message and the next one runs.
+#[must_use]
+pub fn run_calls(world: &World, task: &TaskLine) -> Executed {
     let mut session = world.session();
     let results = task
         .actions
@@ -19,26 +37,36 @@ pub fn replay(world: &World, task: &TaskLine) -> ReplayResult {
             Err(e) => CallResult { ok: false, value: Value::String(e.to_string()) },
         })
         .collect();
-    let changed = session.changes();
-    let mut mismatch = None;
-    if let Some(expected) = &task.expected_digest
-        && *expected != session.digest()
-    {
-        mismatch = Some(format!("final digest {} differs from the expected {expected}", session.digest()));
-    }
-    if mismatch.is_none()
-        && let Some(expected) = &task.changed_records
-    {
-        mismatch = compare_changes(expected, &changed);
-    }
-    let checked = task.expected_digest.is_some() || task.changed_records.is_some();
-    ReplayResult {
-        id: task.id.clone(),
-        results,
-        final_digest: session.digest(),
-        changed_records: changed,
-        passed: checked.then_some(mismatch.is_none()),
-        mismatch,
+    Executed { session, results }
+}
+
+impl Executed {
+    /// Checks the final state against `task` (the task whose calls ran) and makes the
+    /// result line: the second half of [`replay`].
+    #[must_use]
+    pub fn verify(self, task: &TaskLine) -> ReplayResult {
+        let Executed { session, results } = self;
+        let changed = session.changes();
+        let mut mismatch = None;
+        if let Some(expected) = &task.expected_digest
+            && *expected != session.digest()
+        {
+            mismatch = Some(format!("final digest {} differs from the expected {expected}", session.digest()));
+        }
+        if mismatch.is_none()
+            && let Some(expected) = &task.changed_records
+        {
+            mismatch = compare_changes(expected, &changed);
+        }
+        let checked = task.expected_digest.is_some() || task.changed_records.is_some();
+        ReplayResult {
+            id: task.id.clone(),
+            results,
+            final_digest: session.digest(),
+            changed_records: changed,
+            passed: checked.then_some(mismatch.is_none()),
+            mismatch,
+        }
     }
 }
 

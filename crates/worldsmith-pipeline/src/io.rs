@@ -148,7 +148,7 @@ pub fn parse_jsonl<T: DeserializeOwned>(text: &str, source: &str, what: &str) ->
     (items, errors)
 }
 
-fn malformed_line(source: &str, line: usize, what: &str, e: &serde_json::Error) -> String {
+pub(crate) fn malformed_line(source: &str, line: usize, what: &str, e: &serde_json::Error) -> String {
     format!("{source}:{line}: skipped a malformed {what} line: {e}")
 }
 

@@ -598,6 +598,10 @@ pub struct ReplayArgs {
     /// Where to write result lines; `-` writes standard output.
     #[arg(long, default_value = "-")]
     pub out: PathBuf,
+    /// Also print where the time went (loading the world, reading, parsing, execution,
+    /// verification, serialization, writing) to standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// `run`

@@ -2,13 +2,14 @@
 
 use super::Outcome;
 use crate::cli::{CallArgs, CheckArgs, ReplayArgs};
-use crate::output::{ignore_broken_pipe, json_lines, pretty_json, write_atomic};
+use crate::output::{ignore_broken_pipe, pretty_json, write_atomic, write_atomic_with};
 use crate::worlds;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
-use worldsmith_pipeline::replay::{parse_tasks, render_check, replay_tasks, tally};
+use std::time::{Duration, Instant};
+use worldsmith_pipeline::replay::{ReplaySummary, render_check, replay_stream};
 
 pub fn check(args: &CheckArgs) -> Result<Outcome> {
     let world = worlds::load(&args.world.world)?;
@@ -36,32 +37,55 @@ pub fn call(args: &CallArgs) -> Result<Outcome> {
 }
 
 pub fn replay(args: &ReplayArgs) -> Result<Outcome> {
+    let start = Instant::now();
     let world = worlds::load(&args.world.world)?;
+    let load = start.elapsed();
     let source = args.tasks.display().to_string();
-    let text = if args.tasks == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("cannot read tasks from standard input")?;
-        s
+    let summary = if args.tasks == Path::new("-") {
+        write_atomic_with(&args.out, |out| replay_stream(&world, &mut std::io::stdin().lock(), out, &source))?
     } else {
-        std::fs::read_to_string(&args.tasks).with_context(|| format!("cannot read tasks from {source}"))?
+        let mut file = std::fs::File::open(&args.tasks).with_context(|| format!("cannot read tasks from {source}"))?;
+        write_atomic_with(&args.out, |out| replay_stream(&world, &mut file, out, &source))?
     };
-    let (tasks, mut errors) = parse_tasks(&text, &source);
-    let (results, skipped) = replay_tasks(&world, &tasks, &source);
-    errors.extend(skipped);
-    write_atomic(&args.out, &json_lines(&results)?)?;
-    for e in &errors {
+    for e in &summary.errors {
         eprintln!("warning: {e}");
     }
-    let (passed, failed, unchecked) = tally(&results);
-    eprintln!(
-        "replayed {} tasks on {}: {passed} passed, {failed} failed, {unchecked} unchecked",
-        results.len(),
-        world.name()
-    );
-    for r in results.iter().filter(|r| r.passed == Some(false)).take(5) {
-        eprintln!("  task {}: {}", r.id, r.mismatch.as_deref().unwrap_or("mismatch"));
+    let ReplaySummary { replayed, passed, failed, unchecked, .. } = summary;
+    eprintln!("replayed {replayed} tasks on {}: {passed} passed, {failed} failed, {unchecked} unchecked", world.name());
+    for (id, mismatch) in &summary.failures {
+        eprintln!("  task {id}: {mismatch}");
     }
-    Ok(if failed == 0 && errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
+    if args.timings {
+        eprint!("{}", render_timings(load, start.elapsed(), &summary));
+    }
+    Ok(if failed == 0 && summary.errors.is_empty() { Outcome::Ok } else { Outcome::Problems })
+}
+
+/// The `--timings` table: wall clock, and CPU time per phase with its share and its cost
+/// per replayed task.
+fn render_timings(load: Duration, total: Duration, summary: &ReplaySummary) -> String {
+    let per_task = |d: Duration| {
+        if summary.replayed == 0 { 0.0 } else { d.as_secs_f64() * 1e6 / summary.replayed as f64 }
+    };
+    let phases = summary.timings.phases();
+    let cpu: Duration = phases.iter().map(|(_, d)| *d).sum::<Duration>() + load;
+    let mut out = format!(
+        "wall clock {:.1} ms for {} tasks: {:.1} us per task\n",
+        total.as_secs_f64() * 1e3,
+        summary.replayed,
+        per_task(total)
+    );
+    out.push_str("phase        time (ms)  share  us per task\n");
+    for (name, d) in std::iter::once(("load world", load)).chain(phases) {
+        out.push_str(&format!(
+            "{name:<12} {:>9.1}  {:>4.0}%  {:>11.2}\n",
+            d.as_secs_f64() * 1e3,
+            100.0 * d.as_secs_f64() / cpu.as_secs_f64().max(1e-9),
+            per_task(d)
+        ));
+    }
+    out.push_str("(parse, execute, verify, serialize: CPU time summed over threads; the rest: one thread)\n");
+    out
 }
 
 pub fn list() -> Result<Outcome> {

@@ -75,6 +75,40 @@ fn all_500_gold_tasks_reproduce_states_and_results() {
     assert_eq!((tasks, calls), (500, 768));
 }
 
+/// `world replay` streams its tasks in blocks replayed in parallel (issue 17): the result
+/// lines are the engine's, in input order, with the same bytes on one thread and on several.
+#[test]
+fn command_line_replay_is_byte_identical_on_any_thread_count() {
+    let (Some(dir), Some(world)) = (data_dir(), world()) else { return };
+    let text = std::fs::read_to_string(dir.join("train.jsonl")).expect("train.jsonl");
+    // Twice over, so the input spans more than one block.
+    let tasks = format!("{text}{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("tasks.jsonl");
+    std::fs::write(&input, &tasks).unwrap();
+    let mut expected = Vec::new();
+    for line in tasks.lines() {
+        let task: TaskLine = serde_json::from_str(line).expect("a task line");
+        serde_json::to_writer(&mut expected, &worldsmith_engine::replay(&world, &task)).unwrap();
+        expected.push(b'\n');
+    }
+    for threads in ["1", "2", "3"] {
+        let out = tmp.path().join(format!("results-{threads}.jsonl"));
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+            .args(["world", "replay", "tau-retail", "--tasks"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .env("WORLDSMITH_TAU_RETAIL_DATA", &dir)
+            .env("RAYON_NUM_THREADS", threads)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("the binary runs");
+        assert!(status.success(), "{threads} threads: {status}");
+        assert!(std::fs::read(&out).unwrap() == expected, "{threads} threads: different result lines");
+    }
+}
+
 fn ok(s: &mut Session, tool: &str, args: Value) -> Value {
     s.call(tool, &args).unwrap_or_else(|e| panic!("{tool} {args}: {e}"))
 }
