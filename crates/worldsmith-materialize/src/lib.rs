@@ -18,7 +18,8 @@
 //! world's files, its `world.json` as the engine's typed manifest; [`report`] holds what
 //! comes out besides the worlds (per-domain reports, the summary with its counted
 //! reasons). The output is files in memory ([`GeneratedWorld::files`]); the caller writes
-//! them.
+//! them, a batch of domains at a time with [`materialize_each`], so memory is bounded by a
+//! batch, not by the pool.
 
 mod assembly;
 pub mod data;
@@ -37,7 +38,8 @@ pub use report::{
 
 use rayon::prelude::*;
 use refine::Refiner;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use worldsmith_core::tool::ToolSpec;
 use worldsmith_graph::Domain;
 
@@ -52,15 +54,20 @@ pub struct MaterializeConfig {
     pub min_tools: usize,
     /// The share of tools that must pass the self-check for the world to be kept.
     pub pass_rate: f64,
+    /// How many tools a batch of domains holds (at least one domain per batch): only one
+    /// batch's tools and worlds are in memory at a time (see [`materialize_each`]). The
+    /// output does not depend on it.
+    pub batch_tools: usize,
 }
 
 impl Default for MaterializeConfig {
     fn default() -> MaterializeConfig {
-        MaterializeConfig { records: 20, seed: 0, min_tools: 3, pass_rate: 0.9 }
+        MaterializeConfig { records: 20, seed: 0, min_tools: 3, pass_rate: 0.9, batch_tools: 4096 }
     }
 }
 
-/// Materializes every domain (in parallel; the output follows domain order).
+/// Materializes every domain (in parallel; the output follows domain order), holding every
+/// world in memory: [`materialize_each`] over a pool in memory.
 ///
 /// With a [`Refiner`], tools that fail the self-check are given to a model to implement in
 /// Starlark (see [`refine`]).
@@ -73,32 +80,128 @@ pub fn materialize(
     refiner: Option<&Refiner>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> (Vec<GeneratedWorld>, Vec<WorldReport>, MaterializeSummary) {
-    let index: BTreeMap<&str, usize> = tools.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<Option<assembly::Built>> = domains
-        .par_iter()
-        .map(|d| {
-            let members: Vec<usize> = d.tools.iter().filter_map(|id| index.get(id.as_str()).copied()).collect();
-            let outcome =
-                (members.len() >= config.min_tools).then(|| assembly::build(tools, d, &members, config, refiner));
-            let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if count.is_multiple_of(16) {
-                progress(count);
-            }
-            outcome
-        })
-        .collect();
-    let mut summary = MaterializeSummary { domains: domains.len(), ..MaterializeSummary::default() };
+    let index = pool_index(tools);
     let mut worlds = Vec::new();
     let mut reports = Vec::new();
-    for outcome in outcomes {
-        let Some(built) = outcome else {
-            summary.skipped_small += 1;
-            continue;
-        };
-        summary.count(&built.report, built.rejection, &built.failures);
-        worlds.extend(built.world);
-        reports.push(built.report);
-    }
+    let summary = materialize_each(
+        domains,
+        config,
+        refiner,
+        |ids| -> Result<Vec<ToolSpec>, std::convert::Infallible> {
+            let mut members: Vec<usize> = ids.iter().filter_map(|id| index.get(id).copied()).collect();
+            members.sort_unstable();
+            Ok(members.into_iter().map(|i| tools[i].clone()).collect())
+        },
+        |world, report| {
+            worlds.extend(world);
+            reports.push(report);
+            Ok(())
+        },
+        progress,
+    );
+    let Ok(summary) = summary;
     (worlds, reports, summary)
+}
+
+/// Materializes the domains a batch at a time, so memory holds one batch's tools and worlds
+/// rather than the whole pool's (a batch is as many domains, in order, as hold
+/// [`MaterializeConfig::batch_tools`] tools). For each batch, `tools_of` is asked for the
+/// tools of the batch's domains (by id; those of the pool, in pool order: when an id occurs
+/// twice, its last tool), the batch's domains are built in parallel, and `keep` receives
+/// each attempted domain's world (when it was kept) and report line, in domain order.
+/// Domains with fewer than [`MaterializeConfig::min_tools`] known tools are counted, not
+/// handed over. The output is the same for every batch size and thread count.
+///
+/// `progress` is called with the number of domains done, now and then.
+///
+/// # Errors
+///
+/// The first error of `tools_of` or `keep`; the domains after it are not built.
+pub fn materialize_each<E, T, K>(
+    domains: &[Domain],
+    config: &MaterializeConfig,
+    refiner: Option<&Refiner>,
+    mut tools_of: T,
+    mut keep: K,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<MaterializeSummary, E>
+where
+    T: FnMut(&BTreeSet<&str>) -> Result<Vec<ToolSpec>, E>,
+    K: FnMut(Option<GeneratedWorld>, WorldReport) -> Result<(), E>,
+{
+    let done = AtomicUsize::new(0);
+    let mut summary = MaterializeSummary { domains: domains.len(), ..MaterializeSummary::default() };
+    for batch in batches(domains, config.batch_tools) {
+        let ids: BTreeSet<&str> = batch.iter().flat_map(|d| d.tools.iter().map(String::as_str)).collect();
+        let tools = tools_of(&ids)?;
+        let index = pool_index(&tools);
+        let outcomes: Vec<Option<assembly::Built>> = batch
+            .par_iter()
+            .map(|d| {
+                let members: Vec<usize> = d.tools.iter().filter_map(|id| index.get(id.as_str()).copied()).collect();
+                let outcome =
+                    (members.len() >= config.min_tools).then(|| assembly::build(&tools, d, &members, config, refiner));
+                let count = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if count.is_multiple_of(16) {
+                    progress(count);
+                }
+                outcome
+            })
+            .collect();
+        for outcome in outcomes {
+            let Some(built) = outcome else {
+                summary.skipped_small += 1;
+                continue;
+            };
+            summary.count(&built.report, built.rejection, &built.failures);
+            keep(built.world, built.report)?;
+        }
+    }
+    Ok(summary)
+}
+
+/// The position of each tool id in `tools` (the last, when an id occurs twice).
+fn pool_index(tools: &[ToolSpec]) -> BTreeMap<&str, usize> {
+    tools.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect()
+}
+
+/// The domains cut, in order, into batches of at least `tools` tools (the last one may hold
+/// fewer), each at least one domain.
+fn batches(domains: &[Domain], tools: usize) -> Vec<&[Domain]> {
+    let mut out = Vec::new();
+    let (mut start, mut held) = (0, 0);
+    for (i, d) in domains.iter().enumerate() {
+        held += d.tools.len();
+        if held >= tools {
+            out.push(&domains[start..=i]);
+            (start, held) = (i + 1, 0);
+        }
+    }
+    if start < domains.len() {
+        out.push(&domains[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_enough_tools_and_every_domain_once() {
+        let domain = |n: usize| Domain {
+            id: format!("dom-{n}"),
+            name: String::new(),
+            tools: (0..n).map(|i| i.to_string()).collect(),
+            edges: Vec::new(),
+            stats: worldsmith_graph::DomainStats::default(),
+        };
+        let domains: Vec<Domain> = [3, 1, 4, 1, 5].into_iter().map(domain).collect();
+        let sizes = |tools| batches(&domains, tools).iter().map(|b| b.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(1), [1, 1, 1, 1, 1]);
+        assert_eq!(sizes(4), [2, 1, 2]);
+        assert_eq!(sizes(5), [3, 2]);
+        assert_eq!(sizes(100), [5]);
+        assert!(batches(&[], 4).is_empty());
+    }
 }

@@ -62,6 +62,67 @@ fn a_rest_pool_becomes_a_world_that_checks_and_works() {
     assert_eq!(again, worlds);
 }
 
+/// Issue #17, item 3: worlds are built a batch of domains at a time; where the batches are
+/// cut, and how many threads build them, changes nothing.
+#[test]
+fn batches_of_any_size_give_the_same_worlds_reports_and_summary() {
+    let tools = pool();
+    // Overlapping domains, one too small to try, and a tool id the pool lacks.
+    let mut domains: Vec<Domain> = (0..tools.len() - 2)
+        .map(|i| Domain {
+            id: format!("dom-{i:04}"),
+            tools: tools[i..i + 3].iter().map(|t| t.id.clone()).collect(),
+            ..domain(&tools)
+        })
+        .collect();
+    domains.push(Domain {
+        id: "dom-small".into(),
+        tools: vec![tools[0].id.clone(), "missing".into()],
+        ..domain(&tools)
+    });
+    domains.push(domain(&tools));
+    let run = |batch_tools: usize| {
+        let config = MaterializeConfig { batch_tools, ..MaterializeConfig::default() };
+        materialize(&tools, &domains, &config, None, &|_| {})
+    };
+    let whole = run(usize::MAX);
+    assert!(whole.2.kept >= 2 && whole.2.skipped_small == 1, "{:#?}", whole.2);
+    assert_eq!(whole.1.len(), domains.len() - 1);
+    for batch_tools in [0, 1, 4, 7, MaterializeConfig::default().batch_tools] {
+        assert!(run(batch_tools) == whole, "batches of {batch_tools} tools differ");
+    }
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    assert!(one_thread.install(|| run(1)) == whole, "one thread differs");
+    // Streamed: each outcome in domain order, the tools asked for a batch at a time.
+    let (mut names, mut asked) = (Vec::new(), Vec::new());
+    let config = MaterializeConfig { batch_tools: 5, ..MaterializeConfig::default() };
+    let summary = worldsmith_materialize::materialize_each(
+        &domains,
+        &config,
+        None,
+        |ids| {
+            asked.push(ids.len());
+            Ok::<_, ()>(tools.iter().filter(|t| ids.contains(t.id.as_str())).cloned().collect())
+        },
+        |world, report| {
+            names.push((world.map(|w| w.name), report.domain));
+            Ok(())
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(summary, whole.2);
+    assert_eq!(
+        names.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>(),
+        whole.1.iter().map(|r| r.domain.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        names.iter().filter_map(|(w, _)| w.clone()).collect::<Vec<_>>(),
+        whole.0.iter().map(|w| w.name.clone()).collect::<Vec<_>>()
+    );
+    assert!(asked.len() > 1 && asked[0] <= 6, "{asked:?}");
+}
+
 #[test]
 fn a_world_whose_tools_mostly_fail_is_rejected_with_reasons() {
     let mut tools = pool();

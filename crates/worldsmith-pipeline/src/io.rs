@@ -176,6 +176,31 @@ where
     U: Send,
     F: Fn(T) -> U + Sync,
 {
+    read_jsonl_spans(path, what, |t, _| map(t))
+}
+
+/// Where a line is in its file: its first byte and its length (the line break included), so
+/// it can be read again with [`read_spans`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span {
+    /// The offset of its first byte.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub len: usize,
+}
+
+/// [`read_jsonl_map`], where `map` is also given where each item's line is in the file
+/// (meaningless for standard input).
+///
+/// # Errors
+///
+/// As [`read_jsonl_map`].
+pub fn read_jsonl_spans<T, U, F>(path: &Path, what: &str, map: F) -> Result<(Vec<U>, Vec<String>)>
+where
+    T: DeserializeOwned,
+    U: Send,
+    F: Fn(T, Span) -> U + Sync,
+{
     use rayon::prelude::*;
     use std::io::BufRead;
     const BLOCK_BYTES: usize = 32 << 20;
@@ -188,14 +213,17 @@ where
     };
     let mut items = Vec::new();
     let mut errors = Vec::new();
-    let mut block: Vec<(usize, String)> = Vec::new();
+    let mut block: Vec<(usize, Span, String)> = Vec::new();
     let mut block_bytes = 0;
     let mut number = 0;
-    let flush = |block: &mut Vec<(usize, String)>, items: &mut Vec<U>, errors: &mut Vec<String>| {
+    let mut offset = 0u64;
+    let flush = |block: &mut Vec<(usize, Span, String)>, items: &mut Vec<U>, errors: &mut Vec<String>| {
         let parsed: Vec<Result<U, String>> = block
             .par_iter()
-            .map(|(n, line)| {
-                serde_json::from_str::<T>(line).map(&map).map_err(|e| malformed_line(&source, *n, what, &e))
+            .map(|(n, span, line)| {
+                serde_json::from_str::<T>(line)
+                    .map(|t| map(t, *span))
+                    .map_err(|e| malformed_line(&source, *n, what, &e))
             })
             .collect();
         for p in parsed {
@@ -212,12 +240,14 @@ where
         if read == 0 {
             break;
         }
+        let span = Span { offset, len: read };
+        offset += read as u64;
         number += 1;
         if line.trim().is_empty() {
             continue;
         }
         block_bytes += line.len();
-        block.push((number, line));
+        block.push((number, span, line));
         if block_bytes >= BLOCK_BYTES {
             flush(&mut block, &mut items, &mut errors);
             block_bytes = 0;
@@ -225,6 +255,27 @@ where
     }
     flush(&mut block, &mut items, &mut errors);
     Ok((items, errors))
+}
+
+/// Reads the lines at `spans` of the file at `path` again (as [`read_jsonl_spans`] found
+/// them), in the order given; sorted spans read the file front to back.
+///
+/// # Errors
+///
+/// When the file cannot be read, or has changed so that a span is not valid UTF-8.
+pub fn read_spans(path: &Path, spans: &[Span]) -> Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let source = path.display().to_string();
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {source}"))?;
+    let mut lines = Vec::with_capacity(spans.len());
+    for span in spans {
+        let mut bytes = vec![0; span.len];
+        file.seek(SeekFrom::Start(span.offset))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .with_context(|| format!("cannot read {source} again (did it change?)"))?;
+        lines.push(String::from_utf8(bytes).with_context(|| format!("{source} changed while it was read"))?);
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]
@@ -256,6 +307,20 @@ mod tests {
             std::fs::write(&running, "partial").unwrap();
             write_atomic(&out, b"again\n").unwrap();
             assert!(running.exists());
+        }
+    }
+
+    #[test]
+    fn lines_are_read_again_where_they_were_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n\n{\"a\":22}\r\nnot json\n{\"a\":3}").unwrap();
+        let (spans, errors) = read_jsonl_spans(&path, "item", |v: serde_json::Value, span| (v, span)).unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let texts = read_spans(&path, &spans.iter().map(|(_, s)| *s).collect::<Vec<_>>()).unwrap();
+        assert_eq!(texts, ["{\"a\":1}\n", "{\"a\":22}\r\n", "{\"a\":3}"]);
+        for ((value, _), text) in spans.iter().zip(&texts) {
+            assert_eq!(&serde_json::from_str::<serde_json::Value>(text).unwrap(), value);
         }
     }
 }

@@ -8,7 +8,8 @@
 //! 7. export and evaluate: SFT lines in two stages (`sft/`), pass^k and success by chain
 //!    length with charts (`eval/`);
 //!
-//! then `summary.json` and `report.md`. Stages 5-7 read their inputs from the files the
+//! then `summary.json` and `report.md`, and `timings.json`: how long each stage took (the
+//! one file whose bytes differ between runs; see [`Clock`]). Stages 5-7 read their inputs from the files the
 //! stage before wrote; each records a key of its inputs and settings in `.resume/`, so a
 //! rerun after an interruption skips the stages that are done and redoes the rest. Every
 //! file is written atomically and is byte-identical for the same seed.
@@ -146,6 +147,8 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         );
     }
     worlds::check_names(args.worlds.iter().map(String::as_str))?;
+    let clock = Clock::new();
+    let binary = hash_binary();
     let out = &args.out;
     let mut summaries = Vec::new();
     let mut details = String::new();
@@ -156,26 +159,30 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
     };
     let mut generated = None;
     if let Some(tools) = &args.tools {
-        progress.log(&format!("graph: domains of {}", tools.display()));
-        let (graph, graph_errors) = stages::graph_files(
-            tools,
-            &out.join("graph"),
-            &worldsmith_graph::GraphConfig::default(),
-            &stages::Embedder::TfIdf,
-            &[],
-            progress,
-        )?;
-        progress.log(&format!("materialize: {} domains", graph.domains));
-        let config = worldsmith_materialize::MaterializeConfig { seed: args.seed, ..Default::default() };
+        let (graph, graph_errors) = clock.time("graph", || {
+            progress.log(&format!("graph: domains of {}", tools.display()));
+            stages::graph_files(
+                tools,
+                &out.join("graph"),
+                &worldsmith_graph::GraphConfig::default(),
+                &stages::Embedder::TfIdf,
+                &[],
+                progress,
+            )
+        })?;
         let generated_dir = out.join("generated");
-        let (summary, errors) = stages::materialize_files(
-            tools,
-            &out.join("graph").join("domains.jsonl"),
-            &generated_dir,
-            &config,
-            None,
-            progress,
-        )?;
+        let (summary, errors) = clock.time("materialize", || {
+            progress.log(&format!("materialize: {} domains", graph.domains));
+            let config = worldsmith_materialize::MaterializeConfig { seed: args.seed, ..Default::default() };
+            stages::materialize_files(
+                tools,
+                &out.join("graph").join("domains.jsonl"),
+                &generated_dir,
+                &config,
+                None,
+                progress,
+            )
+        })?;
         let mut kept: Vec<String> = std::fs::read_dir(&generated_dir)
             .with_context(|| format!("cannot list {}", generated_dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -186,6 +193,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         names.extend(kept);
         generated = Some((graph, summary, [graph_errors, errors].concat()));
     }
+    let started = std::time::Instant::now();
     let mut loaded = Vec::new();
     let mut world_failures: Vec<String> = Vec::new();
     for (i, arg) in names.iter().map(String::as_str).enumerate() {
@@ -283,8 +291,10 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         }
         loaded.push(world);
     }
+    clock.record("worlds", started.elapsed(), false);
 
     // Task synthesis over the loaded worlds; every task must replay exactly.
+    let started = std::time::Instant::now();
     progress.log(&format!("synthesizing {} tasks per world (seed {})", args.per_world, args.seed));
     let config = SynthConfig { seed: args.seed, tasks_per_world: args.per_world, ..SynthConfig::default() };
     let synthesized = synthesize(&loaded, &config);
@@ -306,9 +316,10 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
         rejected_chains: synthesized.stats.rejected.total(),
         replayed_passed,
     };
+    clock.record("synth", started.elapsed(), false);
 
     // Stages 5-7, each from the files of the one before, skipped when already done.
-    let resume = Resume::new(out, args.fresh, &loaded, progress)?;
+    let resume = clock.time("resume", || Resume::new(out, args.fresh, &loaded, binary, progress, &clock))?;
     let mut cache = worlds::WorldCache::default();
     for w in &loaded {
         cache.insert(w.clone());
@@ -432,6 +443,7 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
     )?;
 
     // The oracle follows the gold calls: every one of its episodes must be kept.
+    let started = std::time::Instant::now();
     let oracle = metrics.policies.get("oracle");
     let oracle_ok = oracle.is_some_and(|p| p.success.ok == p.episodes) && synthesized.tasks.len() == replayed_passed;
     // The execution lookahead must re-prove every PRM label from the pair line alone.
@@ -570,8 +582,11 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
     }
     report.push_str("\n# Worlds in detail\n\n");
     report.push_str(&details);
-    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts), `arenas/` (RL arenas), `grpo/` (the batch-filling simulation and its chart), `prm/` (step-level pairs, PRM baselines, guided search).\n");
+    report.push_str("Files: `summary.json` (these numbers), `checks/<world>.json` (world check reports), `replay/<world>.jsonl` (one replay result line per gold task), `synth/` (tasks and their counts), `episodes/<policy>.jsonl` (episode lines), `verify/verdicts.jsonl` (one verdict per episode), `sft/` (training data), `eval/` (metrics.json and charts), `arenas/` (RL arenas), `grpo/` (the batch-filling simulation and its chart), `prm/` (step-level pairs, PRM baselines, guided search), `timings.json` (how long each stage took: the one file that differs between runs).\n");
     write_atomic(&out.join("report.md"), report.as_bytes())?;
+    clock.record("report", started.elapsed(), false);
+    let timings = clock.timings();
+    write_atomic(&out.join("timings.json"), &pretty_json(&timings)?)?;
     for f in &world_failures {
         progress.log(&format!("world {f}"));
     }
@@ -579,7 +594,97 @@ pub fn run(args: &RunConfig, progress: &dyn Progress) -> Result<RunOutcome> {
     for failure in &failures {
         progress.log(&format!("  {failure}"));
     }
+    progress.log(&timings.line());
     Ok(RunOutcome { passed, failures })
+}
+
+/// Which wave of the design a stage of the main job belongs to: the RL arenas, the GRPO
+/// simulation and the PRM benchmark are wave 2, the rest wave 1.
+fn wave(stage: &str) -> u8 {
+    match stage {
+        "arenas" | "grpo" | "prm" => 2,
+        _ => 1,
+    }
+}
+
+/// The stage times of a run, in the order the stages ran. They go to `timings.json`, never
+/// into `summary.json` or another artifact, so every other file stays byte-identical for the
+/// same seed (the tests comparing two runs leave `timings.json` out). A stage added to the
+/// main job is timed by [`Clock::time`], or by [`Resume::stage`] when it is resumable.
+struct Clock {
+    started: std::time::Instant,
+    stages: std::cell::RefCell<Vec<StageTime>>,
+}
+
+/// One stage's line in `timings.json`.
+#[derive(Debug, Clone, Serialize)]
+struct StageTime {
+    stage: String,
+    wave: u8,
+    seconds: f64,
+    /// Up to date from an earlier run (its time is checking that).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    skipped: bool,
+}
+
+/// `timings.json`.
+#[derive(Debug, Serialize)]
+struct Timings {
+    format: u32,
+    stages: Vec<StageTime>,
+    /// The stages of each wave together, in seconds.
+    waves: std::collections::BTreeMap<String, f64>,
+    /// The whole run, in seconds (the stages plus what runs between them).
+    total: f64,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock { started: std::time::Instant::now(), stages: std::cell::RefCell::default() }
+    }
+
+    /// Runs `work` as the stage `name` and records how long it took.
+    fn time<T>(&self, name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        let started = std::time::Instant::now();
+        let value = work()?;
+        self.record(name, started.elapsed(), false);
+        Ok(value)
+    }
+
+    fn record(&self, name: &str, took: std::time::Duration, skipped: bool) {
+        let seconds = millis(took.as_secs_f64());
+        self.stages.borrow_mut().push(StageTime { stage: name.to_owned(), wave: wave(name), seconds, skipped });
+    }
+
+    fn timings(&self) -> Timings {
+        let stages = self.stages.borrow().clone();
+        let mut waves = std::collections::BTreeMap::new();
+        for s in &stages {
+            *waves.entry(format!("wave {}", s.wave)).or_insert(0.0) += s.seconds;
+        }
+        for v in waves.values_mut() {
+            *v = millis(*v);
+        }
+        Timings { format: 1, stages, waves, total: millis(self.started.elapsed().as_secs_f64()) }
+    }
+}
+
+impl Timings {
+    /// One log line: every stage's time, and the waves'.
+    fn line(&self) -> String {
+        let stages: Vec<String> = self
+            .stages
+            .iter()
+            .map(|s| format!("{} {:.2}{}", s.stage, s.seconds, if s.skipped { " (skipped)" } else { "" }))
+            .collect();
+        let waves: Vec<String> = self.waves.iter().map(|(w, t)| format!("{w} {t:.2} s")).collect();
+        format!("times (timings.json): {}; {}; total {:.2} s", stages.join(", "), waves.join(", "), self.total)
+    }
+}
+
+/// Seconds to the millisecond.
+fn millis(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }
 
 /// The causes of a failed run, for the report's headline: worlds that did not load or
@@ -644,11 +749,12 @@ fn keep_errors<S>(report: StageReport<S>, errors: &mut Vec<String>) -> S {
     report.stats
 }
 
-/// Stage bookkeeping for resuming: a stage is skipped when `.resume/<stage>` holds the key
+/// Stage bookkeeping for resuming (and timing, on `clock`): a stage is skipped when `.resume/<stage>` holds the key
 /// of its inputs (their bytes), settings, worlds and the worldsmith binary, and its outputs
 /// and summary file exist.
 struct Resume<'p> {
     progress: &'p dyn Progress,
+    clock: &'p Clock,
     dir: PathBuf,
     fresh: bool,
     /// The worlds' names and initial digests, and the version.
@@ -660,16 +766,16 @@ impl<'p> Resume<'p> {
         out: &Path,
         fresh: bool,
         worlds: &[worldsmith_engine::World],
+        binary: BinaryHash,
         progress: &'p dyn Progress,
+        clock: &'p Clock,
     ) -> Result<Resume<'p>> {
-        // The running binary's hash: a rebuilt worldsmith redoes every stage.
-        let exe = std::env::current_exe().context("cannot find the running executable")?;
-        let bytes = std::fs::read(&exe).with_context(|| format!("cannot read {}", exe.display()))?;
-        let mut base = format!("worldsmith {} {}\n", env!("CARGO_PKG_VERSION"), blake3::hash(&bytes).to_hex());
+        let binary = binary.join().unwrap_or_else(|_| Err(anyhow::anyhow!("hashing the executable broke down")))?;
+        let mut base = format!("worldsmith {} {binary}\n", env!("CARGO_PKG_VERSION"));
         for w in worlds {
             let _ = writeln!(base, "{} {}", w.name(), w.initial_state().digest());
         }
-        Ok(Resume { progress, dir: out.join(".resume"), fresh, base })
+        Ok(Resume { progress, clock, dir: out.join(".resume"), fresh, base })
     }
 
     /// Runs `work` (which writes its outputs and returns its counts) unless the stage is
@@ -683,6 +789,7 @@ impl<'p> Resume<'p> {
         summary: &Path,
         work: impl FnOnce() -> Result<S>,
     ) -> Result<S> {
+        let started = std::time::Instant::now();
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.base.as_bytes());
         hasher.update(name.as_bytes());
@@ -701,14 +808,28 @@ impl<'p> Resume<'p> {
             && let Ok(stats) = serde_json::from_str(&text)
         {
             self.progress.log(&format!("{name}: up to date, skipped"));
+            self.clock.record(name, started.elapsed(), true);
             return Ok(stats);
         }
         let _ = std::fs::remove_file(&stamp);
         let stats = work()?;
         write_atomic(summary, &pretty_json(&stats)?)?;
         write_atomic(&stamp, stamp_text(&key, outputs).as_bytes())?;
+        self.clock.record(name, started.elapsed(), false);
         Ok(stats)
     }
+}
+
+/// The running binary's hash, computed on a thread of its own while the first stages run
+/// (a release binary is a few hundred MB): a rebuilt worldsmith redoes every stage.
+type BinaryHash = std::thread::JoinHandle<Result<String>>;
+
+fn hash_binary() -> BinaryHash {
+    std::thread::spawn(|| {
+        let exe = std::env::current_exe().context("cannot find the running executable")?;
+        let bytes = std::fs::read(&exe).with_context(|| format!("cannot read {}", exe.display()))?;
+        Ok(blake3::hash(&bytes).to_hex().to_string())
+    })
 }
 
 /// A stage's stamp: its key, then the hash of each output (so a missing, truncated or

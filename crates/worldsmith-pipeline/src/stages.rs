@@ -2,11 +2,15 @@
 //! atomically, and returns its counts with a message per input it skipped, so the command
 //! line, `run` and later the server and the Python binding chain the very same functions.
 
-use crate::io::{json_lines, pretty_json, read_jsonl, read_jsonl_map, write_atomic};
+use crate::io::{
+    Span, json_lines, pretty_json, read_jsonl, read_jsonl_map, read_jsonl_spans, read_spans, write_atomic,
+    write_atomic_with,
+};
 use crate::progress::Progress;
 use crate::worlds::WorldCache;
 use anyhow::{Context as _, Result, bail};
-use std::collections::BTreeSet;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use worldsmith_core::arena::Arena;
 use worldsmith_core::episode::{Episode, Verdict};
@@ -504,6 +508,13 @@ fn minilm_vectors(_dir: &Path, _pool: &[ToolProfile], _progress: &dyn Progress) 
 /// Materializes the domains of `domains` over the pool `tools` into `out`; returns the
 /// summary and a message per skipped input line.
 ///
+/// Memory is bounded by a batch of domains ([`MaterializeConfig::batch_tools`]), not by the
+/// pool: the pool is read once for where its tools are (only the tools of some domain are
+/// kept, as the place of their line), each batch's tools are read again from there, and each
+/// world is written as soon as its batch is done, the report lines streamed into
+/// `materialize_report.jsonl` (renamed into place at the end). Standard input (`-`) cannot
+/// be read twice, so its tools are kept in memory.
+///
 /// # Errors
 ///
 /// When an input cannot be read or an output cannot be written.
@@ -516,24 +527,62 @@ pub fn materialize_files(
     progress: &dyn Progress,
 ) -> Result<(MaterializeSummary, Vec<String>)> {
     let (domain_lines, mut errors) = read_jsonl::<Domain>(domains, "domain")?;
-    // Only the tools of some domain are kept in memory: a pool can be much larger.
     let wanted: BTreeSet<&str> = domain_lines.iter().flat_map(|d| d.tools.iter().map(String::as_str)).collect();
-    let (pool, tool_errors) = read_jsonl_map(tools, "tool", |t: ToolSpec| wanted.contains(t.id.as_str()).then_some(t))?;
+    let in_memory = tools == Path::new("-");
+    // Every line is parsed (a malformed one is reported, as by any reader); of the tools of
+    // some domain, only where they are is kept (or, from standard input, the tool).
+    let (pool, tool_errors) = read_jsonl_spans(tools, "tool", |t: ToolSpec, span| {
+        wanted
+            .contains(t.id.as_str())
+            .then(|| if in_memory { (t.id.clone(), span, Some(t)) } else { (t.id, span, None) })
+    })?;
     errors.extend(tool_errors);
     let pool_tools = pool.len();
-    let pool: Vec<ToolSpec> = pool.into_iter().flatten().collect();
-    let bar = progress.bar(domain_lines.len(), "domains");
-    let (worlds, reports, mut summary) =
-        worldsmith_materialize::materialize(&pool, &domain_lines, config, refiner, &|done| {
-            bar.set_position(done as u64);
-        });
-    bar.finish();
-    for w in &worlds {
-        for (path, text) in &w.files {
-            write_atomic(&out.join(&w.name).join(path), text.as_bytes())?;
+    let mut kept_spans: BTreeMap<String, Span> = BTreeMap::new();
+    let mut kept_tools: BTreeMap<String, ToolSpec> = BTreeMap::new();
+    for (id, span, tool) in pool.into_iter().flatten() {
+        if let Some(tool) = tool {
+            kept_tools.insert(id.clone(), tool);
         }
+        kept_spans.insert(id, span);
     }
-    write_atomic(&out.join("materialize_report.jsonl"), &json_lines(&reports)?)?;
+    // The tools of a batch's domains, in pool order (an id that occurs twice: its last tool).
+    let tools_of = |ids: &BTreeSet<&str>| -> Result<Vec<ToolSpec>> {
+        let mut spans: Vec<(Span, &str)> = ids.iter().filter_map(|id| Some((*kept_spans.get(*id)?, *id))).collect();
+        spans.sort_unstable();
+        if in_memory {
+            return Ok(spans.iter().filter_map(|(_, id)| kept_tools.get(*id).cloned()).collect());
+        }
+        let lines = read_spans(tools, &spans.iter().map(|(span, _)| *span).collect::<Vec<_>>())?;
+        lines
+            .par_iter()
+            .map(|line| {
+                serde_json::from_str::<ToolSpec>(line)
+                    .with_context(|| format!("{} changed while it was read", tools.display()))
+            })
+            .collect()
+    };
+    let bar = progress.bar(domain_lines.len(), "domains");
+    let mut summary = write_atomic_with(&out.join("materialize_report.jsonl"), |report| {
+        worldsmith_materialize::materialize_each(
+            &domain_lines,
+            config,
+            refiner,
+            tools_of,
+            |world, line| {
+                if let Some(w) = world {
+                    for (path, text) in &w.files {
+                        write_atomic(&out.join(&w.name).join(path), text.as_bytes())?;
+                    }
+                }
+                serde_json::to_writer(&mut *report, &line)?;
+                report.write_all(b"\n").context("cannot write the output")?;
+                Ok(())
+            },
+            &|done| bar.set_position(done as u64),
+        )
+    })?;
+    bar.finish();
     summary.pool_tools = pool_tools;
     write_atomic(&out.join("materialize_summary.json"), &pretty_json(&summary)?)?;
     let quality = crate::tables::generated_quality(&summary);

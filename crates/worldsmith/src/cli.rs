@@ -779,6 +779,11 @@ pub struct MaterializeArgs {
     /// `--refine`: how many more times the model is asked after its script fails.
     #[arg(long, default_value_t = 2)]
     pub refine_retries: usize,
+    /// How many tools a batch of domains holds: one batch's tools and worlds are in memory
+    /// at a time, each world written when its batch is done (the output is the same for
+    /// any value).
+    #[arg(long, default_value_t = 4096)]
+    pub batch_tools: usize,
     /// The endpoint of `--refine`.
     #[command(flatten)]
     pub endpoint: EndpointArgs,

@@ -18,6 +18,7 @@ pub fn materialize(args: &MaterializeArgs) -> Result<Outcome> {
         seed: args.seed,
         min_tools: args.min_tools,
         pass_rate: args.pass_rate,
+        batch_tools: args.batch_tools,
     };
     let refiner = if args.refine {
         let client = worldsmith_llm::ChatClient::new(super::stages::chat_config(&args.endpoint, "--refine")?);

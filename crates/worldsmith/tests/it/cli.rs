@@ -124,7 +124,8 @@ fn main_job(out: &Path, threads: &str, extra: &[&str]) -> (bool, String) {
     (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-/// Every file under `dir`, relative, with its bytes, sorted.
+/// Every file under `dir`, relative, with its bytes, sorted; `timings.json` (stage times,
+/// the one file that differs between runs) left out.
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -135,7 +136,9 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
                 stack.push(path);
             } else {
                 let rel = path.strip_prefix(dir).unwrap().display().to_string();
-                files.push((rel, std::fs::read(&path).unwrap()));
+                if rel != "timings.json" {
+                    files.push((rel, std::fs::read(&path).unwrap()));
+                }
             }
         }
     }
@@ -173,6 +176,29 @@ fn run_is_complete_deterministic_on_any_thread_count_and_resumable() {
     for chart in ["pass_hat_k.svg", "success_by_length.svg", "success_by_world.svg"] {
         assert!(std::fs::read_to_string(a.join("eval").join(chart)).unwrap().contains("<svg"));
     }
+    // Issue #17, item 4: every stage reports its time (`timings.json`, outside the
+    // comparison: times differ between runs).
+    let timings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("timings.json")).unwrap()).unwrap();
+    let stages: Vec<&str> =
+        timings["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    let every = [
+        "worlds",
+        "synth",
+        "resume",
+        "rollout-oracle",
+        "rollout-noisy",
+        "verify",
+        "export-sft",
+        "eval",
+        "arenas",
+        "grpo",
+        "prm",
+        "report",
+    ];
+    assert_eq!(stages, every, "{timings}");
+    assert!(timings["waves"]["wave 1"].as_f64().unwrap() < timings["total"].as_f64().unwrap(), "{timings}");
+    assert!(log.contains("times (timings.json): worlds "), "{log}");
     let (ok, log) = main_job(&b, "1", &small);
     assert!(ok, "{log}");
     assert_same_tree(&a, &b);
@@ -195,6 +221,7 @@ fn run_is_complete_deterministic_on_any_thread_count_and_resumable() {
     assert_same_tree(&a, &b);
     let (_, log) = main_job(&b, "2", &small);
     assert!(log.contains("eval: up to date, skipped"), "{log}");
+    assert!(log.contains("eval 0.") && log.contains(" (skipped)"), "{log}");
 }
 
 #[test]
@@ -459,7 +486,13 @@ fn every_stage_table_and_the_report_read_as_before() {
         tmp,
     );
     text += &run(&["eval", "--verdicts", &d("verdicts.jsonl"), "--out", &d("eval")], "", tmp);
-    text += &run(&["run", "--worlds", "bank", "--per-world", "3", "--trials", "2", "--out", &d("run")], "", tmp);
+    let log = run(&["run", "--worlds", "bank", "--per-world", "3", "--trials", "2", "--out", &d("run")], "", tmp);
+    // Stage times differ between runs: the line is kept, its numbers are not.
+    for line in log.lines() {
+        let times = line.split_once(": ").filter(|(head, _)| *head == "times (timings.json)");
+        text += &times.map_or_else(|| line.to_owned(), |(head, _)| format!("{head}: [TIMES]"));
+        text.push('\n');
+    }
     let report = std::fs::read_to_string(dir.path().join("run/report.md")).unwrap();
     insta::assert_snapshot!(format!("{text}--- report.md\n{report}"));
 }

