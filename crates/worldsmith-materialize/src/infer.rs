@@ -556,8 +556,7 @@ fn split_compound(segment: &str) -> Vec<String> {
         out.push(name.to_owned());
     }
     let mut before = head;
-    loop {
-        let Some((param, after)) = rest.split_once('}') else { break };
+    while let Some((param, after)) = rest.split_once('}') {
         if !param.is_empty() && !before.ends_with('.') {
             out.push(format!("{{{param}}}"));
         }

@@ -24,7 +24,7 @@
 //! `--drop-leftovers`, to audit only the worlds the communities make).
 //!
 //! The counts are printed (`cargo test -p worldsmith --test it semantics -- --nocapture`)
-//! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts and PATCHes
+//! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts and PATCH updates
 //! of records no other operation of their world describes (vtex `SaveSupplyLot`,
 //! `Create_UpdateHoliday`, akeneo's attribute options): at most 7 (36 before).
 
