@@ -149,13 +149,14 @@ const SIGN_IN_SEGMENTS: [&str; 11] = [
 const SECRETS: [&str; 4] = ["password", "refreshtoken", "granttype", "secret"];
 
 /// Whether an operation is a sign-in ([`Filter::SignIn`]): a path segment names an
-/// authentication endpoint and an argument is a secret.
-fn is_sign_in(path: &str, parameters: &Value) -> bool {
+/// authentication endpoint and an argument outside the path is a secret (a path parameter
+/// addresses a resource: `/backend/{appId}/auth`).
+fn is_sign_in(path: &str, parameters: &Value, locations: &BTreeMap<String, String>) -> bool {
     let bare =
         |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect() };
     path.split('/').any(|s| SIGN_IN_SEGMENTS.contains(&bare(s).as_str()))
         && parameters.get("properties").and_then(Value::as_object).is_some_and(|props| {
-            props.keys().any(|k| {
+            props.keys().filter(|k| locations.get(*k).map(String::as_str) != Some("path")).any(|k| {
                 let k = bare(k);
                 CREDENTIAL_NAMES.contains(&k.as_str()) || SECRETS.contains(&k.as_str())
             })
@@ -446,7 +447,7 @@ fn operation(
         params.add_body(schema, required);
     }
     let (parameters, locations) = params.into_schema();
-    if is_sign_in(path, &parameters) {
+    if is_sign_in(path, &parameters, &locations) {
         return Err(Filter::SignIn);
     }
     let response = response(d, op);
