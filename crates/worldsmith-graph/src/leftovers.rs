@@ -221,18 +221,24 @@ mod tests {
         assert!(parts.iter().all(|p| p.len() <= 3), "{parts:?}");
     }
 
-    #[test]
-    fn a_tool_stays_with_its_own_api_even_when_another_api_of_its_provider_reads_more_alike() {
-        let tools = vec![
+    /// Two domains of one provider's billing and storage APIs (parts `[0, 1, 2]` and
+    /// `[3, 4, 5]`), and a left-out tool.
+    fn cloud_with(left: ToolProfile) -> Vec<ToolProfile> {
+        vec![
             tool("a0", "cloud", "billing", "invoice amount currency"),
             tool("a1", "cloud", "billing", "invoice due date"),
             tool("a2", "cloud", "billing", "invoice pdf"),
             tool("b0", "cloud", "storage", "bucket name region"),
             tool("b1", "cloud", "storage", "bucket object key"),
             tool("b2", "cloud", "storage", "bucket acl"),
-            // A billing tool whose words are the storage API's:
-            tool("x", "cloud", "billing", "bucket name region object key"),
-        ];
+            left,
+        ]
+    }
+
+    #[test]
+    fn a_tool_stays_with_its_own_api_even_when_another_api_of_its_provider_reads_more_alike() {
+        // A billing tool whose words are the storage API's:
+        let tools = cloud_with(tool("x", "cloud", "billing", "bucket name region object key"));
         let mut parts = vec![vec![0, 1, 2], vec![3, 4, 5]];
         let stats = place(&tools, &vectors(&tools), &mut parts, 3, 50);
         assert_eq!(stats.attached, 1);
@@ -241,16 +247,8 @@ mod tests {
 
     #[test]
     fn an_api_too_small_for_a_domain_joins_its_providers_most_alike_domain() {
-        let tools = vec![
-            tool("a0", "cloud", "billing", "invoice amount currency"),
-            tool("a1", "cloud", "billing", "invoice due date"),
-            tool("a2", "cloud", "billing", "invoice pdf"),
-            tool("b0", "cloud", "storage", "bucket name region"),
-            tool("b1", "cloud", "storage", "bucket object key"),
-            tool("b2", "cloud", "storage", "bucket acl"),
-            // One tool of an API no domain holds:
-            tool("x", "cloud", "archive", "bucket object key restore"),
-        ];
+        // One tool of an API no domain holds:
+        let tools = cloud_with(tool("x", "cloud", "archive", "bucket object key restore"));
         let mut parts = vec![vec![0, 1, 2], vec![3, 4, 5]];
         let stats = place(&tools, &vectors(&tools), &mut parts, 3, 50);
         assert_eq!((stats.attached, stats.grouped, stats.attached_to_provider, stats.left_out), (0, 0, 1, 0));
