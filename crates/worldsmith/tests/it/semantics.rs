@@ -420,8 +420,14 @@ fn worldsmith(args: &[&str]) {
 }
 
 /// The sample's documents, relative to the `api` folder.
+/// The documents audited: `scripts/semantics-sample.txt`, or the list file
+/// `WORLDSMITH_SEMANTICS_SAMPLE` names (the whole directory, say; the thresholds are the
+/// sample's, the printed counts are what to read).
 fn sample() -> Vec<String> {
-    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/semantics-sample.txt");
+    let list = std::env::var_os("WORLDSMITH_SEMANTICS_SAMPLE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/semantics-sample.txt"),
+        PathBuf::from,
+    );
     std::fs::read_to_string(list)
         .unwrap()
         .lines()
@@ -471,9 +477,9 @@ fn generated_worlds_on_real_apis_mean_what_their_documents_say() {
         total("round_trips_run") >= 500 && summary["round_trips_run"]["wrong parent"].as_u64() >= Some(50),
         "{summary}"
     );
-    assert!(total("round_trips_failed") <= 12, "{summary}");
     let audit = audit(&pool, &worlds, &staged);
     eprintln!("{}", audit.render());
+    assert!(total("round_trips_failed") <= 12, "{summary}");
     for problem in PROBLEMS {
         // PUT upserts and PATCHes of records nothing else in their world describes: vtex
         // `SaveSupplyLot`, `Create_UpdateHoliday`, `Create_UpdateGiftCardProviderbyID` and
