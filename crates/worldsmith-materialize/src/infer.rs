@@ -805,7 +805,11 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
                 let body_adds = is_body && !writes_named_field && !(updates && described);
                 // The key is the record's address, not a field (a create may name it).
                 let is_key = Some(p) == l.key_param.as_ref() || norm(p) == norm(&entry.key);
-                if (body_adds || required_context) && !is_key && field_named(entry, p).is_none() {
+                // Envelope and credential names are never fields, whatever brings them (a
+                // create's body that is the whole resource, `_links` included), nor is the
+                // API version a request selects (Azure's required `api-version`).
+                let never = not_record(p) || norm(p) == "apiversion";
+                if (body_adds || required_context) && !is_key && !never && field_named(entry, p).is_none() {
                     entry.fields.insert(p.clone(), field_of(s));
                 }
             }
@@ -1259,6 +1263,26 @@ mod tests {
         let (collections, planned) = plan(&tools, &[0, 1]);
         assert_eq!(collections[0].key, "id");
         assert_eq!(planned[1].action, Action::Update { key: "id".into(), fields: vec!["Name".into()] });
+    }
+
+    #[test]
+    fn an_api_version_and_envelope_names_are_never_fields_whatever_brings_them() {
+        // Azure: a required `api-version` query parameter; a create whose body is the whole
+        // resource, HAL's `_links` and an `errors` list included.
+        let body = json!({
+            "api-version": {"type": "string"},
+            "name": {"type": "string"},
+            "_links": {"type": "object"},
+            "errors": {"type": "array", "items": {"type": "string"}}
+        });
+        let mut create = tool("createDashboard", "post", "/dashboards", obj(body, &["api-version", "name"]), None);
+        for p in ["name", "_links", "errors"] {
+            create.provenance.locations.insert(p.into(), "body".into());
+        }
+        create.provenance.locations.insert("api-version".into(), "query".into());
+        let (collections, _) = plan(&[create], &[0]);
+        let fields: Vec<&String> = collections[0].fields.keys().collect();
+        assert_eq!(fields, ["name"]);
     }
 
     #[test]
