@@ -126,7 +126,7 @@ fn main_job(out: &Path, threads: &str, extra: &[&str]) -> (bool, String) {
 
 /// Every file under `dir`, relative, with its bytes, sorted; `timings.json` (stage times,
 /// the one file that differs between runs) left out.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -46,21 +46,9 @@ fn the_stages_chain_into_sft_data_and_metrics() {
     assert_eq!(manifest["stats"]["lines"]["stage1_general"], 0);
 }
 
-/// Every file under `dir`, relative, with its bytes, in name order.
+/// Every file under `dir`, relative, with its bytes, by name ([`super::cli::tree`]).
 fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut files = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(path.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
+    super::cli::tree(dir).into_iter().collect()
 }
 
 /// Issue #17, item 3: `materialize` builds and writes a batch of domains at a time; the
