@@ -45,6 +45,8 @@ pub enum Similarity<'a> {
         name: &'a str,
         /// One vector per tool.
         vectors: &'a [Vec<f32>],
+        /// How each vector's nearest are found.
+        search: knn::DenseSearch,
     },
 }
 
@@ -99,6 +101,9 @@ pub struct GraphSummary {
     pub resolution: f64,
     /// The settings.
     pub seed: u64,
+    /// How dense vectors' nearest were found (dense embedders only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_search: Option<knn::DenseSearchStats>,
     /// Undirected similarity edges.
     pub similarity_edges: usize,
     /// What community detection and the size rules did.
@@ -206,6 +211,7 @@ pub fn discover(
     let embedder = Embedder::fit(tools.iter().map(|t| t.text.as_str()));
     let vectors: Vec<Embedding> = tools.par_iter().map(|t| embedder.embed(&t.text)).collect();
     let n = tools.len();
+    let mut dense_search = None;
     let (edges, embedded, embedder_name) = match similarity {
         Similarity::TfIdf => {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
@@ -213,9 +219,11 @@ pub fn discover(
             let edges = knn::similarity_edges(&vectors, config.threshold, config.neighbours, max_df, progress);
             (edges, vectors.iter().filter(|v| !v.is_empty()).count(), "tfidf".to_owned())
         }
-        Similarity::Dense { name, vectors: dense } => {
+        Similarity::Dense { name, vectors: dense, search } => {
             assert_eq!(dense.len(), n, "one dense vector per tool");
-            let edges = knn::dense_similarity_edges(dense, config.threshold, config.neighbours, progress);
+            let (edges, stats) =
+                knn::dense_similarity_edges(dense, config.threshold, config.neighbours, search, progress);
+            dense_search = Some(stats);
             (edges, dense.iter().filter(|v| v.iter().any(|x| *x != 0.0)).count(), name.to_owned())
         }
     };
@@ -287,6 +295,7 @@ pub fn discover(
         neighbours: config.neighbours,
         resolution: config.communities.resolution,
         seed: config.communities.seed,
+        dense_search,
         similarity_edges: edges.len(),
         communities: community_stats,
         leftovers,

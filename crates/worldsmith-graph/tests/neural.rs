@@ -133,3 +133,81 @@ fn a_missing_model_directory_is_named_in_the_error() {
     let err = NeuralEmbedder::load(std::path::Path::new("/nonexistent/minilm")).err().unwrap().to_string();
     assert!(err.contains("/nonexistent/minilm/config.json") && err.contains("fetch-minilm.sh"), "{err}");
 }
+
+#[test]
+fn texts_that_tokenize_alike_get_one_vector_bit_for_bit() {
+    let Some(model) = model() else { return };
+    // The model is uncased: these two read as the same tokens.
+    let texts = ["Pet ID status", "pet id status", "order id", "pet id status"];
+    assert_eq!(model.token_ids(texts[0]).unwrap(), model.token_ids(texts[1]).unwrap());
+    let counts = std::sync::Mutex::new(Vec::new());
+    let v = model.embed(&texts, &|done| counts.lock().unwrap().push(done)).unwrap();
+    assert_eq!(v[0], v[1]);
+    assert_eq!(v[1], v[3]);
+    assert_ne!(v[0], v[2]);
+    // Progress counts texts, copies included.
+    assert_eq!(counts.lock().unwrap().iter().max(), Some(&4));
+}
+
+#[test]
+fn a_token_cap_cuts_long_texts_and_is_checked() {
+    let Some(model) = model() else { return };
+    let long = "order ".repeat(300);
+    assert_eq!(model.token_ids(&long).unwrap().len(), 256);
+    let dir = model_dir();
+    let short = NeuralEmbedder::load(&dir).unwrap().with_max_tokens(16).unwrap();
+    let ids = short.token_ids(&long).unwrap();
+    assert_eq!(ids.len(), 16);
+    // `[CLS]` first and `[SEP]` last, as the model was trained.
+    assert_eq!((ids[0], ids[15]), (101, 102));
+    // A text within the cap is embedded as before.
+    let within = "pet id name status";
+    let a = model.embed(&[within], &|_| {}).unwrap();
+    let b = short.embed(&[within], &|_| {}).unwrap();
+    assert!(a[0].iter().zip(&b[0]).all(|(x, y)| (x - y).abs() < 1e-6));
+    for bad in [0, 2, 513] {
+        let err = NeuralEmbedder::load(&dir).unwrap().with_max_tokens(bad).err().unwrap().to_string();
+        assert!(err.contains(&format!("max tokens {bad}")) && err.contains("512"), "{err}");
+    }
+}
+
+#[test]
+fn minilm_domains_through_hnsw_equal_the_exact_search_and_repeat() {
+    use worldsmith_graph::knn::{DenseMethod, DenseSearch, HnswConfig};
+    use worldsmith_graph::{GraphConfig, Similarity, ToolProfile, discover};
+    let Some(model) = model() else { return };
+    // The bundled worlds' tools, each world a provider, twice (a second copy of every tool
+    // shares its text, so it shares its vector).
+    let mut tools = Vec::new();
+    for copy in ["a", "b"] {
+        for name in worldsmith_worlds::default_names() {
+            let world = worldsmith_worlds::load(name).unwrap().unwrap();
+            for t in world.tools() {
+                let spec: worldsmith_core::tool::ToolSpec = serde_json::from_value(serde_json::json!({
+                    "id": format!("{copy}/{name}/{}", t.name()), "name": t.name(), "description": t.description(),
+                    "parameters": t.parameters(), "response": null,
+                    "provenance": {"source": name, "provider": name, "categories": [name]}
+                }))
+                .unwrap();
+                tools.push(ToolProfile::of(&spec));
+            }
+        }
+    }
+    let texts: Vec<&str> = tools.iter().map(|t| t.text.as_str()).collect();
+    let vectors = model.embed(&texts, &|_| {}).unwrap();
+    let config = GraphConfig { threshold: 0.7, ..GraphConfig::default() };
+    let run =
+        |search| discover(&tools, &config, Similarity::Dense { name: "minilm", vectors: &vectors, search }, &|_| {});
+    let (exact, exact_summary) = run(DenseSearch::Exact);
+    let (approx, summary) = run(DenseSearch::Hnsw(HnswConfig::default()));
+    let stats = summary.dense_search.clone().unwrap();
+    assert_eq!(stats.method, DenseMethod::Hnsw);
+    assert!(stats.distinct_vectors <= tools.len() / 2, "{stats:?}");
+    assert!((stats.recall - 1.0).abs() < f64::EPSILON, "{stats:?}");
+    assert_eq!(exact_summary.dense_search.unwrap().method, DenseMethod::Exact);
+    assert_eq!(serde_json::to_string(&approx).unwrap(), serde_json::to_string(&exact).unwrap());
+    assert_eq!(summary.similarity_edges, exact_summary.similarity_edges);
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let again = one.install(|| run(DenseSearch::Hnsw(HnswConfig::default())));
+    assert_eq!(serde_json::to_string(&again.0).unwrap(), serde_json::to_string(&approx).unwrap());
+}

@@ -431,8 +431,15 @@ pub fn eval_files(verdicts: &Path, out: &Path) -> Result<StageReport<Metrics>> {
 pub enum Embedder {
     /// TF-IDF vectors (offline).
     TfIdf,
-    /// MiniLM sentence embeddings, the model in this directory (build feature `neural`).
-    MiniLm(PathBuf),
+    /// MiniLM sentence embeddings (build feature `neural`).
+    MiniLm {
+        /// The model directory (`config.json`, `model.safetensors`, `tokenizer.json`).
+        dir: PathBuf,
+        /// Texts are cut at this many tokens.
+        max_tokens: usize,
+        /// How each tool's nearest are found: an HNSW index (the default) or exactly.
+        search: worldsmith_graph::knn::DenseMethod,
+    },
 }
 
 /// Discovers the domains of the pool in `tools` and writes `out/domains.jsonl` and
@@ -466,11 +473,13 @@ pub fn graph_files(
     }
     let dense = match embedder {
         Embedder::TfIdf => None,
-        Embedder::MiniLm(dir) => Some(minilm_vectors(dir, &pool, progress)?),
+        Embedder::MiniLm { dir, max_tokens, search } => {
+            Some((minilm_vectors(dir, *max_tokens, &pool, progress)?, dense_search(*search)?))
+        }
     };
     let similarity = match &dense {
         None => Similarity::TfIdf,
-        Some(vectors) => Similarity::Dense { name: "minilm", vectors },
+        Some((vectors, search)) => Similarity::Dense { name: "minilm", vectors, search: *search },
     };
     let bar = progress.bar(pool.len(), "neighbours");
     let (domains, mut summary) = discover(&pool, config, similarity, &|done| bar.set_position(done as u64));
@@ -487,10 +496,29 @@ pub fn graph_files(
     Ok((summary, errors))
 }
 
-/// One MiniLM vector per tool of the pool, from its text.
+/// The dense search of `method`, with HNSW's default settings.
+fn dense_search(method: worldsmith_graph::knn::DenseMethod) -> Result<worldsmith_graph::knn::DenseSearch> {
+    use worldsmith_graph::knn::{DenseMethod, DenseSearch};
+    match method {
+        DenseMethod::Exact => Ok(DenseSearch::Exact),
+        #[cfg(feature = "neural")]
+        DenseMethod::Hnsw => Ok(DenseSearch::Hnsw(worldsmith_graph::knn::HnswConfig::default())),
+        #[cfg(not(feature = "neural"))]
+        DenseMethod::Hnsw => bail!(
+            "an HNSW neighbour search needs the `neural` build feature\nhint: cargo build --release -p worldsmith --features neural"
+        ),
+    }
+}
+
+/// One MiniLM vector per tool of the pool, from its text cut at `max_tokens` tokens.
 #[cfg(feature = "neural")]
-fn minilm_vectors(dir: &Path, pool: &[ToolProfile], progress: &dyn Progress) -> Result<Vec<Vec<f32>>> {
-    let model = worldsmith_graph::neural::NeuralEmbedder::load(dir)?;
+fn minilm_vectors(
+    dir: &Path,
+    max_tokens: usize,
+    pool: &[ToolProfile],
+    progress: &dyn Progress,
+) -> Result<Vec<Vec<f32>>> {
+    let model = worldsmith_graph::neural::NeuralEmbedder::load(dir)?.with_max_tokens(max_tokens)?;
     let texts: Vec<&str> = pool.iter().map(|t| t.text.as_str()).collect();
     let bar = progress.bar(texts.len(), "embedding");
     let vectors = model.embed(&texts, &|done| bar.set_position(done as u64))?;
@@ -499,7 +527,12 @@ fn minilm_vectors(dir: &Path, pool: &[ToolProfile], progress: &dyn Progress) -> 
 }
 
 #[cfg(not(feature = "neural"))]
-fn minilm_vectors(_dir: &Path, _pool: &[ToolProfile], _progress: &dyn Progress) -> Result<Vec<Vec<f32>>> {
+fn minilm_vectors(
+    _dir: &Path,
+    _max_tokens: usize,
+    _pool: &[ToolProfile],
+    _progress: &dyn Progress,
+) -> Result<Vec<Vec<f32>>> {
     bail!(
         "--embedder minilm needs the `neural` build feature\nhint: cargo build --release -p worldsmith --features neural"
     )

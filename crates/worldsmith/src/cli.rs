@@ -736,6 +736,24 @@ pub struct GraphArgs {
     /// scripts/fetch-minilm.sh.
     #[arg(long, env = "WORLDSMITH_MINILM_DIR", default_value = ".cache/minilm")]
     pub model_dir: PathBuf,
+    /// MiniLM reads at most this many tokens of a tool's text (the model was trained on 256;
+    /// domain quality measured the same from 32 to 256, see BENCHMARKS.md).
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// How MiniLM vectors find their nearest: `hnsw` (an approximate index; its recall
+    /// against the exact search, on a sample, is in summary.json) or `exact` (every vector
+    /// against every other: O(n^2)).
+    #[arg(long, value_enum, default_value = "hnsw")]
+    pub neighbour_search: NeighbourSearch,
+}
+
+/// How dense vectors find their nearest in `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NeighbourSearch {
+    /// An HNSW index over the distinct vectors (approximate).
+    Hnsw,
+    /// Every distinct vector against every other.
+    Exact,
 }
 
 /// The tool embedders of `graph`.

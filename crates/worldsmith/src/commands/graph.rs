@@ -3,10 +3,11 @@
 //! stderr.
 
 use super::Outcome;
-use crate::cli::{EmbedderName, GraphArgs};
+use crate::cli::{EmbedderName, GraphArgs, NeighbourSearch};
 use anyhow::{Result, bail};
 use worldsmith_graph::GraphConfig;
 use worldsmith_graph::community::CommunityConfig;
+use worldsmith_graph::knn::DenseMethod;
 use worldsmith_graph::leftovers::Leftovers;
 use worldsmith_pipeline::stages::{Embedder, graph_files};
 use worldsmith_pipeline::tables::graph_table as table;
@@ -14,6 +15,9 @@ use worldsmith_pipeline::tables::graph_table as table;
 pub fn graph(args: &GraphArgs) -> Result<Outcome> {
     if !(0.0..=1.0).contains(&args.threshold) {
         bail!("--threshold must be between 0 and 1, not {}", args.threshold);
+    }
+    if args.max_tokens < 3 {
+        bail!("--max-tokens must be at least 3 (the two special tokens and one word), not {}", args.max_tokens);
     }
     if args.min_size > args.max_size {
         bail!("--min-size ({}) is larger than --max-size ({})", args.min_size, args.max_size);
@@ -33,7 +37,14 @@ pub fn graph(args: &GraphArgs) -> Result<Outcome> {
     };
     let embedder = match args.embedder {
         EmbedderName::Tfidf => Embedder::TfIdf,
-        EmbedderName::Minilm => Embedder::MiniLm(args.model_dir.clone()),
+        EmbedderName::Minilm => Embedder::MiniLm {
+            dir: args.model_dir.clone(),
+            max_tokens: args.max_tokens,
+            search: match args.neighbour_search {
+                NeighbourSearch::Hnsw => DenseMethod::Hnsw,
+                NeighbourSearch::Exact => DenseMethod::Exact,
+            },
+        },
     };
     let (summary, errors) =
         graph_files(&args.tools, &args.out, &config, &embedder, &args.labels, &super::stages::Stderr)?;
