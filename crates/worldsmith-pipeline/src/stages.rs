@@ -520,9 +520,15 @@ fn minilm_vectors(
 ) -> Result<Vec<Vec<f32>>> {
     let model = worldsmith_graph::neural::NeuralEmbedder::load(dir)?.with_max_tokens(max_tokens)?;
     let texts: Vec<&str> = pool.iter().map(|t| t.text.as_str()).collect();
+    let started = std::time::Instant::now();
     let bar = progress.bar(texts.len(), "embedding");
     let vectors = model.embed(&texts, &|done| bar.set_position(done as u64))?;
     bar.finish();
+    progress.log(&format!(
+        "graph: {} tool texts embedded with MiniLM (at most {max_tokens} tokens) in {:.1} s",
+        texts.len(),
+        started.elapsed().as_secs_f64()
+    ));
     Ok(vectors)
 }
 
