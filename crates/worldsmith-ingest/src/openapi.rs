@@ -110,11 +110,20 @@ fn api_keys(doc: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Words of a parameter name (normalised as in [`CREDENTIAL_NAMES`]) that can name a
+/// credential (`X-Sds-Auth-Token`, `wm_sec.auth_signature`, jumpseller's `login`).
+const CREDENTIAL_WORDS: [&str; 11] =
+    ["key", "token", "login", "signature", "secret", "session", "password", "credential", "hmac", "license", "bearer"];
+
 /// Whether a header, query or cookie parameter carries credentials: the document names it
-/// in an `apiKey` security scheme, or its name or description is an authentication one.
-/// Credentials are the client's business, never a tool's arguments (nor, downstream, a
-/// record's fields).
-fn is_credential(d: &Document<'_>, location: &str, name: &str, description: Option<&str>) -> bool {
+/// in an `apiKey` security scheme, its name is a credential's, or its description says it
+/// authenticates and it has a credential's name and shape: a string of any value (a name
+/// holding one of [`CREDENTIAL_WORDS`] or ending in `auth`, but no identifier ending in
+/// `id`, no enum). So Zoom's `option` ("`meeting_authentication`: ... view meeting
+/// authentication configuration") and EC2's `Authentication` (an array of options) stay
+/// arguments. Credentials are the client's business, never a tool's arguments (nor,
+/// downstream, a record's fields).
+fn is_credential(d: &Document<'_>, location: &str, name: &str, description: Option<&str>, schema: &Value) -> bool {
     if !matches!(location, "header" | "query" | "cookie") {
         return false;
     }
@@ -127,7 +136,40 @@ fn is_credential(d: &Document<'_>, location: &str, name: &str, description: Opti
         return true;
     }
     let text = description.unwrap_or("").to_ascii_lowercase();
-    CREDENTIAL_PHRASES.iter().any(|phrase| text.contains(phrase))
+    let named = (CREDENTIAL_WORDS.iter().any(|w| bare.contains(w))
+        || ["auth", "authentication", "authorization"].iter().any(|w| bare.ends_with(w)))
+        && !bare.ends_with("id")
+        && !bare.ends_with("ids");
+    let shaped = schema.get("enum").is_none()
+        && match schema.get("type") {
+            None => true,
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            Some(_) => false,
+        };
+    named && shaped && CREDENTIAL_PHRASES.iter().any(|phrase| text.contains(phrase))
+}
+
+/// Parameter names (lower case, letters and digits only) that select the version of the
+/// API the document describes: Azure's `api-version`, `Api-Version` headers.
+const API_VERSION_NAMES: [&str; 2] = ["apiversion", "xapiversion"];
+
+/// Whether a header, query or cookie parameter is a constant of the client, not a choice of
+/// the caller: a required one that admits one value only (`const`, or an `enum` of one:
+/// AWS's `X-Amz-Target: RedshiftServerless.RestoreFromSnapshot` and `Action`/`Version`
+/// query parameters, pendo's `scope=feature`), or the API version a request selects, which
+/// the document fixes (Azure's required `api-version`, whatever its default or example).
+/// Like credentials, constants are the client's business, never a tool's arguments.
+fn is_client_constant(location: &str, name: &str, required: bool, schema: &Value) -> bool {
+    if !matches!(location, "header" | "query" | "cookie") {
+        return false;
+    }
+    let choices = schema.get("enum").and_then(Value::as_array).map(Vec::len);
+    let bare: String = name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    if API_VERSION_NAMES.contains(&bare.as_str()) && choices.is_none_or(|n| n <= 1) {
+        return true;
+    }
+    required && (schema.get("const").is_some() || choices == Some(1))
 }
 
 /// Path segments (lower case, letters and digits only) of authentication endpoints.
@@ -389,9 +431,6 @@ fn operation(
             if location == "header" && CLIENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
                 continue;
             }
-            if is_credential(d, location, name, p.get("description").and_then(Value::as_str)) {
-                continue;
-            }
             let required = location == "path" || p.get("required") == Some(&Value::Bool(true));
             if location == "body" {
                 let schema = p.get("schema").map_or_else(|| json!({}), |s| d.resolver.schema(s));
@@ -405,6 +444,11 @@ fn operation(
                 form = true;
             }
             let mut schema = parameter_schema(d, p);
+            if is_credential(d, location, name, p.get("description").and_then(Value::as_str), &schema)
+                || is_client_constant(location, name, required, &schema)
+            {
+                continue;
+            }
             if let (Value::Object(s), Some(Value::String(text))) = (&mut schema, p.get("description"))
                 && !s.contains_key("description")
                 && !text.trim().is_empty()
@@ -593,17 +637,62 @@ mod tests {
                     {"name": "authtoken", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "App-Key", "in": "header", "schema": {"type": "string"}},
                     {"name": "id", "in": "path", "schema": {"type": "integer"}},
-                    {"name": "token", "in": "query", "description": "The upload token to use.", "schema": {"type": "string"}}
+                    {"name": "token", "in": "query", "description": "The upload token to use.", "schema": {"type": "string"}},
+                    {"name": "X-Sds-Auth-Token", "in": "header", "description": "Authentication token",
+                     "schema": {"type": "string"}},
+                    {"name": "option", "in": "query", "schema": {"type": "string"},
+                     "description": "`meeting_authentication`: view the meeting authentication configuration."},
+                    {"name": "Authentication", "in": "query", "description": "The authentication method.",
+                     "schema": {"type": "array", "items": {"type": "string"}}},
+                    {"name": "KeyId", "in": "query", "description": "The identifier of the API key.",
+                     "schema": {"type": "string"}}
                 ],
                 "responses": {"200": {"description": "ok"}}
             }}}
         });
         let t = one(&doc);
         let names: Vec<&String> = t.parameters["properties"].as_object().unwrap().keys().collect();
-        // A token that is a resource (api.video's upload token) stays.
-        assert_eq!(names, ["id", "token"]);
+        // A token that is a resource (api.video's upload token) stays, and so do parameters
+        // whose descriptions speak of authentication but which are no credentials: Zoom's
+        // `option` (which settings to view), EC2's `Authentication` options, the id of a key.
+        assert_eq!(names, ["id", "token", "option", "Authentication", "KeyId"]);
         assert_eq!(t.parameters["required"], json!(["id"]));
-        assert_eq!(t.provenance.locations.len(), 2);
+        assert_eq!(t.provenance.locations.len(), 5);
+    }
+
+    #[test]
+    fn client_constants_are_not_arguments() {
+        // AWS's JSON protocol selects the operation by a fixed `X-Amz-Target` header, its
+        // query protocol by fixed `Action` and `Version`; Azure's required `api-version` is
+        // the document's version, with or without a default; a required parameter of one
+        // allowed value says nothing. An optional one of one value is a choice (to send it
+        // or not), and so is an API version among several.
+        let one_value = |v: &str| json!({"type": "string", "enum": [v]});
+        let doc = json!({
+            "openapi": "3.0.0",
+            "info": {"title": "t", "version": "2021-04-21"},
+            "paths": {"/#X-Amz-Target=RedshiftServerless.RestoreFromSnapshot": {"post": {
+                "operationId": "RestoreFromSnapshot", "summary": "Restores a namespace from a snapshot.",
+                "parameters": [
+                    {"name": "X-Amz-Target", "in": "header", "required": true,
+                     "schema": one_value("RedshiftServerless.RestoreFromSnapshot")},
+                    {"name": "Action", "in": "query", "required": true, "schema": one_value("RestoreFromSnapshot")},
+                    {"name": "Version", "in": "query", "required": true, "schema": one_value("2021-04-21")},
+                    {"name": "api-version", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "Api-Version", "in": "header", "schema": {"type": "string", "default": "2"}},
+                    {"name": "scope", "in": "query", "required": true, "schema": {"type": "string", "const": "feature"}},
+                    {"name": "include", "in": "query", "schema": one_value("properties")},
+                    {"name": "x-api-version", "in": "query", "schema": {"type": "string", "enum": ["1", "2"]}},
+                    {"name": "snapshotName", "in": "query", "required": true, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let t = one(&doc);
+        let names: Vec<&String> = t.parameters["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(names, ["include", "x-api-version", "snapshotName"]);
+        assert_eq!(t.parameters["required"], json!(["snapshotName"]));
+        assert_eq!(t.provenance.locations.len(), 3);
     }
 
     #[test]

