@@ -253,6 +253,7 @@ impl Intent {
 /// and that operation's collection, when it has one.
 #[must_use]
 pub fn tool_intent(name: &str, description: &str, op: Option<(OpKind, &str)>, write: bool) -> Intent {
+    let name = without_method_suffix(name);
     let named = from_name(name);
     if named.is_some() {
         return named.unwrap_or_else(|| unreachable!());
@@ -261,6 +262,21 @@ pub fn tool_intent(name: &str, description: &str, op: Option<(OpKind, &str)>, wr
     let operated = || op.and_then(|(kind, collection)| from_op(kind, collection));
     let found = if write { described().or_else(operated) } else { operated().or_else(described) };
     found.unwrap_or_else(|| from_method_words(name, write))
+}
+
+/// A name without the HTTP method Springfox appends to generated operation ids
+/// (`getAnnotationsUsingGET` and its deduplicated `getAnnotationsUsingGET_1a2b3c` ->
+/// `getAnnotations`).
+fn without_method_suffix(name: &str) -> &str {
+    let unique = name
+        .rsplit_once('_')
+        .filter(|(_, tail)| tail.chars().all(|c| c.is_ascii_hexdigit()))
+        .map_or(name, |(head, _)| head);
+    ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        .iter()
+        .find_map(|m| unique.strip_suffix(m).and_then(|r| r.strip_suffix("Using")))
+        .filter(|stem| !stem.is_empty())
+        .unwrap_or(name)
 }
 
 /// `cancel_order` -> (cancel, order), when the name reads as English.
@@ -272,7 +288,10 @@ fn from_name(name: &str) -> Option<Intent> {
     }
     let rest = &words[1..];
     let plain = rest.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic()) && w.len() > 1);
-    let junk = rest.iter().any(|w| JUNK.contains(&w.to_lowercase().as_str()) || METHODS.contains(w));
+    let junk = rest.iter().any(|w| {
+        let w = w.to_lowercase();
+        JUNK.contains(&w.as_str()) || METHODS.contains(&w.as_str())
+    });
     let verbs_again = rest.iter().any(|w| matches!(*w, "get" | "list" | "create" | "update" | "retrieve" | "remove"));
     if !plain || junk || verbs_again || repeats(rest) {
         return None;
@@ -446,7 +465,8 @@ pub fn param_noun(name: &str, collection: Option<&str>) -> String {
 fn acronyms(text: &str) -> String {
     text.split(' ')
         .map(|w| match w {
-            "api" | "url" | "uri" | "ip" | "http" | "iban" | "vat" | "pdf" | "sms" | "dns" => w.to_uppercase(),
+            "api" | "url" | "uri" | "ip" | "http" | "iban" | "vat" | "pdf" | "sms" | "dns" | "xml" | "json"
+            | "html" | "csv" | "sql" | "ssl" | "tls" | "ssh" | "sku" | "uuid" | "utc" => w.to_uppercase(),
             _ => w.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -546,7 +566,8 @@ pub fn placeholder_tokens(text: &str, values: &[String]) -> Vec<String> {
             || t.contains('{')
             || t.contains('}')
             || inner_capital
-            || matches!(lower.as_str(), "json" | "xml");
+            // A format as a machine spells it; people write `JSON`, `XML`.
+            || matches!(t, "json" | "xml");
         let sentence_start = i == 0 || tokens[i - 1].ends_with(['.', '?', '!', ':']);
         let method = METHODS.contains(&lower.as_str()) && {
             let capital_inside = t.starts_with(char::is_uppercase) && !sentence_start;
@@ -645,5 +666,17 @@ mod tests {
         assert!(p("Get the order. Please post the letter to \"id_json\".").is_empty());
         assert!(p("What is the credit limit of account ACC-1?").is_empty());
         assert!(p("Book flights ACC-1 and fjord_1 and payment method ACC-1.").is_empty());
+        // Springfox's method suffix is no part of what a tool does.
+        assert_eq!(without_method_suffix("getAnnotationsUsingGET_1f2e3d"), "getAnnotations");
+        assert_eq!(without_method_suffix("UsingGET"), "UsingGET");
+        assert_eq!(without_method_suffix("create_order_2"), "create_order_2");
+        let i = tool_intent("getAnnotationsUsingGET", "", None, false);
+        assert_eq!((i.verb.as_str(), i.object.as_str()), ("get", "annotations"));
+        // Formats as a machine spells them are flagged, as people write them are not.
+        assert_eq!(p("Add the metadata xml base64 ACC-1."), ["xml"]);
+        assert!(p("Add the metadata XML base64 ACC-1 as JSON.").is_empty());
+        assert_eq!(param_noun("metadata_xml_base64", None), "metadata XML base64");
+        // A list whose items name its noun reads as one word said twice.
+        assert_eq!(p("Add notifications (notification type ACC-1)."), ["notification"]);
     }
 }

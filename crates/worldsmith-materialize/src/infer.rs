@@ -615,7 +615,7 @@ fn resource(tool: &ToolSpec) -> Resource {
             if counts {
                 i -= 1;
             }
-            let key = if counts { None } else { segments.get(i + 1).and_then(param) };
+            let key = if counts { None } else { record_param(&segments[i + 1..], &segments[i]) };
             let parent = match (i.checked_sub(1).and_then(|j| segments.get(j)).and_then(param), i.checked_sub(2)) {
                 (Some(p), Some(j)) if param(&segments[j]).is_none() => Some((collection_name(&segments[j]), p)),
                 _ => None,
@@ -623,17 +623,33 @@ fn resource(tool: &ToolSpec) -> Resource {
             return Resource { collection: collection_name(&segments[i]), key, parent, params, action: None, counts };
         }
     }
-    // A function tool: the last noun of its name (`get_current_weather` -> `weathers`).
+    // A function tool: the last noun of its name (`get_current_weather` -> `weathers`;
+    // Google's `servicenetworking_operations_get` -> `operations`, its verb last).
     let w = words(&tool.name);
     let is_verb = |x: &str| [READ_VERBS, CREATE_VERBS, UPDATE_VERBS, DELETE_VERBS].iter().any(|v| v.contains(&x));
+    let verb_first = w.first().is_some_and(|x| is_verb(x));
+    let stem = if verb_first { &w[..] } else { &w[..w.len() - w.iter().rev().take_while(|x| is_verb(x)).count()] };
     let nouns: Vec<&String> =
-        w.iter().skip_while(|x| is_verb(x)).filter(|x| !matches!(x.as_str(), "by" | "all" | "id")).collect();
+        stem.iter().skip_while(|x| is_verb(x)).filter(|x| !matches!(x.as_str(), "by" | "all" | "id")).collect();
     let noun = nouns.last().map_or_else(|| "item".to_owned(), |n| (*n).clone());
     let collection = collection_name(&format!("{}s", singular(&noun)));
     match addressed {
         Some((key, params)) => Resource { collection, key: Some(key), params, ..Resource::default() },
         None => Resource { collection, ..Resource::default() },
     }
+}
+
+/// The path parameter that addresses the record among those after its collection's
+/// segment: the last one that names a record (`/repos/{owner}/{repo}`,
+/// `/variants/{variant_type}/{variant_id}`, `/properties/{app_key}/{property_name}`), else
+/// the first (`/config/{argument}/{value}`). The others scope it.
+fn record_param(trailing: &[String], collection: &str) -> Option<String> {
+    let params: Vec<String> = trailing.iter().filter_map(|s| path_param(s)).collect();
+    let names_record = |p: &&String| {
+        let n = norm(p);
+        ["id", "key", "name", "slug", "code"].iter().any(|s| n.ends_with(s)) || n == norm(&singular(collection))
+    };
+    params.iter().skip(1).rev().find(names_record).or(params.first()).cloned()
 }
 
 /// The field that holds a path parameter other than the tool's key on a record of a
@@ -915,13 +931,15 @@ fn action_of(tool: &ToolSpec, c: &Collection, l: &Located) -> (Action, Vec<(Stri
     // create files the record under the caller's key).
     // A parent's parameter is not the record's key, however it is spelled (Microsoft Graph's
     // `/children/{term-id}/children` lists a term's children).
-    let key_like = |p: &String| {
-        (norm(p) == norm(&c.key) || norm(p) == format!("{}id", norm(&singular(name))))
-            && l.parent.as_ref().is_none_or(|(_, parent)| parent != p)
-    };
+    // The key's own name comes before `<resource>_id` (traccar's group has its `id` and a
+    // parent group's `groupId`).
+    let not_parent = |p: &String| l.parent.as_ref().is_none_or(|(_, parent)| parent != p);
     let key_arg = l.key_param.clone().filter(|k| prop_names.contains(k)).or_else(|| {
         let candidates = if verb == Verb::Read { &required } else { &prop_names };
-        candidates.iter().find(|p| key_like(p)).cloned()
+        let resource_id = format!("{}id", norm(&singular(name)));
+        (candidates.iter().find(|p| norm(p) == norm(&c.key) && not_parent(p)))
+            .or_else(|| candidates.iter().find(|p| norm(p) == resource_id && not_parent(p)))
+            .cloned()
     });
     // Arguments that become fields: those of a field's name (or its spelling) and a type
     // it holds (two tools of one domain may disagree about a field's type; the first one
@@ -1366,6 +1384,75 @@ mod tests {
     }
 
     #[test]
+    fn of_several_parameters_after_a_collection_the_one_naming_a_record_is_the_key() {
+        let strings = |names: &[&str]| {
+            let props: Map<String, Value> =
+                names.iter().map(|n| ((*n).to_owned(), json!({"type": "string"}))).collect();
+            obj(Value::Object(props), names)
+        };
+        let variant = json!({"type": "object", "properties": {
+            "variant_id": {"type": "string"}, "variant_type": {"type": "string"}, "ratio": {"type": "number"}}});
+        let tools = vec![
+            // apacta: a product's variant, addressed by its type and its id.
+            tool(
+                "deleteVariant",
+                "delete",
+                "/products/{product_id}/variants/{variant_type}/{variant_id}",
+                strings(&["product_id", "variant_type", "variant_id"]),
+                None,
+            ),
+            tool(
+                "addVariant",
+                "post",
+                "/products/{product_id}/variants",
+                strings(&["product_id", "variant_type", "variant_id"]),
+                Some(variant.clone()),
+            ),
+            tool(
+                "getVariant",
+                "get",
+                "/products/{product_id}/variants/{variant_type}/{variant_id}",
+                strings(&["product_id", "variant_type", "variant_id"]),
+                Some(variant),
+            ),
+            // GitHub: a repository of an owner.
+            tool("getRepo", "get", "/repos/{owner}/{repo}", strings(&["owner", "repo"]), None),
+            // No parameter names a record: the first one addresses it.
+            tool("setConfig", "put", "/config/{argument}/{value}", strings(&["argument", "value"]), None),
+        ];
+        let resources: Vec<Resource> = tools.iter().map(resource).collect();
+        assert_eq!(resources[0].key.as_deref(), Some("variant_id"));
+        assert_eq!(resources[3].key.as_deref(), Some("repo"));
+        assert_eq!(resources[4].key.as_deref(), Some("argument"));
+        let (collections, planned) = plan(&tools, &[0, 1, 2]);
+        let variants = collections.iter().find(|c| c.name == planned[1].collection).unwrap();
+        assert_eq!(variants.key, "variant_id");
+        let Action::Create { key, .. } = &planned[1].action else { panic!("{:?}", planned[1].action) };
+        assert_eq!(key.as_deref(), Some("variant_id"));
+        assert_eq!(planned[2].action, Action::Get { key: "variant_id".into() });
+        assert!(
+            planned[2].scope.iter().any(|(f, p)| f == "variant_type" && p == "variant_type"),
+            "{:?}",
+            planned[2].scope
+        );
+    }
+
+    #[test]
+    fn a_create_files_the_record_under_its_key_not_a_parents() {
+        // traccar: a group has its `id` and its parent group's `groupId`.
+        let group = json!({"type": "object", "properties": {
+            "attributes": {"type": "object"}, "groupId": {"type": "integer"},
+            "id": {"type": "integer"}, "name": {"type": "string"}}});
+        let tools = vec![
+            tool("createGroup", "post", "/groups", group.clone(), Some(group.clone())),
+            tool("getGroup", "get", "/groups/{id}", obj(json!({"id": {"type": "integer"}}), &["id"]), Some(group)),
+        ];
+        let (_, planned) = plan(&tools, &[0, 1]);
+        let Action::Create { key, .. } = &planned[0].action else { panic!("{:?}", planned[0].action) };
+        assert_eq!(key.as_deref(), Some("id"));
+    }
+
+    #[test]
     fn an_update_never_writes_the_records_own_key() {
         // agco-ats `PUT /api/v2/Permissions/{id}` takes the whole permission, `Id` included.
         let permission =
@@ -1465,6 +1552,17 @@ mod tests {
         t.provenance.path = None;
         t.provenance.method = None;
         assert_eq!(resource(&t).collection, "weathers");
+        // Google's names end with their verb; `/v1beta/{name}` names no collection.
+        let g = tool(
+            "servicenetworking_operations_get",
+            "get",
+            "/v1beta/{name}",
+            obj(json!({"name": {"type": "string"}}), &["name"]),
+            None,
+        );
+        assert_eq!(resource(&g).collection, "operations");
+        t.name = "get_blog_post".into();
+        assert_eq!(resource(&t).collection, "posts");
         assert_eq!(collection_name("Pet-Store v2"), "pet_store_v2");
         assert_eq!(collection_name("2fa"), "r_2fa");
     }

@@ -45,6 +45,13 @@ use worldsmith_core::prose::and_list as join;
 
 /// A value as a person writes it in a sentence.
 pub(crate) fn render(v: &Value) -> String {
+    render_under(None, v)
+}
+
+/// A value as a person writes it after its label: a list's or an object's items leave out
+/// the label they repeat (`notifications (type standard, ...)`, not `notifications
+/// (notification type standard, ...)`), and an empty item reads `no assets`.
+fn render_under(label: Option<&str>, v: &Value) -> String {
     match v {
         Value::String(s) if s.is_empty() || s.contains(char::is_whitespace) => format!("\"{s}\""),
         Value::String(s) => s.clone(),
@@ -52,11 +59,45 @@ pub(crate) fn render(v: &Value) -> String {
         Value::Bool(false) => "no".to_owned(),
         Value::Null => "nothing".to_owned(),
         Value::Number(n) => n.to_string(),
-        Value::Array(items) => join(&items.iter().map(render).collect::<Vec<_>>()),
+        Value::Array(items) if items.is_empty() => "none".to_owned(),
+        Value::Array(items) => join(&items.iter().map(|x| render_under(label, x)).collect::<Vec<_>>()),
+        Value::Object(m) if m.is_empty() => "nothing".to_owned(),
         Value::Object(m) => {
-            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{} {}", field_label(k), render(v))).collect();
+            let head = label.and_then(|l| l.rsplit(' ').next()).map(|w| singular(&w.to_lowercase()));
+            let named_by_label =
+                |k: &str| head.as_deref().is_some_and(|h| singular(&field_label(k).to_lowercase()) == h);
+            // `paths` of `{"path": ...}` items are the paths themselves.
+            if let [(k, inner)] = m.iter().collect::<Vec<_>>().as_slice()
+                && named_by_label(k)
+            {
+                return render_under(label, inner);
+            }
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| {
+                    let full = field_label(k);
+                    if named_by_label(k) {
+                        return render_under(Some(&full), v);
+                    }
+                    let short = head
+                        .as_deref()
+                        .and_then(|h| full.split_once(' ').filter(|(first, _)| singular(&first.to_lowercase()) == h))
+                        .map_or(full.as_str(), |(_, rest)| rest);
+                    labelled(short, v)
+                })
+                .collect();
             format!("({})", parts.join(", "))
         }
+    }
+}
+
+/// A value after its label, as a person states it: `reason "ordered by mistake"`,
+/// `notifications (type standard)`; an empty list or object reads `no assets`.
+pub(crate) fn labelled(label: &str, v: &Value) -> String {
+    match v {
+        Value::Array(a) if a.is_empty() => format!("no {label}"),
+        Value::Object(m) if m.is_empty() => format!("no {label}"),
+        _ => format!("{label} {}", render_under(Some(label), v)),
     }
 }
 
@@ -98,7 +139,7 @@ fn field_phrase(field: &str, value: &Value) -> String {
     } else if field.ends_with("_on") || field.ends_with("_at") {
         format!("{w} {}", render(value))
     } else {
-        format!("with {} {}", field_label(field), render(value))
+        format!("with {}", labelled(&field_label(field), value))
     }
 }
 
@@ -188,7 +229,7 @@ pub(crate) fn describe(ctx: &Context<'_>, steps: &[Step], i: usize, param: &str,
             facts.withheld_used = true;
             format!("my {n}")
         } else {
-            format!("{n} {}", render(value))
+            labelled(&n, value)
         }
     };
     let Some(Source::Output { call, selector }) = step.sources.get(param) else { return stated(facts) };
@@ -517,7 +558,7 @@ pub(crate) fn question(
             let &(f, x) = rng.pick(&filters)?;
             let members: Vec<&Value> = items.iter().filter(|o| o.get(f).is_some_and(|y| json_eq(y, x))).collect();
             facts.add(words(f), x);
-            let of = format!("{subject} with {} {}", field_label(f), render(x));
+            let of = format!("{subject} with {}", labelled(&field_label(f), x));
             let answers = ids(&members)?;
             facts.asked.extend(answers.iter().map(|a| (a.label.clone().unwrap_or_default(), a.value.clone())));
             Some((asked(members.len(), &of, rng), answers))
@@ -823,7 +864,18 @@ mod tests {
     fn values_and_words() {
         assert_eq!(render(&json!("no longer needed")), "\"no longer needed\"");
         assert_eq!(render(&json!(["a", "b", "c"])), "a, b and c");
-        assert_eq!(render(&json!([{"sku": "A", "quantity": 2}])), "(sku A, quantity 2)");
+        assert_eq!(render(&json!([{"sku": "A", "quantity": 2}])), "(SKU A, quantity 2)");
+        // A list's items do not repeat its label; empty values read as none.
+        assert_eq!(
+            labelled("notifications", &json!([{"notificationType": "Standard", "parameter": "x"}])),
+            "notifications (type Standard, parameter x)"
+        );
+        assert_eq!(labelled("assets correlation matrix", &json!([])), "no assets correlation matrix");
+        assert_eq!(labelled("event", &json!({})), "no event");
+        assert_eq!(labelled("rule", &json!({"ruleId": 3, "tags": [], "owner": {}})), "rule (id 3, no tags, no owner)");
+        assert_eq!(render(&json!([])), "none");
+        assert_eq!(labelled("paths", &json!([{"path": "a.pdf"}, {"path": "b.pdf"}])), "paths a.pdf and b.pdf");
+        assert_eq!(labelled("tags", &json!([{"tag": "x", "weight": 2}])), "tags (x, weight 2)");
         assert_eq!(ordinal(2), "2nd");
         assert_eq!(ordinal(12), "12th");
         assert_eq!(field_phrase("placed_on", &json!("2026-01-02")), "placed on 2026-01-02");
