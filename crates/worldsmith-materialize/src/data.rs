@@ -250,6 +250,24 @@ fn identifier(name: &str, rng: &mut SplitMix64) -> String {
 
 /// A text by the field's meaning.
 #[allow(clippy::too_many_lines)]
+/// The `OData` type of a collection's records: `directory_roles` -> `#microsoft.graph.directoryRole`.
+fn odata_type(collection: &str) -> String {
+    let one = ident::singular(collection);
+    let mut camel = String::new();
+    for (i, w) in one.split('_').filter(|w| !w.is_empty()).enumerate() {
+        let mut c = w.chars();
+        if let Some(f) = c.next() {
+            if i == 0 {
+                camel.extend(f.to_lowercase());
+            } else {
+                camel.extend(f.to_uppercase());
+            }
+            camel.push_str(c.as_str());
+        }
+    }
+    format!("#microsoft.graph.{camel}")
+}
+
 fn text(collection: &str, name: &str, field: &Field, k: usize, rng: &mut SplitMix64) -> String {
     let words = name_words(name);
     let has = |w: &str| words.iter().any(|x| x == w);
@@ -261,6 +279,10 @@ fn text(collection: &str, name: &str, field: &Field, k: usize, rng: &mut SplitMi
     let year = 2025 + rng.below(2);
     let first = pick(rng, vocab::FIRST);
     let family = pick(rng, vocab::LAST);
+    // OData's type annotation names the entity's type (Microsoft Graph: `#microsoft.graph.user`).
+    if name == "@odata.type" {
+        return odata_type(collection);
+    }
     if format == "email" || has("email") || has("mail") {
         return format!("{}.{}{}@example.com", first.to_lowercase(), family.to_lowercase().replace('\'', ""), k % 100);
     }
@@ -810,8 +832,12 @@ mod tests {
             collection("customers", &[("name", field("string")), ("address", address)]),
             collection("products", &[("name", field("string")), ("description", field("string"))]),
             collection("companies", &[("name", field("string")), ("metadata", field("object"))]),
+            collection("directory_roles", &[("@odata.type", field("string"))]),
         ];
         let data = generate(&collections, 20, 3);
+        for r in data["directory_roles"].values() {
+            assert_eq!(r["@odata.type"], "#microsoft.graph.directoryRole", "{r}");
+        }
         let people: Vec<String> = vocab::FIRST.iter().map(|f| format!("{f} ")).collect();
         for r in data["customers"].values() {
             assert!(people.iter().any(|p| r["name"].as_str().unwrap().starts_with(p.as_str())), "{r}");

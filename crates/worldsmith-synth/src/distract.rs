@@ -6,6 +6,8 @@
 //! split into bands: near (> 0.85), middle (0.4 to 0.85) and far (< 0.4). Up to K are drawn
 //! from each band. A candidate whose name equals a tool of the task's world, or of a
 //! distractor already drawn, is skipped: an agent cannot be offered two tools of one name.
+//! Past [`MAX_CANDIDATES`] tools (a whole directory's worlds hold about 90,000), each task
+//! scores a seeded sample of that many instead of every one.
 
 use crate::rng::Rng;
 use std::collections::BTreeSet;
@@ -18,6 +20,10 @@ pub const NEAR: f64 = 0.85;
 /// Normalised similarity below which a distractor is `far`.
 pub const FAR: f64 = 0.4;
 
+/// The most other worlds' tools one task's distractors are scored among: past it, a seeded
+/// sample of this many (scoring all of them for every task grows with tasks times tools).
+pub const MAX_CANDIDATES: usize = 4096;
+
 struct Entry {
     world: usize,
     name: String,
@@ -27,9 +33,14 @@ struct Entry {
 
 /// Every tool of a set of worlds, embedded together.
 pub(crate) struct Pool {
+    /// Every tool, world by world.
     entries: Vec<Entry>,
+    /// Where each world's tools start in `entries` (and, last, where they end).
+    world_starts: Vec<usize>,
     names_by_world: Vec<BTreeSet<String>>,
     world_names: Vec<String>,
+    /// [`MAX_CANDIDATES`], but for tests.
+    max_candidates: usize,
 }
 
 impl Pool {
@@ -48,8 +59,14 @@ impl Pool {
             .into_iter()
             .map(|(world, name, openai, text)| Entry { world, name, openai, embedding: embedder.embed(&text) })
             .collect();
+        let mut world_starts = vec![0];
+        for w in worlds {
+            world_starts.push(world_starts.last().copied().unwrap_or(0) + w.tools().len());
+        }
         Pool {
             entries,
+            world_starts,
+            max_candidates: MAX_CANDIDATES,
             names_by_world: worlds.iter().map(|w| w.tools().iter().map(|t| t.name().to_owned()).collect()).collect(),
             world_names: worlds.iter().map(|w| w.name().to_owned()).collect(),
         }
@@ -61,15 +78,32 @@ impl Pool {
         if per_band == 0 {
             return Vec::new();
         }
-        let scope: Vec<&Embedding> = self
-            .entries
+        let scope: Vec<&Embedding> = self.entries[self.world_starts[world]..self.world_starts[world + 1]]
             .iter()
-            .filter(|e| e.world == world && tools.contains(&e.name.as_str()))
+            .filter(|e| tools.contains(&e.name.as_str()))
             .map(|e| &e.embedding)
             .collect();
         let own = &self.names_by_world[world];
-        let candidates: Vec<&Entry> =
-            self.entries.iter().filter(|e| e.world != world && !own.contains(&e.name)).collect();
+        let eligible = |e: &Entry| e.world != world && !own.contains(&e.name);
+        let candidates: Vec<&Entry> = if self.entries.len() <= self.max_candidates {
+            self.entries.iter().filter(|e| eligible(e)).collect()
+        } else {
+            // A seeded sample, in pool order; draws are bounded for a pool that is mostly
+            // the task's own world.
+            let mut seen = std::collections::HashSet::new();
+            let mut picked = Vec::new();
+            for _ in 0..4 * self.max_candidates {
+                if picked.len() == self.max_candidates {
+                    break;
+                }
+                let i = rng.below(self.entries.len());
+                if seen.insert(i) && eligible(&self.entries[i]) {
+                    picked.push(i);
+                }
+            }
+            picked.sort_unstable();
+            picked.into_iter().map(|i| &self.entries[i]).collect()
+        };
         if candidates.is_empty() || scope.is_empty() {
             return Vec::new();
         }
@@ -160,5 +194,32 @@ mod tests {
         let again = pool.distractors(0, &["cancel_order"], 2, &mut Rng::for_stream(1, "t"));
         assert_eq!(out, again);
         assert!(pool.distractors(0, &["cancel_order"], 0, &mut rng).is_empty());
+    }
+
+    #[test]
+    fn a_large_pool_is_sampled_the_same_way_each_time_and_keeps_the_rules() {
+        let worlds = [
+            world("shop", &[("cancel_order", "Cancel an order that has not shipped."), ("get_order", "Get an order.")]),
+            world(
+                "travel",
+                &[
+                    ("cancel_order_booking", "Cancel an order for a booking that has not started."),
+                    ("get_order", "Get a travel order."),
+                    ("list_hotels", "List hotels in a city."),
+                ],
+            ),
+            world("music", &[("play_song", "Play a song."), ("list_albums", "List the albums of an artist.")]),
+        ];
+        let mut pool = Pool::new(&worlds);
+        pool.max_candidates = 2;
+        for seed in 0..20 {
+            let out = pool.distractors(0, &["cancel_order"], 2, &mut Rng::for_stream(seed, "t"));
+            let names: Vec<&str> = out.iter().map(|d| d.function.name.as_str()).collect();
+            // At most the sample's two, never the task's own world or a name it holds.
+            assert!((1..=2).contains(&out.len()), "{names:?}");
+            assert!(!names.contains(&"get_order") && !names.contains(&"cancel_order"), "{names:?}");
+            assert!(out.iter().all(|d| d.world.as_deref() != Some("shop")));
+            assert_eq!(out, pool.distractors(0, &["cancel_order"], 2, &mut Rng::for_stream(seed, "t")));
+        }
     }
 }

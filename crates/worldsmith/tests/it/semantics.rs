@@ -22,6 +22,10 @@
 //!   record under another key;
 //! - `own_id_foreign_keys`: a record's own `id` (or key) taken for a foreign key.
 //!
+//! Counted to read, not a fault: `credential_path_params`, a credential in a nested
+//! record's path (`/Crew/ByID/{AccessToken}/{ID}`, `GameSparks`' `/game/{apiKey}/...`): kept
+//! out of records, so no scope.
+//!
 //! `WORLDSMITH_SEMANTICS_GRAPH_ARGS` adds arguments to the `graph` step (for example
 //! `--drop-leftovers`, to audit only the worlds the communities make);
 //! `WORLDSMITH_SEMANTICS_OUT` keeps the run's files in that directory.
@@ -506,6 +510,10 @@ pub fn audit(pool: &Path, worlds: &Path, api: &Path) -> Audit {
             let params = path_params(&pt.path);
             if ch.inserted.is_empty() && params.len() >= 2 && ends_with_key(&pt.path) {
                 for parent in &params[..params.len() - 1] {
+                    if CREDENTIAL_NAMES.contains(&norm(parent).as_str()) {
+                        a.hit("credential_path_params", format!("{label}: {parent}"));
+                        continue;
+                    }
                     let Some(schema) = t.parameters["properties"].get(parent) else { continue };
                     let Some(wrong) = foreign_value(schema) else { continue };
                     if example.get(parent).is_none() {
