@@ -1218,6 +1218,12 @@ mod tests {
         }
     }
 
+    /// Parameters of these names, all required strings.
+    fn strings(names: &[&str]) -> Value {
+        let props: Map<String, Value> = names.iter().map(|n| ((*n).to_owned(), json!({"type": "string"}))).collect();
+        obj(Value::Object(props), names)
+    }
+
     fn obj(props: Value, required: &[&str]) -> Value {
         json!({"type": "object", "properties": props, "required": required})
     }
@@ -1327,11 +1333,6 @@ mod tests {
 
     #[test]
     fn parents_without_a_literal_segment_or_spelled_like_the_key_scope_the_record() {
-        let strings = |names: &[&str]| {
-            let props: Map<String, Value> =
-                names.iter().map(|n| ((*n).to_owned(), json!({"type": "string"}))).collect();
-            obj(Value::Object(props), names)
-        };
         let term = json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
         let tools = vec![
             // HubSpot: a card of an app, under no literal segment.
@@ -1385,11 +1386,6 @@ mod tests {
 
     #[test]
     fn of_several_parameters_after_a_collection_the_one_naming_a_record_is_the_key() {
-        let strings = |names: &[&str]| {
-            let props: Map<String, Value> =
-                names.iter().map(|n| ((*n).to_owned(), json!({"type": "string"}))).collect();
-            obj(Value::Object(props), names)
-        };
         let variant = json!({"type": "object", "properties": {
             "variant_id": {"type": "string"}, "variant_type": {"type": "string"}, "ratio": {"type": "number"}}});
         let tools = vec![

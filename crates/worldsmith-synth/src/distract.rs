@@ -164,9 +164,10 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    #[test]
-    fn bands_by_normalised_similarity_without_name_clashes() {
-        let worlds = [
+    /// A shop (the task's world), travel (a near tool, and a `get_order` of the same name)
+    /// and music.
+    fn shop_travel_music() -> [World; 3] {
+        [
             world("shop", &[("cancel_order", "Cancel an order that has not shipped."), ("get_order", "Get an order.")]),
             world(
                 "travel",
@@ -177,7 +178,12 @@ mod tests {
                 ],
             ),
             world("music", &[("play_song", "Play a song."), ("list_albums", "List the albums of an artist.")]),
-        ];
+        ]
+    }
+
+    #[test]
+    fn bands_by_normalised_similarity_without_name_clashes() {
+        let worlds = shop_travel_music();
         let pool = Pool::new(&worlds);
         let mut rng = Rng::for_stream(1, "t");
         let out = pool.distractors(0, &["cancel_order"], 2, &mut rng);
@@ -198,18 +204,7 @@ mod tests {
 
     #[test]
     fn a_large_pool_is_sampled_the_same_way_each_time_and_keeps_the_rules() {
-        let worlds = [
-            world("shop", &[("cancel_order", "Cancel an order that has not shipped."), ("get_order", "Get an order.")]),
-            world(
-                "travel",
-                &[
-                    ("cancel_order_booking", "Cancel an order for a booking that has not started."),
-                    ("get_order", "Get a travel order."),
-                    ("list_hotels", "List hotels in a city."),
-                ],
-            ),
-            world("music", &[("play_song", "Play a song."), ("list_albums", "List the albums of an artist.")]),
-        ];
+        let worlds = shop_travel_music();
         let mut pool = Pool::new(&worlds);
         pool.max_candidates = 2;
         for seed in 0..20 {
